@@ -1,0 +1,33 @@
+"""User-facing input errors: each names the file, the line where known, the field and what is allowed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: Path | None
+    line: int | None
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = str(self.file) if self.file else "<input>"
+        if self.line:
+            where += f":{self.line}"
+        field = f" {self.field}:" if self.field else ""
+        return f"{where}:{field} {self.message}"
+
+
+class InputError(Exception):
+    """Bad user input. The CLI prints it without a traceback and exits with code 2."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+    @classmethod
+    def one(cls, file: Path | None, message: str, field: str = "", line: int | None = None) -> InputError:
+        return cls([Problem(file, line, field, message)])

@@ -1,0 +1,330 @@
+"""Load a scenario file: YAML with line numbers, `extends:` chains, dotted overrides, validation,
+and resolution of `{ref: id}` parameters against `seeds/`.
+
+Every failure becomes an `InputError` naming the file, line, field path and what is allowed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from resim.errors import InputError, Problem
+from resim.params import Fixed, Pert, Ref, Triangular, Uniform
+from resim.scenario import Scenario
+from resim.seeds import Figure, find_seeds_dir, load_figures
+from resim.tree import map_specs
+
+Key = tuple[Any, ...]
+Marks = dict[Key, tuple[Path, int]]
+
+
+@dataclass
+class Loaded:
+    """A validated, resolved scenario and where each of its fields was set."""
+
+    scenario: Scenario
+    path: Path
+    files: list[Path]  # the extends chain, this file first
+    marks: Marks
+    figures: dict[str, Figure]
+    raw: dict[str, Any] = field(repr=False, default_factory=dict)
+
+    def where(self, dotted: str) -> str:
+        mark = _find_mark(self.marks, tuple(_key(p) for p in dotted.split(".")))
+        return f"{mark[0].name}:{mark[1]}" if mark else "schema default"
+
+
+def load(path: Path | str) -> Loaded:
+    path = Path(path)
+    raw, marks, files = _load_chain(path, [])
+    raw.pop("extends", None)
+    scenario = _validate(raw, marks, path)
+    seeds_dir = next((d for f in files if (d := find_seeds_dir(f.parent.resolve()))), None)
+    if seeds_dir is None:
+        raise InputError.one(path, "no seeds/ folder (with assumptions.yaml) found at or above it")
+    figures = load_figures(seeds_dir)
+    scenario = _resolve(scenario, figures, marks, path)
+    _check_dates(scenario, marks, path)
+    return Loaded(scenario, path, files, marks, figures, raw)
+
+
+# --- YAML with marks -------------------------------------------------------------------------
+
+
+def _read_yaml(path: Path) -> tuple[dict[str, Any], Marks]:
+    if not path.is_file():
+        raise InputError.one(path, "file not found")
+    text = path.read_text()
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else None
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise InputError.one(path, f"malformed YAML: {problem}", line=line) from None
+    if not isinstance(data, dict):
+        raise InputError.one(path, "a scenario file must be a YAML mapping of fields", line=1)
+    marks: Marks = {}
+    _collect_marks(node, (), path, marks)
+    return _expand_dotted(data), marks
+
+
+def _collect_marks(node: yaml.Node, prefix: Key, path: Path, marks: Marks) -> None:
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = prefix + tuple(_key(p) for p in str(key_node.value).split("."))
+            marks[key] = (path, key_node.start_mark.line + 1)
+            _collect_marks(value_node, key, path, marks)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            marks[prefix + (i,)] = (path, item.start_mark.line + 1)
+            _collect_marks(item, prefix + (i,), path, marks)
+
+
+def _key(part: str) -> Any:
+    return int(part) if part.isdigit() else part
+
+
+def _expand_dotted(data: Any) -> Any:
+    """Turn `{"a.b": 1}` into `{"a": {"b": 1}}`, recursively."""
+    if not isinstance(data, dict):
+        return data
+    out: dict[Any, Any] = {}
+    for key, value in data.items():
+        _set_in(out, [_key(p) for p in str(key).split(".")], _expand_dotted(value))
+    return out
+
+
+def _set_in(target: Any, keys: list[Any], value: Any) -> None:
+    head, rest = keys[0], keys[1:]
+    if isinstance(target, list) and isinstance(head, int) and head < len(target):
+        if rest:
+            _set_in(target[head], rest, value)
+        else:
+            target[head] = _merge(target[head], value)
+        return
+    if isinstance(target, dict):
+        if rest:
+            target.setdefault(head, {})
+            _set_in(target[head], rest, value)
+        else:
+            target[head] = _merge(target.get(head), value)
+
+
+def _merge(base: Any, override: Any) -> Any:
+    """Deep-merge mappings; anything else in `override` replaces `base`."""
+    if isinstance(base, dict) and isinstance(override, dict):
+        out = dict(base)
+        for k, v in override.items():
+            out[k] = _merge(base.get(k), v)
+        return out
+    return override
+
+
+def _load_chain(path: Path, stack: list[Path]) -> tuple[dict[str, Any], Marks, list[Path]]:
+    resolved = path.resolve()
+    if resolved in stack:
+        cycle = " -> ".join(p.name for p in [*stack, resolved])
+        raise InputError.one(path, f"`extends` forms a cycle: {cycle}", field="extends")
+    data, marks = _read_yaml(path)
+    base_name = data.get("extends")
+    if base_name is None:
+        return data, marks, [path]
+    if not isinstance(base_name, str):
+        raise InputError.one(path, "`extends` must be a file name", "extends", marks[("extends",)][1])
+    base_path = path.parent / base_name
+    if not base_path.is_file():
+        raise InputError.one(path, f"extends a file that does not exist: {base_path}", "extends",
+                             marks[("extends",)][1])
+    base, base_marks, files = _load_chain(base_path, [*stack, resolved])
+    merged = dict(base)
+    for key, value in data.items():
+        if key != "extends":
+            _set_in(merged, [key], value)
+    # A replaced list or scalar takes its marks from the child only.
+    for key in marks:
+        if not isinstance(_get(data, key), dict):
+            base_marks = {k: v for k, v in base_marks.items() if k[: len(key)] != key}
+    return merged, {**base_marks, **marks}, [path, *files]
+
+
+def _get(data: Any, key: Key) -> Any:
+    for part in key:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
+
+
+def _find_mark(marks: Marks, key: Key) -> tuple[Path, int] | None:
+    for n in range(len(key), 0, -1):
+        if key[:n] in marks:
+            return marks[key[:n]]
+    return None
+
+
+# --- validation -----------------------------------------------------------------------------
+
+
+def _validate(raw: dict[str, Any], marks: Marks, path: Path) -> Scenario:
+    try:
+        return Scenario.model_validate(raw)
+    except ValidationError as exc:
+        raise InputError(_problems(exc, raw, marks, path)) from None
+
+
+def _problems(exc: ValidationError, raw: Any, marks: Marks, path: Path) -> list[Problem]:
+    problems = []
+    for err in exc.errors(include_url=False):
+        loc = _data_loc(err["loc"], raw)
+        mark = _find_mark(marks, loc)
+        message = err["msg"]
+        if err["type"] == "extra_forbidden":
+            allowed = _allowed_fields(loc[:-1])
+            message = f"unknown field; allowed: {', '.join(allowed)}"
+        elif err["type"] == "missing":
+            message = "required field is missing"
+        elif "input" in err and not isinstance(err["input"], dict | list):
+            message += f" (got {err['input']!r})"
+        problems.append(Problem(mark[0] if mark else path, mark[1] if mark else None,
+                                ".".join(map(str, loc)), message.removeprefix("Value error, ")))
+    return problems[:12]
+
+
+def _data_loc(loc: tuple[Any, ...], raw: Any) -> Key:
+    """Drop pydantic's union-tag elements from an error location, keeping real data keys."""
+    out: list[Any] = []
+    node = raw
+    for part in loc:
+        if isinstance(node, dict) and part not in node and isinstance(part, str) and out and \
+                not _is_field(out, part):
+            continue
+        out.append(part)
+        node = node.get(part) if isinstance(node, dict) else (
+            node[part] if isinstance(node, list) and isinstance(part, int) and part < len(node) else None)
+    return tuple(out)
+
+
+def _is_field(loc: list[Any], name: str) -> bool:
+    return name in _allowed_fields(tuple(loc))
+
+
+def _allowed_fields(loc: Key) -> list[str]:
+    """Field names allowed at `loc` in the scenario schema."""
+    tp: Any = Scenario
+    for part in loc:
+        tp = _unwrap(tp)
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            info = next((f for n, f in tp.model_fields.items() if (f.alias or n) == part), None)
+            if info is None:
+                return []
+            tp = info.annotation
+        elif typing.get_origin(tp) in (dict, list):
+            tp = typing.get_args(tp)[-1]
+        else:
+            return []
+    tp = _unwrap(tp)
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        return [f.alias or n for n, f in tp.model_fields.items()]
+    return []
+
+
+def _unwrap(tp: Any) -> Any:
+    while True:
+        origin = typing.get_origin(tp)
+        if origin is typing.Annotated:
+            tp = typing.get_args(tp)[0]
+        elif origin in (typing.Union, getattr(__import__("types"), "UnionType")):
+            args = [a for a in typing.get_args(tp) if a is not type(None)]
+            if len(args) != 1:
+                return tp
+            tp = args[0]
+        else:
+            return tp
+
+
+# --- reference resolution and date checks -----------------------------------------------------
+
+
+def _resolve(scenario: Scenario, figures: dict[str, Figure], marks: Marks, path: Path) -> Scenario:
+    problems: list[Problem] = []
+
+    def resolve(spec: Any, where: str, _field: Any) -> Any:
+        if not isinstance(spec, Ref):
+            return spec
+        mark = _find_mark(marks, tuple(_key(p) for p in where.split(".")))
+        file, line = mark if mark else (path, None)
+        figure = figures.get(spec.ref)
+        if figure is None:
+            near = difflib.get_close_matches(spec.ref, figures, n=3)
+            hint = f"; did you mean {', '.join(near)}?" if near else "; see seeds/*.yaml for ids"
+            problems.append(Problem(file, line, where, f"unknown seed or assumption id {spec.ref!r}{hint}"))
+            return spec
+        if not isinstance(figure.value, int | float):
+            problems.append(Problem(file, line, where, f"{spec.ref!r} is not a number ({figure.unit})"))
+            return spec
+        return _spec_from_figure(figure, spec, problems, file, line, where)
+
+    resolved = map_specs(scenario, resolve)
+    if problems:
+        raise InputError(problems)
+    try:  # re-validate so that bounds are checked on the resolved values
+        return Scenario.model_validate(resolved.model_dump(by_alias=True))
+    except ValidationError as exc:
+        raise InputError(_problems(exc, resolved.model_dump(by_alias=True), marks, path)) from None
+
+
+def _spec_from_figure(figure: Figure, ref: Ref, problems: list[Problem], file: Path, line: int | None,
+                      where: str) -> Any:
+    value = float(figure.value) * ref.scale  # type: ignore[arg-type]
+    source = figure.id
+    if ref.over_range is None:
+        return Fixed(value=value, source=source)
+    if figure.low is None or figure.high is None or figure.low == figure.high:
+        problems.append(Problem(file, line, where, f"{figure.id!r} has no range to sample over_range"))
+        return Fixed(value=value, source=source)
+    low, high = figure.low * ref.scale, figure.high * ref.scale
+    if ref.over_range == "uniform":
+        return Uniform(dist="uniform", low=low, high=high, source=source)
+    cls = Triangular if ref.over_range == "triangular" else Pert
+    return cls(dist=ref.over_range, low=low, mode=value, high=high, source=source)  # type: ignore[arg-type]
+
+
+def _check_dates(scenario: Scenario, marks: Marks, path: Path) -> None:
+    """Dates written in the file itself must fall before the end of its horizon (inherited dates
+    may lie beyond a shortened horizon: they simply take no effect)."""
+    end = scenario.end
+    problems: list[Problem] = []
+
+    def walk(obj: Any, key: Key) -> None:
+        if isinstance(obj, BaseModel):
+            for name, info in type(obj).model_fields.items():
+                walk(getattr(obj, name), key + (info.alias or name,))
+        elif isinstance(obj, dict):
+            for k, v in obj.items():
+                walk(v, key + (k,))
+        elif isinstance(obj, list):
+            for i, v in enumerate(obj):
+                walk(v, key + (i,))
+        elif isinstance(obj, dt.date) and obj >= end and key != ("start",):
+            mark = _find_mark(marks, key)
+            if mark is None or mark[0] != path:
+                return
+            problems.append(Problem(mark[0], mark[1],
+                                    ".".join(map(str, key)),
+                                    f"date {obj} is outside the horizon: allowed dates are before "
+                                    f"{end} (start {scenario.start} + {scenario.horizon_months} months)"))
+
+    walk(scenario, ())
+    if problems:
+        raise InputError(problems)

@@ -1,0 +1,5 @@
+"""The SimPy model of magnet supply to India's EV makers: one mechanism per module."""
+
+from resim.model.simulation import ConservationError, columns, simulate
+
+__all__ = ["simulate", "columns", "ConservationError"]

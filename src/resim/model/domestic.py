@@ -1,0 +1,123 @@
+"""India's domestic REPM plants under the 6,000 t/yr scheme, and their rare-earth inputs.
+
+Each plant comes online at tender + award delay + commissioning time (drawn per plant), then ramps
+linearly to nameplate x utilisation. Output is limited by NdPr oxide in stock (IREL's ramping
+supply, non-China oxide, Chinese oxide under the regime) and, for the Dy/Tb-grade share, by Dy/Tb
+in stock (non-China and Indian Dy/Tb, Chinese oxide under the regime). Dy/Tb-grade output that
+lacks Dy/Tb is made as light-REE grade instead and the missing Dy/Tb is reported as `dytb_short_t`.
+Only the EV slice (`ev_share`) of capacity and inputs is followed. Finished magnets wait in the plants' warehouse until makers order them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from resim.model.clock import DAYS_PER_MONTH
+from resim.model.supply import ChinaExporter, Shipping
+from resim.sampling import EventSampler
+from resim.scenario import Domestic, HeavyRee, Plant
+
+INPUT_COVER_MONTHS = 2.0  # plants order inputs up to two months of planned output
+
+
+def _ramp(mid_day: float, online_day: float, ramp_days: float) -> float:
+    if mid_day < online_day:
+        return 0.0
+    return 1.0 if ramp_days <= 0 else min(1.0, (mid_day - online_day) / ramp_days)
+
+
+class DomesticSector:
+    def __init__(self, spec: Domestic, heavy: HeavyRee, plants: list[Plant], start: dt.date,
+                 china: ChinaExporter, lead_time: EventSampler, shipping: Shipping):
+        f = float
+        ev = f(spec.ev_share)  # type: ignore[arg-type]  # the model follows only the EV slice
+        tender_day = (spec.tender_date - start).days
+        self.plants = [
+            (tender_day + (f(p.award_delay_months) + f(p.commissioning_months)) * DAYS_PER_MONTH,  # type: ignore[arg-type]
+             f(p.ramp_months) * DAYS_PER_MONTH,  # type: ignore[arg-type]
+             ev * f(p.capacity_t_per_year) * f(p.utilisation) / 365.25)  # type: ignore[arg-type]
+            for p in plants
+        ]
+        self.oxide_per_t = f(spec.ndpr_oxide_t_per_t_magnet)  # type: ignore[arg-type]
+        self.dytb_share = f(spec.dytb_output_share)  # type: ignore[arg-type]
+        self.dytb_content = f(spec.dytb_content_share)  # type: ignore[arg-type]
+        self.irel = (ev * f(spec.irel_ndpr_oxide_start_t_per_year), ev * f(spec.irel_ndpr_oxide_target_t_per_year),  # type: ignore[arg-type]
+                     (spec.irel_ramp_start - start).days, f(spec.irel_ramp_months) * DAYS_PER_MONTH)  # type: ignore[arg-type]
+        self.non_china_oxide_t_per_day = ev * f(spec.non_china_ndpr_oxide_t_per_year) / 365.25  # type: ignore[arg-type]
+        self.alt_dytb_t_per_day = ev * f(heavy.alt_dytb_t_per_year) / 365.25  # type: ignore[arg-type]
+        self.in_dytb_t_per_day = ev * f(heavy.domestic_dytb_t_per_year) / 365.25  # type: ignore[arg-type]
+        self.china, self.lead_time, self.shipping = china, lead_time, shipping
+        self.stock = {"ndpr": 0.0, "dytb": 0.0}  # oxide and Dy/Tb at the plants, t
+        self.on_order = {"ndpr": 0.0, "dytb": 0.0}
+        self.received = {"ndpr": 0.0, "dytb": 0.0}  # cumulative
+        self.consumed = {"ndpr": 0.0, "dytb": 0.0}
+        self.warehouse = {"dytb": 0.0, "light": 0.0}  # finished magnets, t
+        self.produced_t = 0.0
+        self.dytb_short_month_t = 0.0
+
+    def potential_t(self, day: float, days: int) -> float:
+        """Magnet output the plants could make this month if inputs were plentiful."""
+        mid = day + days / 2
+        return sum(cap * days * _ramp(mid, online, ramp) for online, ramp, cap in self.plants)
+
+    def irel_t(self, day: float, days: int) -> float:
+        start_t, target_t, ramp_start, ramp_days = self.irel
+        mid = day + days / 2
+        frac = 0.0 if mid <= ramp_start else (1.0 if ramp_days <= 0 else min(1.0, (mid - ramp_start) / ramp_days))
+        return (start_t + (target_t - start_t) * frac) * days / 365.25
+
+    def order_inputs(self, day: float, days: int) -> None:
+        """At month start: order NdPr oxide and Dy/Tb up to two months of planned output."""
+        plan = self.potential_t(day, days)
+        if plan <= 0:
+            return
+        targets = {"ndpr": plan * self.oxide_per_t * INPUT_COVER_MONTHS,
+                   "dytb": plan * self.dytb_share * self.dytb_content * INPUT_COVER_MONTHS}
+        local = {"ndpr": self.irel_t(day, days), "dytb": self.in_dytb_t_per_day * days}
+        imported = {"ndpr": self.non_china_oxide_t_per_day * days, "dytb": self.alt_dytb_t_per_day * days}
+        for kind, product in (("ndpr", "ndpr_oxide"), ("dytb", "dytb_oxide")):
+            gap = max(0.0, targets[kind] - self.stock[kind] - self.on_order[kind])
+            take = min(gap, local[kind])
+            self._receive(kind, take, ordered=False)
+            gap -= take
+            take = min(gap, imported[kind])
+            self._ship(kind, take, "non_china")
+            gap -= take
+            placed = self.china.order(product, gap, self.shipping,
+                                      on_arrival=lambda t, k=kind: self._receive(k, t),
+                                      on_abandon=lambda t, k=kind: self._cancel(k, t))
+            self.on_order[kind] += placed
+
+    def _ship(self, kind: str, tonnes: float, source: str) -> None:
+        if tonnes > 0:
+            self.on_order[kind] += tonnes
+            self.shipping.send(tonnes, source, self.lead_time(), lambda t: self._receive(kind, t))
+
+    def _receive(self, kind: str, tonnes: float, ordered: bool = True) -> None:
+        self.stock[kind] += tonnes
+        self.received[kind] += tonnes
+        if ordered:
+            self.on_order[kind] -= tonnes
+
+    def _cancel(self, kind: str, tonnes: float) -> None:
+        self.on_order[kind] -= tonnes
+
+    def produce(self, day: float, days: int) -> float:
+        """At month end: make what capacity and inputs allow; return tonnes of magnet made."""
+        total = self.potential_t(day, days)
+        if self.oxide_per_t > 0:
+            total = min(total, self.stock["ndpr"] / self.oxide_per_t)
+        want_dytb = total * self.dytb_share
+        made_dytb = want_dytb if self.dytb_content <= 0 else min(want_dytb, self.stock["dytb"] / self.dytb_content)
+        self.dytb_short_month_t = (want_dytb - made_dytb) * self.dytb_content
+        for kind, used in (("ndpr", total * self.oxide_per_t), ("dytb", made_dytb * self.dytb_content)):
+            self.stock[kind] -= used
+            self.consumed[kind] += used
+        self.warehouse["dytb"] += made_dytb
+        self.warehouse["light"] += total - made_dytb
+        self.produced_t += total
+        return total
+
+    def input_imbalance_t(self) -> float:
+        """Received - consumed - in stock, summed over NdPr oxide and Dy/Tb: zero if conserved."""
+        return sum(self.received[k] - self.consumed[k] - self.stock[k] for k in self.stock)

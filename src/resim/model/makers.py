@@ -1,0 +1,137 @@
+"""EV makers, one aggregate per segment: monthly demand, grade mix, inventory, orders, production.
+
+Story: at each month's start a maker plans the month's vehicles (demand grown from the base
+year), splits them into ferrite/magnet-free, light-REE and Dy/Tb-grade designs, and orders each
+magnet grade up to `need rate x (cover + month + planning lead time)` counting stock and
+everything on order. At the month's end it builds the vehicles its magnets allow: Dy/Tb grades
+may stand in for light grades, never the reverse. Unmet demand is lost, not carried forward.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from resim.scenario import Segment
+
+GRADES = ("dytb", "light")
+PRODUCT = {"dytb": "dytb_magnet", "light": "light_magnet"}
+
+
+@dataclass
+class Plan:
+    units: float = 0.0
+    ferrite_share: float = 0.0
+    dytb_share: float = 0.0
+    need_t: dict[str, float] = field(default_factory=lambda: dict.fromkeys(GRADES, 0.0))
+
+
+@dataclass
+class Output:
+    """What one month's production did (tonnes of NdFeB and vehicles)."""
+
+    need_t: float
+    used_t: float
+    units: float
+    built_units: float
+    ferrite_units: float
+
+    @property
+    def shortfall_t(self) -> float:
+        return self.need_t - self.used_t
+
+    @property
+    def not_built(self) -> float:
+        return self.units - self.built_units
+
+
+class Maker:
+    def __init__(self, name: str, segment: Segment, start: dt.date, redesign_done_day: float | None,
+                 cover_days: float, planning_lead_days: float):
+        self.name, self.segment, self.start = name, segment, start
+        self.redesign_done_day = redesign_done_day
+        self.cover_days, self.planning_lead_days = cover_days, planning_lead_days
+        self.kg_t = float(segment.ndfeb_kg_per_vehicle) / 1000.0  # type: ignore[arg-type]
+        self.stock = dict.fromkeys(GRADES, 0.0)
+        self.on_order = dict.fromkeys(GRADES, 0.0)
+        self.received_t = 0.0  # cumulative, for the conservation check
+        self.used_t = 0.0
+        self.opening_stock_t = 0.0
+        self.plan = Plan()
+
+    # --- planning -------------------------------------------------------------------------
+    def units_in_month(self, month_start: dt.date, days: int) -> float:
+        seg = self.segment
+        mid = month_start + dt.timedelta(days=days / 2)
+        years = (mid - seg.base_date).days / 365.25
+        return float(seg.units_per_year) * (1 + float(seg.growth_per_year)) ** years * days / 365.25  # type: ignore[arg-type]
+
+    def ferrite_share(self, day: float) -> float:
+        seg = self.segment
+        s0, s1 = float(seg.ferrite_share_start), float(seg.ferrite_share_target)  # type: ignore[arg-type]
+        if seg.ferrite_target_date is None:
+            return s0
+        target_day = (seg.ferrite_target_date - self.start).days
+        if target_day <= 0 or day >= target_day:
+            return s1
+        return s0 + (s1 - s0) * max(day, 0.0) / target_day
+
+    def dytb_share(self, day: float) -> float:
+        seg = self.segment
+        share = float(seg.dytb_grade_share)  # type: ignore[arg-type]
+        if self.redesign_done_day is not None and day >= self.redesign_done_day:
+            share = min(share, float(seg.min_dytb_grade_share))  # type: ignore[arg-type]
+        return share
+
+    def plan_month(self, month_start: dt.date, days: int, day: float) -> Plan:
+        units = self.units_in_month(month_start, days)
+        ferrite, dytb = self.ferrite_share(day), self.dytb_share(day)
+        magnet_t = units * (1 - ferrite) * self.kg_t
+        self.plan = Plan(units, ferrite, dytb, {"dytb": magnet_t * dytb, "light": magnet_t * (1 - dytb)})
+        return self.plan
+
+    def order_quantities(self, days: int) -> dict[str, float]:
+        """Order-up-to: target position covers the cover, this month and the planning lead time."""
+        horizon = self.cover_days + days + self.planning_lead_days
+        out = {}
+        for g in GRADES:
+            target = self.plan.need_t[g] / days * horizon
+            out[g] = max(0.0, target - self.stock[g] - self.on_order[g])
+        return out
+
+    def cover_weeks(self, days: int) -> float:
+        need = sum(self.plan.need_t.values())
+        return float("inf") if need <= 0 else sum(self.stock.values()) / (need / days * 7)
+
+    # --- material -------------------------------------------------------------------------
+    def open_with(self, grade: str, tonnes: float) -> None:
+        self.stock[grade] += tonnes
+        self.opening_stock_t += tonnes
+
+    def receive(self, grade: str, tonnes: float, ordered: bool = True) -> None:
+        self.stock[grade] += tonnes
+        self.received_t += tonnes
+        if ordered:
+            self.on_order[grade] -= tonnes
+
+    def cancel(self, grade: str, tonnes: float) -> None:
+        """An order that will never arrive (licence abandoned) leaves the pipeline."""
+        self.on_order[grade] -= tonnes
+
+    def produce(self) -> Output:
+        plan, stock, kg = self.plan, self.stock, self.kg_t
+        use_dytb = min(stock["dytb"], plan.need_t["dytb"])
+        use_light = min(stock["light"], plan.need_t["light"])
+        stand_in = min(stock["dytb"] - use_dytb, plan.need_t["light"] - use_light)
+        stock["dytb"] -= use_dytb + stand_in
+        stock["light"] -= use_light
+        used = use_dytb + use_light + stand_in
+        self.used_t += used
+        ferrite_units = plan.units * plan.ferrite_share
+        magnet_units = plan.units - ferrite_units
+        built = ferrite_units + (used / kg if kg > 0 else magnet_units)
+        return Output(sum(plan.need_t.values()), used, plan.units, min(built, plan.units), ferrite_units)
+
+    def imbalance_t(self) -> float:
+        """Opening stock + received - used - stock now: zero if no magnet was created or lost."""
+        return self.opening_stock_t + self.received_t - self.used_t - sum(self.stock.values())

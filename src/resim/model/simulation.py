@@ -1,0 +1,158 @@
+"""One replication: wire the mechanisms into a SimPy environment, run the monthly story, and
+return the monthly series (one row per month, columns in `columns(scenario)`).
+
+Every month: arrivals and licence decisions happen when they fall; at the month's end each maker
+builds what its magnets allow, the domestic plants produce, and the month is recorded and checked
+for conservation; then the next month starts: makers plan, the stockpile releases to short
+makers, makers order, and the plants order inputs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import simpy
+
+from resim.model.clock import DAYS_PER_MONTH, month_starts
+from resim.model.domestic import DomesticSector
+from resim.model.licensing import LicenceOffice
+from resim.model.makers import GRADES, Maker
+from resim.model.regime import Regime
+from resim.model.stockpile import Stockpile
+from resim.model.supply import ChinaExporter, OrderBook, Shipping, Supplier
+from resim.sampling import Bernoulli, EventSampler, World, event_rng
+from resim.scenario import Scenario
+
+TOTAL_COLUMNS = [
+    "demand_units", "built_units", "vehicles_not_built", "ferrite_units",
+    "demand_t", "used_t", "shortfall_t",
+    "delivered_china_t", "delivered_non_china_t", "delivered_recycling_t", "delivered_domestic_t",
+    "delivered_stockpile_t", "delivered_opening_t",
+    "maker_stock_t", "in_transit_t", "licences_pending", "licences_pending_t",
+    "domestic_output_t", "domestic_warehouse_t", "dytb_short_t", "stockpile_t",
+]
+SOURCES = ("china", "non_china", "recycling", "domestic", "opening")
+OPENING_TRANCHES = 4
+
+
+class ConservationError(AssertionError):
+    """The bookkeeping created or lost material: a bug, never a modelling outcome."""
+
+
+def columns(scenario: Scenario) -> list[str]:
+    segs = list(scenario.demand.segments)
+    return TOTAL_COLUMNS + [f"shortfall_t.{s}" for s in segs] + [f"vehicles_not_built.{s}" for s in segs]
+
+
+def simulate(world: World, seed: int, replication: int) -> np.ndarray:
+    sc = world.scenario
+    env = simpy.Environment()
+    rng = lambda name: event_rng(seed, replication, name)  # noqa: E731
+    sampler = lambda spec, name: EventSampler(spec, rng(name))  # noqa: E731
+
+    lic = sc.china.licensing
+    regime = Regime(world.timeline, float(lic.approval_probability))  # type: ignore[arg-type]
+    office = LicenceOffice(env, regime, sampler(lic.decision_delay_days, "licensing.decision_delay"),
+                           sampler(lic.refile_delay_days, "licensing.refile_delay"),
+                           Bernoulli(rng("licensing.approval")), lic.max_refilings, lic.reviewers)
+    general_from = (lic.general_licences_from - sc.start).days if lic.general_licences_from else float("-inf")
+    china = ChinaExporter(env, regime, office, sampler(sc.china.lead_time_days, "china.lead_time"),
+                          float(lic.general_licence_share), general_from)  # type: ignore[arg-type]
+    magnets, inputs = Shipping(env), Shipping(env)
+    suppliers = [Supplier(name, spec, sc.start, sampler(spec.lead_time_days, f"supplier.{name}.lead_time"))
+                 for name, spec in sc.suppliers.items()]
+    domestic = DomesticSector(sc.domestic, sc.heavy_ree, world.plants, sc.start, china,
+                              sampler(sc.domestic.lead_time_days, "domestic.lead_time"), inputs)
+    dem = sc.demand
+    first_control = regime.first_restriction_day("dytb_magnet")
+    redesign_done = None if first_control is None else \
+        first_control + float(dem.redesign_to_light_ree_months) * DAYS_PER_MONTH  # type: ignore[arg-type]
+    cover_days = float(dem.inventory_cover_weeks) * 7  # type: ignore[arg-type]
+    lead_days = float(dem.planning_lead_time_days)  # type: ignore[arg-type]
+    makers = [Maker(name, seg, sc.start, redesign_done, cover_days, lead_days)
+              for name, seg in dem.segments.items()]
+    book = OrderBook(regime, china, suppliers, domestic.warehouse,
+                     sampler(sc.domestic.lead_time_days, "domestic.lead_time.magnets"), magnets,
+                     float(dem.non_china_min_share))  # type: ignore[arg-type]
+
+    starts = month_starts(sc.start, sc.horizon_months)
+    days_in = [(b - a).days for a, b in zip(starts, starts[1:], strict=False)]
+    day_of = [(d - sc.start).days for d in starts]
+
+    # Opening position: stock covering `cover`, and the pipeline of the planning lead time.
+    for maker in makers:
+        plan = maker.plan_month(starts[0], days_in[0], 0.0)
+        for grade in GRADES:
+            rate = plan.need_t[grade] / days_in[0]
+            maker.open_with(grade, rate * cover_days)
+            tranche = rate * lead_days / OPENING_TRANCHES
+            for k in range(OPENING_TRANCHES):
+                maker.on_order[grade] += tranche
+                magnets.send(tranche, "opening", lead_days * (k + 1) / OPENING_TRANCHES,
+                             lambda t, m=maker, g=grade: m.receive(g, t))
+    opening_t = sum(m.opening_stock_t for m in makers)
+    first_need_t = sum(sum(m.plan.need_t.values()) for m in makers)
+    pile = sc.levers.stockpile
+    stockpile = Stockpile(first_need_t / days_in[0] * float(pile.initial_cover_days),  # type: ignore[arg-type]
+                          float(pile.release_below_cover_weeks),  # type: ignore[arg-type]
+                          None if pile.max_release_t_per_month is None else float(pile.max_release_t_per_month))  # type: ignore[arg-type]
+
+    cols = columns(sc)
+    index = {c: i for i, c in enumerate(cols)}
+    out = np.zeros((sc.horizon_months, len(cols)))
+
+    def start_month(m: int) -> None:
+        day, days = day_of[m], days_in[m]
+        for maker in makers:
+            maker.plan_month(starts[m], days, day)
+        stockpile.release(makers, days)
+        book.place(makers, [maker.order_quantities(days) for maker in makers], day, days)
+        domestic.order_inputs(day, days)
+
+    def end_month(m: int) -> None:
+        row = out[m]
+        for maker in makers:
+            made = maker.produce()
+            row[index["demand_units"]] += made.units
+            row[index["built_units"]] += made.built_units
+            row[index["vehicles_not_built"]] += made.not_built
+            row[index["ferrite_units"]] += made.ferrite_units
+            row[index["demand_t"]] += made.need_t
+            row[index["used_t"]] += made.used_t
+            row[index["shortfall_t"]] += made.shortfall_t
+            row[index[f"shortfall_t.{maker.name}"]] = made.shortfall_t
+            row[index[f"vehicles_not_built.{maker.name}"]] = made.not_built
+            row[index["maker_stock_t"]] += sum(maker.stock.values())
+        row[index["domestic_output_t"]] = domestic.produce(day_of[m], days_in[m])
+        row[index["dytb_short_t"]] = domestic.dytb_short_month_t
+        for source in SOURCES:
+            row[index[f"delivered_{source}_t"]] = magnets.arrived_month_t[source]
+        magnets.arrived_month_t.clear()
+        row[index["delivered_stockpile_t"]] = stockpile.released_month_t
+        row[index["in_transit_t"]] = magnets.in_transit_t
+        row[index["licences_pending"]] = len(office.pending)
+        row[index["licences_pending_t"]] = office.pending_tonnes
+        row[index["domestic_warehouse_t"]] = sum(domestic.warehouse.values())
+        row[index["stockpile_t"]] = stockpile.tonnes
+        check_conservation(m)
+
+    def check_conservation(m: int) -> None:
+        for maker in makers:
+            if abs(maker.imbalance_t()) > 1e-6 * max(1.0, maker.received_t):
+                raise ConservationError(f"month {starts[m]}: maker {maker.name} off by {maker.imbalance_t():g} t")
+        if abs(domestic.input_imbalance_t()) > 1e-6 * max(1.0, sum(domestic.received.values())):
+            raise ConservationError(f"month {starts[m]}: domestic inputs off by {domestic.input_imbalance_t():g} t")
+        came_in = opening_t + stockpile.initial_t + domestic.produced_t + sum(
+            t for source, t in magnets.shipped_t.items() if source != "domestic")
+        accounted = (sum(mk.used_t + sum(mk.stock.values()) for mk in makers) + magnets.in_transit_t
+                     + sum(domestic.warehouse.values()) + stockpile.tonnes)
+        if abs(came_in - accounted) > 1e-6 * max(1.0, came_in):
+            raise ConservationError(f"month {starts[m]}: magnets in {came_in:g} t, accounted {accounted:g} t")
+
+    def monthly_cycle(env: simpy.Environment):  # type: ignore[no-untyped-def]
+        for m in range(sc.horizon_months):
+            start_month(m)
+            yield env.timeout(days_in[m])
+            end_month(m)
+
+    env.run(until=env.process(monthly_cycle(env)))
+    return out

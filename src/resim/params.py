@@ -1,0 +1,280 @@
+"""Parameter specifications: a number, a reference to a seed or assumption, or a distribution.
+
+Every numeric scenario field is a `Param`. After references are resolved (see `resolve.py`) each
+one is a `Spec` whose `ppf` maps a uniform draw to a value: sampling by inverse CDF means two
+scenarios that share a random stream get monotonically coupled values (common random numbers).
+Distributions are scipy.stats objects built from the scenario's own parametrisation.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import cached_property
+from typing import Annotated, Any, Literal
+
+import numpy as np
+import scipy.stats as st
+from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+
+Z90 = st.norm.ppf(0.9)  # lognormal: p90 = median * exp(sigma * Z90)
+PERT_LAMBDA = 4.0
+
+
+class _Spec(BaseModel):
+    """Common base: a frozen pydantic model with an optional `source` (seed/assumption id or text)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    source: str | None = Field(None, description="Seed or assumption id, or a citation.")
+
+    def support(self) -> tuple[float, float]:
+        raise NotImplementedError
+
+    def ppf(self, u: float | np.ndarray) -> Any:
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        fields = self.model_dump(exclude={"source", "dist"}, exclude_none=True)
+        return f"{self.dist}({', '.join(f'{k}={v}' for k, v in fields.items())})"  # type: ignore[attr-defined]
+
+    @property
+    def is_fixed(self) -> bool:
+        low, high = self.support()
+        return low == high
+
+
+class Fixed(_Spec):
+    """A fixed value with provenance (what a plain number or a `{ref: id}` resolves to)."""
+
+    dist: Literal["fixed"] = "fixed"
+    value: float
+
+    def support(self) -> tuple[float, float]:
+        return (self.value, self.value)
+
+    def ppf(self, u: float | np.ndarray) -> Any:
+        return np.full_like(u, self.value, dtype=float) if isinstance(u, np.ndarray) else self.value
+
+    def describe(self) -> str:
+        return f"{self.value:g}"
+
+
+class _Continuous(_Spec):
+    """A distribution backed by a frozen scipy.stats object."""
+
+    @cached_property
+    def frozen(self) -> Any:
+        raise NotImplementedError
+
+    def support(self) -> tuple[float, float]:
+        low, high = self.frozen.support()
+        return (float(low), float(high))
+
+    def ppf(self, u: float | np.ndarray) -> Any:
+        out = self.frozen.ppf(u)
+        return float(out) if np.ndim(out) == 0 else out
+
+
+class Uniform(_Continuous):
+    dist: Literal["uniform"]
+    low: float
+    high: float
+
+    @model_validator(mode="after")
+    def _order(self) -> Uniform:
+        if not self.low < self.high:
+            raise ValueError(f"uniform needs low < high (got low={self.low}, high={self.high})")
+        return self
+
+    @cached_property
+    def frozen(self) -> Any:
+        return st.uniform(loc=self.low, scale=self.high - self.low)
+
+
+class Triangular(_Continuous):
+    dist: Literal["triangular"]
+    low: float
+    mode: float
+    high: float
+
+    @model_validator(mode="after")
+    def _order(self) -> Triangular:
+        if not (self.low <= self.mode <= self.high and self.low < self.high):
+            raise ValueError(
+                f"triangular needs low <= mode <= high and low < high "
+                f"(got {self.low}, {self.mode}, {self.high})"
+            )
+        return self
+
+    @cached_property
+    def frozen(self) -> Any:
+        width = self.high - self.low
+        return st.triang(c=(self.mode - self.low) / width, loc=self.low, scale=width)
+
+
+class Pert(Triangular):
+    """Beta-PERT on [low, high] with the given mode (lambda = 4)."""
+
+    dist: Literal["pert"]  # type: ignore[assignment]
+
+    @cached_property
+    def frozen(self) -> Any:
+        width = self.high - self.low
+        a = 1 + PERT_LAMBDA * (self.mode - self.low) / width
+        b = 1 + PERT_LAMBDA * (self.high - self.mode) / width
+        return st.beta(a, b, loc=self.low, scale=width)
+
+
+class LogNormal(_Continuous):
+    """Lognormal given by its median and 90th percentile (both in the field's unit)."""
+
+    dist: Literal["lognormal"]
+    median: float = Field(gt=0)
+    p90: float = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _order(self) -> LogNormal:
+        if not self.p90 > self.median:
+            raise ValueError(f"lognormal needs p90 > median (got median={self.median}, p90={self.p90})")
+        return self
+
+    @cached_property
+    def frozen(self) -> Any:
+        return st.lognorm(s=math.log(self.p90 / self.median) / Z90, scale=self.median)
+
+
+class Beta(_Continuous):
+    """Beta on [0, 1] given by mean and standard deviation (for probabilities and shares)."""
+
+    dist: Literal["beta"]
+    mean: float = Field(gt=0, lt=1)
+    sd: float = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _feasible(self) -> Beta:
+        if not self.sd**2 < self.mean * (1 - self.mean):
+            limit = math.sqrt(self.mean * (1 - self.mean))
+            raise ValueError(f"beta needs sd < sqrt(mean*(1-mean)) = {limit:.4g} (got sd={self.sd})")
+        return self
+
+    @cached_property
+    def frozen(self) -> Any:
+        k = self.mean * (1 - self.mean) / self.sd**2 - 1
+        return st.beta(self.mean * k, (1 - self.mean) * k)
+
+
+class Exponential(_Continuous):
+    dist: Literal["exponential"]
+    mean: float = Field(gt=0)
+
+    @cached_property
+    def frozen(self) -> Any:
+        return st.expon(scale=self.mean)
+
+
+class Choice(_Spec):
+    """A discrete choice among numeric values with probabilities summing to 1."""
+
+    dist: Literal["choice"]
+    values: list[float] = Field(min_length=1)
+    probabilities: list[float] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _probabilities(self) -> Choice:
+        if len(self.values) != len(self.probabilities):
+            raise ValueError("choice needs as many probabilities as values")
+        if any(p < 0 for p in self.probabilities) or abs(sum(self.probabilities) - 1) > 1e-9:
+            raise ValueError(f"choice probabilities must be >= 0 and sum to 1 (got {self.probabilities})")
+        return self
+
+    def support(self) -> tuple[float, float]:
+        return (min(self.values), max(self.values))
+
+    def ppf(self, u: float | np.ndarray) -> Any:
+        edges = np.cumsum(self.probabilities)
+        idx = np.minimum(np.searchsorted(edges, u, side="right"), len(self.values) - 1)
+        out = np.asarray(self.values)[idx]
+        return float(out) if np.ndim(out) == 0 else out
+
+
+class Ref(BaseModel):
+    """A reference to a seed figure or assumption id; `over_range` samples its documented range."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    ref: str
+    scale: float = Field(1.0, description="Multiplier applied to the referenced figure (unit change).")
+    over_range: Literal["uniform", "triangular", "pert"] | None = Field(
+        None, description="Sample over the assumption's [low, high] (mode = its value) instead of fixing it."
+    )
+
+
+Spec = Fixed | Uniform | Triangular | Pert | LogNormal | Beta | Exponential | Choice
+DIST_NAMES = ("fixed", "uniform", "triangular", "pert", "lognormal", "beta", "exponential", "choice")
+
+
+def _param_tag(v: Any) -> str | None:
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, int | float):
+        return "number"
+    if isinstance(v, Ref):
+        return "ref"
+    if isinstance(v, _Spec):
+        return v.dist  # type: ignore[attr-defined,no-any-return]
+    if isinstance(v, dict):
+        if "ref" in v:
+            return "ref"
+        dist = v.get("dist")
+        return dist if dist in DIST_NAMES else None
+    return None
+
+
+def _number_to_fixed(v: float) -> Fixed:
+    return Fixed(value=v)
+
+
+_PARAM_UNION = (
+    Annotated[Annotated[float, AfterValidator(_number_to_fixed)], Tag("number")]
+    | Annotated[Ref, Tag("ref")]
+    | Annotated[Fixed, Tag("fixed")]
+    | Annotated[Uniform, Tag("uniform")]
+    | Annotated[Triangular, Tag("triangular")]
+    | Annotated[Pert, Tag("pert")]
+    | Annotated[LogNormal, Tag("lognormal")]
+    | Annotated[Beta, Tag("beta")]
+    | Annotated[Exponential, Tag("exponential")]
+    | Annotated[Choice, Tag("choice")]
+)
+PARAM_HELP = (
+    "a number, {ref: <seed or assumption id>}, or {dist: " + "|".join(DIST_NAMES[1:]) + ", ...}"
+)
+Param = Annotated[
+    _PARAM_UNION,
+    Discriminator(_param_tag, custom_error_type="param", custom_error_message=f"expected {PARAM_HELP}"),
+]
+
+
+def _bounded(low: float | None, high: float | None) -> AfterValidator:
+    """Validator: a resolved spec's whole support must lie in [low, high]."""
+
+    def check(spec: Any) -> Any:
+        if isinstance(spec, Ref):
+            return spec  # checked again once the reference is resolved
+        a, b = spec.support()
+        if (low is not None and a < low) or (high is not None and b > high):
+            span = f"{a:g}" if a == b else f"[{a:g}, {b:g}]"
+            allowed = f"[{'-inf' if low is None else f'{low:g}'}, {'inf' if high is None else f'{high:g}'}]"
+            raise ValueError(f"must lie in {allowed}; got {span}")
+        return spec
+
+    return AfterValidator(check)
+
+
+class PerEvent:
+    """Marker: the field is sampled afresh for every event (each licence decision, each shipment),
+    not once per replication."""
+
+
+NonNegative = Annotated[Param, _bounded(0.0, None)]
+Fraction = Annotated[Param, _bounded(0.0, 1.0)]
+Growth = Annotated[Param, _bounded(-0.99, None)]
+EventDays = Annotated[Param, _bounded(0.0, None), PerEvent()]

@@ -1,0 +1,40 @@
+"""Figures: the fan chart of monthly shortfall (quantile bands over time), drawn off-screen."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+
+def fan_chart(months: list[dt.date], stats: dict[str, np.ndarray], title: str, subtitle: str,
+              path: Path) -> None:
+    """Shortfall bands p5-p95 and p25-p75, the median, and median demand for scale."""
+    fig, (ax, ax_p) = plt.subplots(2, 1, figsize=(10, 6.5), sharex=True,
+                                   gridspec_kw={"height_ratios": [3, 1]})
+    x = np.array(months, dtype="datetime64[D]")
+    ax.fill_between(x, stats["shortfall_t_p5"], stats["shortfall_t_p95"], color="#d6604d", alpha=0.25,
+                    step="post", label="shortfall p5-p95")
+    ax.fill_between(x, stats["shortfall_t_p25"], stats["shortfall_t_p75"], color="#d6604d", alpha=0.5,
+                    step="post", label="shortfall p25-p75")
+    ax.step(x, stats["shortfall_t_p50"], where="post", color="#b2182b", lw=2, label="shortfall median")
+    ax.step(x, stats["shortfall_t_mean"], where="post", color="#67001f", lw=1, ls=":", label="shortfall mean")
+    ax.step(x, stats["demand_t_p50"], where="post", color="#4d4d4d", lw=1, ls="--", label="EV NdFeB demand (median)")
+    ax.set_ylabel("NdFeB magnets, t per month")
+    ax.set_ylim(bottom=0)
+    ax.legend(loc="upper left", fontsize=8, ncol=2)
+    ax.set_title(f"{title}\n{subtitle}", fontsize=10, loc="left")
+    ax.grid(alpha=0.3)
+    ax_p.step(x, stats["p_shortfall"], where="post", color="#2166ac")
+    ax_p.set_ylim(0, 1.02)
+    ax_p.set_ylabel("P(shortfall > 0)")
+    ax_p.grid(alpha=0.3)
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

@@ -1,0 +1,164 @@
+"""Write a run to `results/<scenario>/<run-id>/`, streaming per-replication series to Parquet.
+
+The run is written into a hidden `.incomplete-<run-id>` folder and renamed when complete, so an
+interrupted run never looks finished; on any error the temporary folder is removed.
+
+Files: series.parquet (one row per replication and month), replications.parquet (per-replication
+metrics, regime outcomes and world draws), summary_monthly.parquet/.csv, summary_yearly.csv,
+fan_chart.png and manifest.json.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import importlib.metadata
+import json
+import platform
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from resim import __version__, summary
+from resim.model import columns
+from resim.model.clock import month_starts
+from resim.plots import fan_chart
+from resim.runner import Replication
+from resim.scenario import Scenario
+
+UNITS = {"_t": "t NdFeB (Dy/Tb columns: t Dy+Tb)", "_units": "vehicles", "vehicles_not_built": "vehicles",
+         "licences_pending": "applications"}
+KEPT = ("shortfall_t", "demand_t", "vehicles_not_built")  # held in memory for the summary
+
+
+def scenario_hash(scenario: Scenario) -> str:
+    canonical = json.dumps(scenario.model_dump(mode="json", by_alias=True), sort_keys=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def unit_of(column: str) -> str:
+    for suffix, unit in UNITS.items():
+        if suffix in column:
+            return unit
+    return ""
+
+
+class RunWriter:
+    def __init__(self, root: Path, scenario: Scenario, seed: int, replications: int):
+        self.scenario, self.seed, self.replications = scenario, seed, replications
+        self.hash = scenario_hash(scenario)
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+        self.run_id = f"{stamp}-{self.hash[:8]}"
+        self.final = root / scenario.name / self.run_id
+        self.tmp = root / scenario.name / f".incomplete-{self.run_id}"
+        self.tmp.mkdir(parents=True)
+        self.columns = columns(scenario)
+        self.months = month_starts(scenario.start, scenario.horizon_months)[:-1]
+        fields = [pa.field("replication", pa.int32()), pa.field("month", pa.date32())]
+        fields += [pa.field(c, pa.float64(), metadata={"unit": unit_of(c)}) for c in self.columns]
+        self.schema = pa.schema(fields, metadata={"scenario": scenario.name, "scenario_hash": self.hash})
+        self.writer = pq.ParquetWriter(self.tmp / "series.parquet", self.schema)
+        self.kept: dict[str, list[np.ndarray]] = {c: [] for c in KEPT}
+        self.draws: list[dict[str, float]] = []
+        self.outcomes: list[dict[str, str]] = []
+        self.started = time.perf_counter()
+
+    def __enter__(self) -> RunWriter:
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if exc_type is not None:
+            self.abort()
+
+    def add(self, reps: list[Replication]) -> None:
+        months = self.scenario.horizon_months
+        data = np.concatenate([r.series for r in reps])
+        arrays = [pa.array(np.repeat([r.index for r in reps], months).astype(np.int32)),
+                  pa.array(np.tile(np.array(self.months, dtype="datetime64[D]"), len(reps)))]
+        arrays += [pa.array(data[:, i]) for i in range(len(self.columns))]
+        self.writer.write_table(pa.Table.from_arrays(arrays, schema=self.schema))
+        for c in KEPT:
+            i = self.columns.index(c)
+            self.kept[c].extend(r.series[:, i].copy() for r in reps)
+        self.draws.extend(r.draws for r in reps)
+        self.outcomes.extend(r.outcomes for r in reps)
+
+    def abort(self) -> None:
+        self.writer.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def finish(self, command: list[str], workers: int) -> Path:
+        self.writer.close()
+        shortfall, demand, not_built = (np.array(self.kept[c]) for c in KEPT)
+        stats = summary.monthly(shortfall, demand)
+        per_rep = summary.per_replication(shortfall, not_built)
+        years = summary.yearly(shortfall, demand, self.months)
+        self._write_tables(stats, per_rep, years)
+        subtitle = (f"{self.replications} replications, seed {self.seed}, scenario hash {self.hash[:8]}; "
+                    f"t NdFeB per month")
+        fan_chart(self.months, stats, f"Scenario {self.scenario.name}: EV magnet shortfall, India",
+                  subtitle, self.tmp / "fan_chart.png")
+        manifest = self._manifest(command, workers, per_rep, years)
+        (self.tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
+        self.tmp.rename(self.final)
+        return self.final
+
+    def _write_tables(self, stats: dict[str, np.ndarray], per_rep: dict[str, np.ndarray],
+                      years: list[dict[str, float]]) -> None:
+        monthly = pa.table({"month": pa.array(np.array(self.months, dtype="datetime64[D]")),
+                            **{k: pa.array(v) for k, v in stats.items()}})
+        pq.write_table(monthly, self.tmp / "summary_monthly.parquet")
+        pacsv.write_csv(monthly, self.tmp / "summary_monthly.csv")
+        pacsv.write_csv(pa.Table.from_pylist(years), self.tmp / "summary_yearly.csv")
+        first = per_rep["first_short_month"]
+        table = {"replication": pa.array(np.arange(len(first), dtype=np.int32)),
+                 **{k: pa.array(v) for k, v in per_rep.items() if k != "first_short_month"},
+                 "first_short_month": pa.array([self.months[i] if i >= 0 else None for i in first],
+                                               type=pa.date32())}
+        for key in sorted(self.outcomes[0]) if self.outcomes else []:
+            table[f"outcome.{key}"] = pa.array([o[key] for o in self.outcomes])
+        for key in sorted(self.draws[0]) if self.draws else []:
+            table[f"draw.{key}"] = pa.array([d[key] for d in self.draws])
+        pq.write_table(pa.table(table), self.tmp / "replications.parquet")
+
+    def _manifest(self, command: list[str], workers: int, per_rep: dict[str, np.ndarray],
+                  years: list[dict[str, float]]) -> dict[str, Any]:
+        libs = ["simpy", "numpy", "scipy", "pydantic", "pyarrow", "matplotlib", "typer"]
+        cum = per_rep["cumulative_shortfall_t"]
+        first = per_rep["first_short_month"]
+        return {
+            "scenario": self.scenario.name,
+            "question": self.scenario.question,
+            "scenario_hash": self.hash,
+            "run_id": self.run_id,
+            "seed": self.seed,
+            "replications": self.replications,
+            "start": self.scenario.start,
+            "horizon_months": self.scenario.horizon_months,
+            "command": command,
+            "workers": workers,
+            "wall_time_s": round(time.perf_counter() - self.started, 3),
+            "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "versions": {"resim": __version__, "python": platform.python_version(),
+                         **{lib: importlib.metadata.version(lib) for lib in libs}},
+            "platform": sys.platform,
+            "units": {c: unit_of(c) for c in self.columns},
+            "run_summary": {
+                "cumulative_shortfall_t": {"mean": float(cum.mean()), "p5": float(np.percentile(cum, 5)),
+                                           "p50": float(np.median(cum)), "p95": float(np.percentile(cum, 95))},
+                "p_any_shortfall": float((first >= 0).mean()),
+                "first_short_month_p50": (self.months[int(np.median(first[first >= 0]))]
+                                          if (first >= 0).any() else None),
+                "longest_short_run_months_p50": float(np.median(per_rep["longest_short_run_months"])),
+                "cumulative_vehicles_not_built_p50": float(np.median(per_rep["cumulative_vehicles_not_built"])),
+            },
+            "yearly": years,
+            "resolved_scenario": self.scenario.model_dump(mode="json", by_alias=True),
+        }

@@ -1,0 +1,81 @@
+"""Monte Carlo: run replications of one scenario, in order, on local processes.
+
+Replication i depends only on (seed, i) and the scenario, never on which worker ran it, and chunks
+come back in replication order, so results are bit-identical for any number of workers.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+
+from resim.model import simulate
+from resim.sampling import sample_world
+from resim.scenario import Scenario
+
+
+@dataclass(frozen=True)
+class Replication:
+    index: int
+    series: np.ndarray  # months x columns
+    draws: dict[str, float]  # world parameters drawn for this replication
+    outcomes: dict[str, str]  # uncertain regime changes: the outcome drawn
+
+
+def run_one(scenario: Scenario, seed: int, index: int) -> Replication:
+    world = sample_world(scenario, seed, index)
+    return Replication(index, simulate(world, seed, index), world.draws, world.outcomes)
+
+
+_WORKER_SCENARIO: Scenario | None = None
+
+
+def _init_worker(scenario: Scenario) -> None:
+    global _WORKER_SCENARIO
+    _WORKER_SCENARIO = scenario
+
+
+def _run_chunk(seed: int, indices: range) -> list[Replication]:
+    assert _WORKER_SCENARIO is not None
+    return [run_one(_WORKER_SCENARIO, seed, i) for i in indices]
+
+
+def default_workers() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def chunks(replications: int, workers: int) -> list[range]:
+    """Chunks small enough to balance load and show progress, large enough to amortise overhead."""
+    size = max(1, min(100, replications // max(1, workers * 8)))
+    return [range(a, min(a + size, replications)) for a in range(0, replications, size)]
+
+
+def run(scenario: Scenario, replications: int, seed: int, workers: int | None = None) -> Iterator[list[Replication]]:
+    """Yield chunks of replications in index order. A worker's exception propagates at once."""
+    workers = workers or default_workers()
+    parts = chunks(replications, workers)
+    if workers <= 1 or len(parts) <= 1:
+        for part in parts:
+            yield [run_one(scenario, seed, i) for i in part]
+        return
+    window = workers * 3  # chunks in flight: keeps memory flat however many replications
+    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(scenario,)) as pool:
+        futures: deque[Future[list[Replication]]] = deque()
+        pending = iter(parts)
+        try:
+            for part in itertools.islice(pending, window):
+                futures.append(pool.submit(_run_chunk, seed, part))
+            while futures:
+                done = futures.popleft().result()
+                for part in itertools.islice(pending, 1):
+                    futures.append(pool.submit(_run_chunk, seed, part))
+                yield done
+        finally:
+            for future in futures:
+                future.cancel()

@@ -1,0 +1,218 @@
+"""The scenario schema: what a scenario YAML file may say, with units in field names.
+
+Numeric fields are `Param`s (a number, a `{ref: id}` to `seeds/`, or a distribution). Fields marked
+`EventDays` are drawn afresh for every event; all others once per replication (uncertainty about
+the world). The schema knows nothing of the model; `resim schema` prints it as JSON Schema.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from resim.params import EventDays, Fraction, Growth, NonNegative, Param
+
+Product = Literal["dytb_magnet", "light_magnet", "dytb_oxide", "ndpr_oxide"]
+Grade = Literal["dytb", "light"]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class RuleSet(Model):
+    """What China's export rules require for each product flowing to India."""
+
+    licensed: list[Product] = Field(default_factory=list, description="Products needing a licence.")
+    banned: list[Product] = Field(default_factory=list, description="Products not exported at all.")
+    approval_probability: Fraction | None = Field(
+        None, description="Overrides china.licensing.approval_probability while these rules hold."
+    )
+    non_china_exposed_share: Fraction = Field(
+        0.0, description="Share of non-China magnet output held back by an extraterritorial rule."
+    )
+    note: str = ""
+
+
+class Outcome(Model):
+    """One possible outcome of an uncertain regime change (e.g. what happens when a pause ends)."""
+
+    name: str
+    probability: float = Field(ge=0, le=1)
+    rules: str
+    shift_days: int = Field(0, description="Move the change earlier (<0) or later (>0), in days.")
+
+
+class RegimeChange(Model):
+    """From `from` on, `rules` apply; or one of `outcomes`, drawn once per replication."""
+
+    from_: dt.date = Field(alias="from")
+    rules: str | None = None
+    outcomes: list[Outcome] | None = None
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _one_of(self) -> RegimeChange:
+        if (self.rules is None) == (self.outcomes is None):
+            raise ValueError("give exactly one of `rules` or `outcomes`")
+        if self.outcomes is not None:
+            total = sum(o.probability for o in self.outcomes)
+            if abs(total - 1) > 1e-9:
+                raise ValueError(f"outcome probabilities must sum to 1 (got {total:g})")
+        return self
+
+
+class Licensing(Model):
+    """How China decides licence applications from Indian importers."""
+
+    approval_probability: Fraction = Field(description="Chance that one decision is an approval.")
+    decision_delay_days: EventDays = Field(description="Filing (or start of review) to decision.")
+    refile_delay_days: EventDays = Field(description="Rejection to re-filing.")
+    max_refilings: int = Field(ge=0, description="Rejections after which an order is abandoned.")
+    reviewers: int | None = Field(
+        None, ge=1, description="Files reviewed at once; null = unlimited (no backlog effect)."
+    )
+    general_licence_share: Fraction = Field(
+        0.0, description="Share of licensed flows shipped under general licences (no application)."
+    )
+    general_licences_from: dt.date | None = None
+
+
+class China(Model):
+    rule_sets: dict[str, RuleSet]
+    regimes: list[RegimeChange] = Field(min_length=1, description="Dated timeline; later entries win.")
+    licensing: Licensing
+    lead_time_days: EventDays = Field(description="Shipping and customs, China to Indian maker.")
+
+    @model_validator(mode="after")
+    def _rules_exist(self) -> China:
+        known = sorted(self.rule_sets)
+        for i, change in enumerate(self.regimes):
+            names = [change.rules] if change.rules else [o.rules for o in change.outcomes or []]
+            for name in names:
+                if name not in self.rule_sets:
+                    raise ValueError(
+                        f"regimes[{i}] names rule set {name!r}; allowed: {', '.join(known)}"
+                    )
+        dates = [c.from_ for c in self.regimes]
+        if dates != sorted(dates):
+            raise ValueError("regimes must be in date order")
+        return self
+
+
+class Segment(Model):
+    """An EV segment, modelled as one aggregate maker."""
+
+    units_per_year: NonNegative = Field(description="Vehicles per year at base_date.")
+    base_date: dt.date
+    growth_per_year: Growth
+    ndfeb_kg_per_vehicle: NonNegative
+    dytb_grade_share: Fraction = Field(description="Share of NdFeB vehicles needing Dy/Tb grades.")
+    min_dytb_grade_share: Fraction = Field(description="That share once light-REE redesigns qualify.")
+    ferrite_share_start: Fraction = Field(0.0, description="Share on ferrite/magnet-free motors at start.")
+    ferrite_share_target: Fraction = Field(0.0, description="Share reached at ferrite_target_date.")
+    ferrite_target_date: dt.date | None = None
+
+
+class Demand(Model):
+    segments: dict[str, Segment] = Field(min_length=1)
+    inventory_cover_weeks: NonNegative
+    planning_lead_time_days: NonNegative
+    redesign_to_light_ree_months: NonNegative = Field(
+        description="From a control on Dy/Tb-grade magnets to qualified light-REE designs."
+    )
+    non_china_min_share: Fraction = Field(description="Ordered outside China even when China is open.")
+
+
+class Supplier(Model):
+    """A non-China magnet source (an import supplier, or domestic recycling)."""
+
+    kind: Literal["import", "recycling"] = "import"
+    capacity_t_per_year: NonNegative = Field(description="Capacity available to Indian EV makers.")
+    available_from: dt.date | None = None
+    ramp_months: NonNegative = 0.0
+    lead_time_days: EventDays
+    premium_share: NonNegative = Field(0.0, description="Price premium over China; cheaper first.")
+    dytb_secured_share: Fraction = Field(
+        1.0, description="Dy/Tb-grade output kept when China restricts Dy/Tb oxide."
+    )
+    grades: list[Grade] = Field(default_factory=lambda: ["dytb", "light"])
+
+
+class Plant(Model):
+    """One domestic REPM plant under the 6,000 t/yr scheme (all plants share these specs)."""
+
+    capacity_t_per_year: NonNegative
+    award_delay_months: NonNegative = Field(description="Tender to award.")
+    commissioning_months: NonNegative = Field(description="Award to first output.")
+    ramp_months: NonNegative
+    utilisation: Fraction = Field(description="Saleable output as a share of nameplate once ramped.")
+
+
+class Domestic(Model):
+    ev_share: Fraction = Field(
+        description="Share of the plants' capacity and inputs serving EV makers (rest: other uses)."
+    )
+    plants: int = Field(ge=0, le=20)
+    plant: Plant
+    tender_date: dt.date
+    dytb_output_share: Fraction
+    ndpr_oxide_t_per_t_magnet: NonNegative
+    dytb_content_share: Fraction = Field(description="Dy+Tb mass share in Dy/Tb-grade magnets.")
+    irel_ndpr_oxide_start_t_per_year: NonNegative
+    irel_ndpr_oxide_target_t_per_year: NonNegative
+    irel_ramp_start: dt.date
+    irel_ramp_months: NonNegative
+    non_china_ndpr_oxide_t_per_year: NonNegative
+    lead_time_days: EventDays = Field(description="Plant to maker.")
+
+
+class HeavyRee(Model):
+    alt_dytb_t_per_year: NonNegative = Field(description="Non-China Dy+Tb available to Indian plants.")
+    domestic_dytb_t_per_year: NonNegative
+
+
+class Stockpile(Model):
+    initial_cover_days: NonNegative = Field(
+        0.0, description="Strategic stock at start, in days of EV NdFeB demand (Dy/Tb grade)."
+    )
+    release_below_cover_weeks: NonNegative = Field(
+        2.0, description="Release to a maker whose stock covers fewer weeks than this."
+    )
+    max_release_t_per_month: NonNegative | None = None
+
+
+class Levers(Model):
+    stockpile: Stockpile = Field(default_factory=Stockpile)
+
+
+class Scenario(Model):
+    name: str
+    question: str = Field(description="The question this scenario answers.")
+    start: dt.date
+    horizon_months: int = Field(ge=1, le=600)
+    replications: int = Field(1000, ge=1)
+    seed: int = Field(0, ge=0)
+    china: China
+    demand: Demand
+    suppliers: dict[str, Supplier] = Field(default_factory=dict)
+    domestic: Domestic
+    heavy_ree: HeavyRee
+    levers: Levers = Field(default_factory=Levers)
+
+    @model_validator(mode="after")
+    def _start_is_month_start(self) -> Scenario:
+        if self.start.day != 1:
+            raise ValueError(f"start must be the first day of a month (got {self.start})")
+        return self
+
+    @property
+    def end(self) -> dt.date:
+        """First day after the horizon."""
+        months = self.start.month - 1 + self.horizon_months
+        return dt.date(self.start.year + months // 12, months % 12 + 1, 1)
+
+
+__all__ = ["Scenario", "Param"]

@@ -1,0 +1,65 @@
+"""Seed figures and documented assumptions, loaded from `seeds/*.yaml` into one table by id."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from resim.errors import InputError
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One seed figure or assumption: a value (number, date or None), its range, unit and source."""
+
+    id: str
+    kind: str  # "seed" or "assumption"
+    value: float | dt.date | None
+    unit: str
+    source: str
+    low: float | None = None
+    high: float | None = None
+    note: str = ""
+
+    @property
+    def citation(self) -> str:
+        return f"{self.kind} {self.id}: {self.source}"
+
+
+def find_seeds_dir(start: Path) -> Path | None:
+    """The nearest `seeds/` folder at or above `start` (scenarios live beside seeds/ in the repo)."""
+    for folder in [start, *start.parents]:
+        if (folder / "seeds" / "assumptions.yaml").is_file():
+            return folder / "seeds"
+    return None
+
+
+def load_figures(seeds_dir: Path) -> dict[str, Figure]:
+    """Read seed_figures.yaml and assumptions.yaml; ids must be unique across both."""
+    figures: dict[str, Figure] = {}
+    seed_file = seeds_dir / "seed_figures.yaml"
+    seed_doc = yaml.safe_load(seed_file.read_text())
+    sources = seed_doc.get("sources", {})
+    for row in seed_doc["figures"]:
+        src = ", ".join(
+            f"{sources[s.strip()]['title']} ({sources[s.strip()]['date']})" if s.strip() in sources else s
+            for s in str(row["source"]).split(",")
+        )
+        _add(figures, seed_file, Figure(row["id"], "seed", row.get("value"), row["unit"], src,
+                                        note=row.get("note", "")))
+    assumption_file = seeds_dir / "assumptions.yaml"
+    for row in yaml.safe_load(assumption_file.read_text())["assumptions"]:
+        _add(figures, assumption_file, Figure(
+            row["id"], "assumption", row.get("value"), row["unit"], row["source"],
+            row.get("low"), row.get("high"), row.get("rationale", ""),
+        ))
+    return figures
+
+
+def _add(figures: dict[str, Figure], file: Path, figure: Figure) -> None:
+    if figure.id in figures:
+        raise InputError.one(file, f"duplicate id {figure.id!r}", field="id")
+    figures[figure.id] = figure
