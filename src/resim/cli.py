@@ -43,7 +43,7 @@ def friendly(command: F) -> F:
         except InputError as exc:
             err.print(f"[bold red]error:[/] {len(exc.problems)} problem(s) in the input", highlight=False)
             for problem in exc.problems:
-                err.print(f"  {problem}", highlight=False, markup=False)
+                err.print(f"  {problem}", highlight=False, markup=False, soft_wrap=True)
             raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]

@@ -17,7 +17,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from resim.errors import InputError, Problem
-from resim.params import Fixed, Pert, Ref, Triangular, Uniform
+from resim.params import SPEC_CLASSES, Fixed, Pert, Ref, Triangular, Uniform
 from resim.scenario import Scenario
 from resim.seeds import Figure, find_seeds_dir, load_figures
 from resim.tree import map_specs
@@ -121,13 +121,35 @@ def _set_in(target: Any, keys: list[Any], value: Any) -> None:
 
 
 def _merge(base: Any, override: Any) -> Any:
-    """Deep-merge mappings; anything else in `override` replaces `base`."""
+    """Deep-merge mappings; a key ending in `+` appends to the base's list (`regimes+: [...]`);
+    anything else in `override` replaces `base`. A parameter spec (`dist:` or `ref:`) replaces
+    whatever parameter it overrides as a whole."""
+    if isinstance(override, dict) and ("dist" in override or "ref" in override):
+        return override
     if isinstance(base, dict) and isinstance(override, dict):
         out = dict(base)
         for k, v in override.items():
-            out[k] = _merge(base.get(k), v)
+            if isinstance(k, str) and k.endswith("+") and isinstance(base.get(k[:-1]), list):
+                out[k[:-1]] = base[k[:-1]] + (v if isinstance(v, list) else [v])
+            else:
+                out[k] = _merge(base.get(k), v)
         return out
     return override
+
+
+def _appended_marks(marks: Marks, base: dict[str, Any]) -> Marks:
+    """Re-key marks of `name+` list items to their index in the merged list."""
+    out: Marks = {}
+    for key, mark in marks.items():
+        new = list(key)
+        for i, part in enumerate(key):
+            if isinstance(part, str) and part.endswith("+"):
+                existing = _get(base, (*key[:i], part[:-1]))
+                new[i] = part[:-1]
+                if isinstance(existing, list) and i + 1 < len(key) and isinstance(key[i + 1], int):
+                    new[i + 1] = key[i + 1] + len(existing)
+        out[tuple(new)] = mark
+    return out
 
 
 def _load_chain(path: Path, stack: list[Path]) -> tuple[dict[str, Any], Marks, list[Path]]:
@@ -154,7 +176,7 @@ def _load_chain(path: Path, stack: list[Path]) -> tuple[dict[str, Any], Marks, l
     for key in marks:
         if not isinstance(_get(data, key), dict):
             base_marks = {k: v for k, v in base_marks.items() if k[: len(key)] != key}
-    return merged, {**base_marks, **marks}, [path, *files]
+    return merged, {**base_marks, **_appended_marks(marks, base)}, [path, *files]
 
 
 def _get(data: Any, key: Key) -> Any:
@@ -190,7 +212,7 @@ def _problems(exc: ValidationError, raw: Any, marks: Marks, path: Path) -> list[
         mark = _find_mark(marks, loc)
         message = err["msg"]
         if err["type"] == "extra_forbidden":
-            allowed = _allowed_fields(loc[:-1])
+            allowed = _allowed_fields(loc[:-1]) or _spec_fields(_get(raw, loc[:-1]))
             message = f"unknown field; allowed: {', '.join(allowed)}"
         elif err["type"] == "missing":
             message = "required field is missing"
@@ -237,6 +259,14 @@ def _allowed_fields(loc: Key) -> list[str]:
     if isinstance(tp, type) and issubclass(tp, BaseModel):
         return [f.alias or n for n, f in tp.model_fields.items()]
     return []
+
+
+def _spec_fields(spec: Any) -> list[str]:
+    """Fields allowed in a parameter spec written as a mapping (`{ref: ...}` or `{dist: ...}`)."""
+    if not isinstance(spec, dict):
+        return []
+    cls = Ref if "ref" in spec else SPEC_CLASSES.get(spec.get("dist"))
+    return list(cls.model_fields) if cls else []
 
 
 def _unwrap(tp: Any) -> Any:

@@ -208,6 +208,10 @@ class Ref(BaseModel):
 
 
 Spec = Fixed | Uniform | Triangular | Pert | LogNormal | Beta | Exponential | Choice
+SPEC_CLASSES: dict[str, type[_Spec]] = {
+    "fixed": Fixed, "uniform": Uniform, "triangular": Triangular, "pert": Pert, "lognormal": LogNormal,
+    "beta": Beta, "exponential": Exponential, "choice": Choice,
+}
 DIST_NAMES = ("fixed", "uniform", "triangular", "pert", "lognormal", "beta", "exponential", "choice")
 
 

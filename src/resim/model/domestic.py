@@ -49,6 +49,7 @@ class DomesticSector:
         self.china, self.lead_time, self.shipping = china, lead_time, shipping
         self.stock = {"ndpr": 0.0, "dytb": 0.0}  # oxide and Dy/Tb at the plants, t
         self.on_order = {"ndpr": 0.0, "dytb": 0.0}
+        self.licence_pending_t = {"ndpr": 0.0, "dytb": 0.0}
         self.received = {"ndpr": 0.0, "dytb": 0.0}  # cumulative
         self.consumed = {"ndpr": 0.0, "dytb": 0.0}
         self.warehouse = {"dytb": 0.0, "light": 0.0}  # finished magnets, t
@@ -76,17 +77,20 @@ class DomesticSector:
         local = {"ndpr": self.irel_t(day, days), "dytb": self.in_dytb_t_per_day * days}
         imported = {"ndpr": self.non_china_oxide_t_per_day * days, "dytb": self.alt_dytb_t_per_day * days}
         for kind, product in (("ndpr", "ndpr_oxide"), ("dytb", "dytb_oxide")):
-            gap = max(0.0, targets[kind] - self.stock[kind] - self.on_order[kind])
+            approval = self.china.regime.approval_probability(day)
+            position = self.stock[kind] + self.on_order[kind] + approval * self.licence_pending_t[kind]
+            gap = max(0.0, targets[kind] - position)
             take = min(gap, local[kind])
             self._receive(kind, take, ordered=False)
             gap -= take
             take = min(gap, imported[kind])
             self._ship(kind, take, "non_china")
             gap -= take
-            placed = self.china.order(product, gap, self.shipping,
-                                      on_arrival=lambda t, k=kind: self._receive(k, t),
-                                      on_abandon=lambda t, k=kind: self._cancel(k, t))
-            self.on_order[kind] += placed
+            shipped, filed = self.china.order(
+                product, gap, self.shipping, on_arrival=lambda t, k=kind: self._receive(k, t),
+                on_approved=lambda t, k=kind: self._granted(k, t), on_abandon=lambda t, k=kind: self._abandoned(k, t))
+            self.on_order[kind] += shipped
+            self.licence_pending_t[kind] += filed
 
     def _ship(self, kind: str, tonnes: float, source: str) -> None:
         if tonnes > 0:
@@ -99,8 +103,12 @@ class DomesticSector:
         if ordered:
             self.on_order[kind] -= tonnes
 
-    def _cancel(self, kind: str, tonnes: float) -> None:
-        self.on_order[kind] -= tonnes
+    def _granted(self, kind: str, tonnes: float) -> None:
+        self.licence_pending_t[kind] -= tonnes
+        self.on_order[kind] += tonnes
+
+    def _abandoned(self, kind: str, tonnes: float) -> None:
+        self.licence_pending_t[kind] -= tonnes
 
     def produce(self, day: float, days: int) -> float:
         """At month end: make what capacity and inputs allow; return tonnes of magnet made."""

@@ -2,8 +2,8 @@
 
 Story: at each month's start a maker plans the month's vehicles (demand grown from the base
 year), splits them into ferrite/magnet-free, light-REE and Dy/Tb-grade designs, and orders each
-magnet grade up to `need rate x (cover + month + planning lead time)` counting stock and
-everything on order. At the month's end it builds the vehicles its magnets allow: Dy/Tb grades
+magnet grade up to `need rate x (cover + month + planning lead time)` counting stock, firm
+orders, and pending licences weighted by their chance of approval. At the month's end it builds the vehicles its magnets allow: Dy/Tb grades
 may stand in for light grades, never the reverse. Unmet demand is lost, not carried forward.
 """
 
@@ -53,7 +53,8 @@ class Maker:
         self.cover_days, self.planning_lead_days = cover_days, planning_lead_days
         self.kg_t = float(segment.ndfeb_kg_per_vehicle) / 1000.0  # type: ignore[arg-type]
         self.stock = dict.fromkeys(GRADES, 0.0)
-        self.on_order = dict.fromkeys(GRADES, 0.0)
+        self.on_order = dict.fromkeys(GRADES, 0.0)  # firm: shipped or confirmed, t
+        self.licence_pending_t = dict.fromkeys(GRADES, 0.0)  # filed with China, undecided
         self.received_t = 0.0  # cumulative, for the conservation check
         self.used_t = 0.0
         self.opening_stock_t = 0.0
@@ -90,13 +91,16 @@ class Maker:
         self.plan = Plan(units, ferrite, dytb, {"dytb": magnet_t * dytb, "light": magnet_t * (1 - dytb)})
         return self.plan
 
-    def order_quantities(self, days: int) -> dict[str, float]:
-        """Order-up-to: target position covers the cover, this month and the planning lead time."""
+    def order_quantities(self, days: int, approval_probability: float) -> dict[str, float]:
+        """Order-up-to: the target position covers the cover, this month and the planning lead
+        time; the position counts stock, firm orders, and pending licences at their chance of
+        approval (a maker does not wait on a licence it expects to be refused)."""
         horizon = self.cover_days + days + self.planning_lead_days
         out = {}
         for g in GRADES:
             target = self.plan.need_t[g] / days * horizon
-            out[g] = max(0.0, target - self.stock[g] - self.on_order[g])
+            position = self.stock[g] + self.on_order[g] + approval_probability * self.licence_pending_t[g]
+            out[g] = max(0.0, target - position)
         return out
 
     def cover_weeks(self, days: int) -> float:
@@ -114,9 +118,13 @@ class Maker:
         if ordered:
             self.on_order[grade] -= tonnes
 
-    def cancel(self, grade: str, tonnes: float) -> None:
-        """An order that will never arrive (licence abandoned) leaves the pipeline."""
-        self.on_order[grade] -= tonnes
+    def licence_granted(self, grade: str, tonnes: float) -> None:
+        """A licensed order becomes a firm order (it ships now)."""
+        self.licence_pending_t[grade] -= tonnes
+        self.on_order[grade] += tonnes
+
+    def licence_abandoned(self, grade: str, tonnes: float) -> None:
+        self.licence_pending_t[grade] -= tonnes
 
     def produce(self) -> Output:
         plan, stock, kg = self.plan, self.stock, self.kg_t

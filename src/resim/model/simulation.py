@@ -105,7 +105,8 @@ def simulate(world: World, seed: int, replication: int) -> np.ndarray:
         for maker in makers:
             maker.plan_month(starts[m], days, day)
         stockpile.release(makers, days)
-        book.place(makers, [maker.order_quantities(days) for maker in makers], day, days)
+        approval = regime.approval_probability(day)
+        book.place(makers, [maker.order_quantities(days, approval) for maker in makers], day, days)
         domestic.order_inputs(day, days)
 
     def end_month(m: int) -> None:

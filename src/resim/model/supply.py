@@ -54,27 +54,31 @@ class ChinaExporter:
         self.env, self.regime, self.office, self.lead_time = env, regime, office, lead_time
         self.general_share, self.general_from_day = general_share, general_from_day
 
-    def order(self, product: str, tonnes: float, shipping: Shipping,
-              on_arrival: Callable[[float], None], on_abandon: Callable[[float], None]) -> float:
-        """Place an order; return the tonnes now in the pipeline (0 if banned)."""
+    def order(self, product: str, tonnes: float, shipping: Shipping, on_arrival: Callable[[float], None],
+              on_approved: Callable[[float], None], on_abandon: Callable[[float], None]) -> tuple[float, float]:
+        """Place an order; return (tonnes shipped now, tonnes filed for a licence). A banned
+        product returns (0, 0); `on_approved` runs when a filed licence is granted and shipped."""
         if tonnes <= 0:
-            return 0.0
+            return 0.0, 0.0
         day = self.env.now
         rules = self.regime.rules_at(day)
         if product in rules.banned:
-            return 0.0
+            return 0.0, 0.0
         if product not in rules.licensed:
             shipping.send(tonnes, "china", self.lead_time(), on_arrival)
-            return tonnes
+            return tonnes, 0.0
         general = tonnes * self.general_share if day >= self.general_from_day else 0.0
         shipping.send(general, "china", self.lead_time(), on_arrival)
-        if tonnes - general > 0:
-            self.office.file(Application(
-                product, tonnes - general,
-                on_approved=lambda app: shipping.send(app.tonnes, "china", self.lead_time(), on_arrival),
-                on_abandoned=lambda app: on_abandon(app.tonnes),
-            ))
-        return tonnes
+        filed = tonnes - general
+        if filed > 0:
+            self.office.file(Application(product, filed, on_approved=lambda app: self._ship_licensed(
+                app, shipping, on_arrival, on_approved), on_abandoned=lambda app: on_abandon(app.tonnes)))
+        return general, max(filed, 0.0)
+
+    def _ship_licensed(self, app: Application, shipping: Shipping, on_arrival: Callable[[float], None],
+                       on_approved: Callable[[float], None]) -> None:
+        on_approved(app.tonnes)
+        shipping.send(app.tonnes, "china", self.lead_time(), on_arrival)
 
 
 class Supplier:
@@ -112,7 +116,9 @@ def pro_rata(requests: list[float], available: float) -> list[float]:
     total = sum(requests)
     if total <= available:
         return list(requests)
-    factor = max(available, 0.0) / total
+    if total <= 0 or available <= 0:
+        return [0.0] * len(requests)
+    factor = available / total
     return [r * factor for r in requests]
 
 
@@ -167,12 +173,14 @@ class OrderBook:
                 o[grade] -= t
 
     def _from_china(self, maker: Maker, grade: str, tonnes: float) -> None:
-        placed = self.china.order(
+        shipped, filed = self.china.order(
             PRODUCT[grade], tonnes, self.shipping,
             on_arrival=lambda t: maker.receive(grade, t),
-            on_abandon=lambda t: maker.cancel(grade, t),
+            on_approved=lambda t: maker.licence_granted(grade, t),
+            on_abandon=lambda t: maker.licence_abandoned(grade, t),
         )
-        maker.on_order[grade] += placed
+        maker.on_order[grade] += shipped
+        maker.licence_pending_t[grade] += filed
 
     def _ship(self, maker: Maker, grade: str, tonnes: float, source: str, lead: EventSampler) -> None:
         if tonnes > 0:
