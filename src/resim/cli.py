@@ -86,8 +86,10 @@ def run(
 def _show_run(folder: Path) -> None:
     manifest = json.loads((folder / "manifest.json").read_text())
     table = Table(title=f"{manifest['scenario']}: EV NdFeB magnet shortfall by year "
-                        f"({manifest['replications']} replications)", title_justify="left")
-    for name in ("year", "median % of demand", "p5 - p95 % of demand", "median t short", "P(any shortfall)"):
+                        f"({manifest['replications']} replications)", title_justify="left",
+                  caption="%: shortfall as % of EV NdFeB demand; t: tonnes of NdFeB; "
+                          "P: share of replications with a short month", caption_justify="left")
+    for name in ("year", "median %", "p5 - p95 %", "median t", "P(short)"):
         table.add_column(name, justify="right")
     for row in manifest["yearly"]:
         year = f"{row['year']}" + ("" if row["months"] == 12 else f" ({row['months']} mo)")
@@ -100,7 +102,8 @@ def _show_run(folder: Path) -> None:
     out.print(f"cumulative shortfall over the horizon: median {cum['p50']:,.0f} t NdFeB "
               f"(p5 {cum['p5']:,.0f} - p95 {cum['p95']:,.0f}); P(any shortfall) {s['p_any_shortfall']:.2f}; "
               f"median vehicles not built {s['cumulative_vehicles_not_built_p50']:,.0f}", highlight=False)
-    out.print(f"results: {folder}  (wall time {manifest['wall_time_s']:.1f} s)", highlight=False)
+    out.print(f"results: {folder}  (wall time {manifest['wall_time_s']:.1f} s)", highlight=False,
+              soft_wrap=True)
 
 
 @app.command()

@@ -48,9 +48,8 @@ def load(path: Path | str) -> Loaded:
     raw.pop("extends", None)
     scenario = _validate(raw, marks, path)
     seeds_dir = next((d for f in files if (d := find_seeds_dir(f.parent.resolve()))), None)
-    if seeds_dir is None:
-        raise InputError.one(path, "no seeds/ folder (with assumptions.yaml) found at or above it")
-    figures = load_figures(seeds_dir)
+    figures = load_figures(seeds_dir) if seeds_dir else {}
+    _check_rule_names(scenario, marks, path)
     scenario = _resolve(scenario, figures, marks, path)
     _check_dates(scenario, marks, path)
     return Loaded(scenario, path, files, marks, figures, raw)
@@ -70,6 +69,9 @@ def _read_yaml(path: Path) -> tuple[dict[str, Any], Marks]:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        context, context_mark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+        if context and context_mark:
+            problem += f" ({context} at line {context_mark.line + 1})"
         raise InputError.one(path, f"malformed YAML: {problem}", line=line) from None
     if not isinstance(data, dict):
         raise InputError.one(path, "a scenario file must be a YAML mapping of fields", line=1)
@@ -274,7 +276,7 @@ def _unwrap(tp: Any) -> Any:
         origin = typing.get_origin(tp)
         if origin is typing.Annotated:
             tp = typing.get_args(tp)[0]
-        elif origin in (typing.Union, getattr(__import__("types"), "UnionType")):
+        elif origin in (typing.Union, __import__("types").UnionType):
             args = [a for a in typing.get_args(tp) if a is not type(None)]
             if len(args) != 1:
                 return tp
@@ -297,7 +299,8 @@ def _resolve(scenario: Scenario, figures: dict[str, Figure], marks: Marks, path:
         figure = figures.get(spec.ref)
         if figure is None:
             near = difflib.get_close_matches(spec.ref, figures, n=3)
-            hint = f"; did you mean {', '.join(near)}?" if near else "; see seeds/*.yaml for ids"
+            hint = (f"; did you mean {', '.join(near)}?" if near else "; see seeds/*.yaml for ids"
+                    if figures else "; no seeds/ folder (with assumptions.yaml) was found above the file")
             problems.append(Problem(file, line, where, f"unknown seed or assumption id {spec.ref!r}{hint}"))
             return spec
         if not isinstance(figure.value, int | float):
@@ -328,6 +331,23 @@ def _spec_from_figure(figure: Figure, ref: Ref, problems: list[Problem], file: P
         return Uniform(dist="uniform", low=low, high=high, source=source)
     cls = Triangular if ref.over_range == "triangular" else Pert
     return cls(dist=ref.over_range, low=low, mode=value, high=high, source=source)  # type: ignore[arg-type]
+
+
+def _check_rule_names(scenario: Scenario, marks: Marks, path: Path) -> None:
+    """Each regime change must name rule sets that exist."""
+    china, problems = scenario.china, []
+    allowed = ", ".join(sorted(china.rule_sets))
+    for i, change in enumerate(china.regimes):
+        named = [("rules", change.rules)] if change.rules else \
+            [(f"outcomes.{j}.rules", o.rules) for j, o in enumerate(change.outcomes or [])]
+        for where, name in named:
+            if name not in china.rule_sets:
+                key = ("china", "regimes", i, *(_key(p) for p in where.split(".")))
+                mark = _find_mark(marks, key)
+                problems.append(Problem(mark[0] if mark else path, mark[1] if mark else None,
+                                        ".".join(map(str, key)), f"unknown rule set {name!r}; allowed: {allowed}"))
+    if problems:
+        raise InputError(problems)
 
 
 def _check_dates(scenario: Scenario, marks: Marks, path: Path) -> None:

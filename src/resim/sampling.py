@@ -87,7 +87,7 @@ def sample_world(scenario: Scenario, seed: int, replication: int) -> World:
     draws: dict[str, float] = {}
 
     def draw(spec: Any, path: str, field: Any) -> Any:
-        if is_per_event(field) or not isinstance(spec, _Spec):
+        if is_per_event(field) or not isinstance(spec, _Spec) or _is_plant_template(path):
             return spec
         value = spec.support()[0] if spec.is_fixed else spec.ppf(uniform(seed, replication, path))
         if not spec.is_fixed:
@@ -101,6 +101,11 @@ def sample_world(scenario: Scenario, seed: int, replication: int) -> World:
     ]
     timeline, outcomes = _timeline(sampled, seed, replication)
     return World(sampled, plants, timeline, outcomes, draws)
+
+
+def _is_plant_template(path: str) -> bool:
+    """`domestic.plant.x` is the shared template; each plant draws its own `domestic.plant.<i>.x`."""
+    return path.startswith("domestic.plant.") and path.count(".") == 2
 
 
 def _timeline(scenario: Scenario, seed: int, replication: int) -> tuple[list[tuple[float, RuleSet]], dict[str, str]]:

@@ -5,7 +5,8 @@ linearly to nameplate x utilisation. Output is limited by NdPr oxide in stock (I
 supply, non-China oxide, Chinese oxide under the regime) and, for the Dy/Tb-grade share, by Dy/Tb
 in stock (non-China and Indian Dy/Tb, Chinese oxide under the regime). Dy/Tb-grade output that
 lacks Dy/Tb is made as light-REE grade instead and the missing Dy/Tb is reported as `dytb_short_t`.
-Only the EV slice (`ev_share`) of capacity and inputs is followed. Finished magnets wait in the plants' warehouse until makers order them.
+Only the EV slice (`ev_share`) of capacity and inputs is followed. Finished magnets wait in the
+plants' warehouse until makers order them.
 """
 
 from __future__ import annotations

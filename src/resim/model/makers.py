@@ -3,8 +3,9 @@
 Story: at each month's start a maker plans the month's vehicles (demand grown from the base
 year), splits them into ferrite/magnet-free, light-REE and Dy/Tb-grade designs, and orders each
 magnet grade up to `need rate x (cover + month + planning lead time)` counting stock, firm
-orders, and pending licences weighted by their chance of approval. At the month's end it builds the vehicles its magnets allow: Dy/Tb grades
-may stand in for light grades, never the reverse. Unmet demand is lost, not carried forward.
+orders, and pending licences weighted by their chance of approval. At the month's end it
+builds the vehicles its magnets allow: Dy/Tb grades may stand in for light grades, never the
+reverse. Unmet demand is lost, not carried forward.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ class Maker:
         self.on_order = dict.fromkeys(GRADES, 0.0)  # firm: shipped or confirmed, t
         self.licence_pending_t = dict.fromkeys(GRADES, 0.0)  # filed with China, undecided
         self.received_t = 0.0  # cumulative, for the conservation check
+        self.received_before_t = 0.0  # cumulative at the last month end (for monthly deliveries)
         self.used_t = 0.0
         self.opening_stock_t = 0.0
         self.plan = Plan()

@@ -39,8 +39,8 @@ class ConservationError(AssertionError):
 
 
 def columns(scenario: Scenario) -> list[str]:
-    segs = list(scenario.demand.segments)
-    return TOTAL_COLUMNS + [f"shortfall_t.{s}" for s in segs] + [f"vehicles_not_built.{s}" for s in segs]
+    per_segment = ("shortfall_t", "vehicles_not_built", "delivered_t", "used_t", "stock_t")
+    return TOTAL_COLUMNS + [f"{c}.{s}" for c in per_segment for s in scenario.demand.segments]
 
 
 def simulate(world: World, seed: int, replication: int) -> np.ndarray:
@@ -122,6 +122,10 @@ def simulate(world: World, seed: int, replication: int) -> np.ndarray:
             row[index["shortfall_t"]] += made.shortfall_t
             row[index[f"shortfall_t.{maker.name}"]] = made.shortfall_t
             row[index[f"vehicles_not_built.{maker.name}"]] = made.not_built
+            row[index[f"delivered_t.{maker.name}"]] = maker.received_t - maker.received_before_t
+            row[index[f"used_t.{maker.name}"]] = made.used_t
+            row[index[f"stock_t.{maker.name}"]] = sum(maker.stock.values())
+            maker.received_before_t = maker.received_t
             row[index["maker_stock_t"]] += sum(maker.stock.values())
         row[index["domestic_output_t"]] = domestic.produce(day_of[m], days_in[m])
         row[index["dytb_short_t"]] = domestic.dytb_short_month_t

@@ -1,0 +1,143 @@
+"""The command line as a user meets it: runs, results on disk, determinism, and bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+from tests.conftest import SCENARIOS
+from typer.testing import CliRunner
+
+from resim import runner
+from resim.cli import app
+from resim.loader import load
+
+cli = CliRunner()
+
+
+def run_cli(*args: str):  # type: ignore[no-untyped-def]
+    return cli.invoke(app, [str(a) for a in args])
+
+
+def only_run(results: Path) -> Path:
+    runs = [p for p in results.glob("*/*") if p.is_dir()]
+    assert len(runs) == 1, runs
+    return runs[0]
+
+
+def test_run_writes_complete_results(tmp_path):  # type: ignore[no-untyped-def]
+    res = run_cli("run", SCENARIOS / "pause_ends.yaml", "-n", "12", "--results", tmp_path, "-w", "2")
+    assert res.exit_code == 0, res.output
+    folder = only_run(tmp_path)
+    assert folder.parent.name == "pause_ends"
+    names = {p.name for p in folder.iterdir()}
+    assert {"manifest.json", "series.parquet", "replications.parquet", "summary_monthly.parquet",
+            "summary_monthly.csv", "summary_yearly.csv", "fan_chart.png"} <= names
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["replications"] == 12 and manifest["seed"] == 20261110
+    assert manifest["resolved_scenario"]["name"] == "pause_ends"
+    assert manifest["units"]["shortfall_t"].startswith("t NdFeB")
+    series = pq.read_table(folder / "series.parquet")
+    assert series.num_rows == 12 * 60
+    assert series.schema.field("shortfall_t").metadata[b"unit"].startswith(b"t NdFeB")
+    reps = pq.read_table(folder / "replications.parquet").to_pydict()
+    assert set(reps["outcome.regime_3"]) <= {"on_time", "early", "partial_return"}
+    assert "2027" in res.output and "% of EV NdFeB demand" in res.output and str(folder) in res.output
+    assert (folder / "fan_chart.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_same_seed_same_results_whatever_the_workers(tmp_path):  # type: ignore[no-untyped-def]
+    sc = load(SCENARIOS / "pause_ends.yaml").scenario
+    one = np.concatenate([r.series for chunk in runner.run(sc, 20, 5, workers=1) for r in chunk])
+    two = np.concatenate([r.series for chunk in runner.run(sc, 20, 5, workers=2) for r in chunk])
+    assert np.array_equal(one, two)  # bit-identical
+    other = np.concatenate([r.series for chunk in runner.run(sc, 20, 6, workers=1) for r in chunk])
+    assert not np.array_equal(one, other)
+    # and through the CLI, the written series are identical too
+    for w in ("1", "2"):
+        assert run_cli("run", SCENARIOS / "baseline.yaml", "-n", "9", "--seed", "3", "-w", w,
+                       "--results", tmp_path / w).exit_code == 0
+    a, b = (pq.read_table(only_run(tmp_path / w) / "series.parquet") for w in ("1", "2"))
+    assert a.equals(b)
+
+
+def test_interrupted_run_leaves_nothing_that_looks_finished(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    real = runner.run
+
+    def interrupted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        chunks = real(*args, **kwargs)
+        yield next(chunks)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(runner, "run", interrupted)
+    res = run_cli("run", SCENARIOS / "baseline.yaml", "-n", "40", "-w", "1", "--results", tmp_path)
+    assert res.exit_code != 0
+    assert not any(p.is_dir() for p in tmp_path.glob("*/*")), list(tmp_path.rglob("*"))
+
+
+def test_validate_schema_and_sources():  # type: ignore[no-untyped-def]
+    res = run_cli("validate", SCENARIOS / "stockpile_90d.yaml")
+    assert res.exit_code == 0 and "stockpile_90d.yaml -> pause_ends.yaml -> baseline.yaml" in res.output
+    res = run_cli("schema")
+    schema = json.loads(res.output)
+    assert "china" in schema["properties"] and schema["additionalProperties"] is False
+    res = cli.invoke(app, ["sources", str(SCENARIOS / "pause_ends.yaml")], env={"COLUMNS": "250"})
+    assert res.exit_code == 0
+    assert "demand.segments.e2w.ndfeb_kg_per_vehicle" in res.output
+    assert "kg/vehicle" in res.output and "JMK Research" in res.output
+    assert "per event" in res.output and "per replication" in res.output
+
+
+def test_help_lists_commands():  # type: ignore[no-untyped-def]
+    res = run_cli("--help")
+    for command in ("run", "validate", "schema", "sources"):
+        assert command in res.output
+    assert "--replications" in run_cli("run", "--help").output
+
+
+# --- bad input: one screen, file + line + field + what is allowed, exit 2, nothing written ------
+
+BASE = f"extends: {SCENARIOS / 'baseline.yaml'}\nname: bad\n"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("name: [unclosed\n", ["malformed YAML", ":2", "flow sequence at line 1"]),
+    (BASE + "horizon_monhts: 12\n", ["horizon_monhts", "unknown field", "allowed:", "horizon_months", ":3"]),
+    (BASE + "horizon_months: twelve\n", ["horizon_months", "integer", ":3"]),
+    (BASE + "suppliers.japan.capacity_t_per_year: -5\n",
+     ["suppliers.japan.capacity_t_per_year", "must lie in [0, inf]", ":3"]),
+    (BASE + "china.lead_time_days: {dist: lognormal, median: 30, p90: 20}\n",
+     ["china.lead_time_days", "p90 > median", ":3"]),
+    (BASE + "china.regimes+: [{from: 2040-01-01, rules: full_ban}]\n",
+     ["china.regimes.3.from", "outside the horizon", "2031-01-01", ":3"]),
+    (BASE + "demand.inventory_cover_weeks: {ref: inventory_cover_wekes}\n",
+     ["demand.inventory_cover_weeks", "unknown seed or assumption id", "inventory_cover_weeks", ":3"]),
+    (BASE + "china.lead_time_days: {dist: gamma, k: 2}\n", ["china.lead_time_days", "expected a number", "lognormal"]),
+    (BASE + "china.regimes+: [{from: 2027-01-01, rules: embargo}]\n",
+     ["china.regimes.3.rules", "embargo", "allowed: april_2025", ":3"]),
+    (BASE + "demand.segments.e2w.dytb_grade_share: 1.5\n", ["dytb_grade_share", "[0, 1]"]),
+])
+def test_bad_input_gets_a_clear_error(tmp_path, text, expected):  # type: ignore[no-untyped-def]
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    res = run_cli("run", path, "-n", "2", "--results", tmp_path / "results")
+    assert res.exit_code == 2, res.output
+    assert "Traceback" not in res.output
+    assert "bad.yaml" in res.output
+    for fragment in expected:
+        assert fragment in res.output, (fragment, res.output)
+    assert len(res.output.splitlines()) < 25
+    assert not (tmp_path / "results").exists()
+
+
+def test_missing_file_and_extends_cycle(tmp_path):  # type: ignore[no-untyped-def]
+    res = run_cli("validate", tmp_path / "nope.yaml")
+    assert res.exit_code == 2 and "nope.yaml" in res.output and "file not found" in res.output
+    (tmp_path / "a.yaml").write_text("extends: b.yaml\nname: a\n")
+    (tmp_path / "b.yaml").write_text("extends: a.yaml\nname: b\n")
+    res = run_cli("validate", tmp_path / "a.yaml")
+    assert res.exit_code == 2 and "cycle" in res.output and "a.yaml -> b.yaml -> a.yaml" in res.output
+    assert "Traceback" not in res.output
