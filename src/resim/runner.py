@@ -51,8 +51,9 @@ def default_workers() -> int:
 
 
 def chunks(replications: int, workers: int) -> list[range]:
-    """Chunks small enough to balance load and show progress, large enough to amortise overhead."""
-    size = max(1, min(100, replications // max(1, workers * 8)))
+    """Chunks small enough to balance load at the end (a last big chunk idles the other cores) and
+    to show progress, large enough to amortise inter-process overhead (measured: 25 is a knee)."""
+    size = max(1, min(25, replications // max(1, workers * 8)))
     return [range(a, min(a + size, replications)) for a in range(0, replications, size)]
 
 

@@ -12,9 +12,11 @@ plants' warehouse until makers order them.
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 
 from resim.model.clock import DAYS_PER_MONTH
-from resim.model.supply import ChinaExporter, Shipping
+from resim.model.licensing import Buyer
+from resim.model.supply import ChinaExporter, Parts, Shipping
 from resim.sampling import EventSampler
 from resim.scenario import Domestic, HeavyRee, Plant
 
@@ -51,6 +53,8 @@ class DomesticSector:
         self.stock = {"ndpr": 0.0, "dytb": 0.0}  # oxide and Dy/Tb at the plants, t
         self.on_order = {"ndpr": 0.0, "dytb": 0.0}
         self.licence_pending_t = {"ndpr": 0.0, "dytb": 0.0}
+        self.buyers = {k: Buyer(partial(self._receive, k), partial(self._granted, k), partial(self._abandoned, k))
+                       for k in self.stock}
         self.received = {"ndpr": 0.0, "dytb": 0.0}  # cumulative
         self.consumed = {"ndpr": 0.0, "dytb": 0.0}
         self.warehouse = {"dytb": 0.0, "light": 0.0}  # finished magnets, t
@@ -87,11 +91,11 @@ class DomesticSector:
             take = min(gap, imported[kind])
             self._ship(kind, take, "non_china")
             gap -= take
-            shipped, filed = self.china.order(
-                product, gap, self.shipping, on_arrival=lambda t, k=kind: self._receive(k, t),
-                on_approved=lambda t, k=kind: self._granted(k, t), on_abandon=lambda t, k=kind: self._abandoned(k, t))
-            self.on_order[kind] += shipped
-            self.licence_pending_t[kind] += filed
+            consignment: Parts = []
+            shipped, filed = self.china.order(product, [(self.buyers[kind], gap)], consignment, self.shipping)
+            self.shipping.consign(consignment, "china", self.china.lead_time())
+            self.on_order[kind] += gap * shipped
+            self.licence_pending_t[kind] += gap * filed
 
     def _ship(self, kind: str, tonnes: float, source: str) -> None:
         if tonnes > 0:

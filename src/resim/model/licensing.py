@@ -3,14 +3,18 @@ and are approved with the regime's approval probability; rejected ones are re-fi
 up to a limit, then abandoned.
 
 With `reviewers` set, at most that many files are under review at once (FIFO queue), so delays
-grow with the backlog; unlimited reviewers make every file start review at once.
+grow with the backlog, and each decision is an event. With unlimited reviewers a file's fate does
+not depend on other files, and the regime is a known function of time, so the whole chain of
+decisions and re-filings is drawn when the file is filed and only its final outcome is an event:
+the same process, at a fraction of the events.
 """
 
 from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import simpy
 
@@ -19,13 +23,27 @@ from resim.model.regime import Regime
 from resim.sampling import Bernoulli, EventSampler
 
 
+class Buyer(NamedTuple):
+    """What happens to a buyer's part of an order: it arrives, its licence is granted, or abandoned."""
+
+    receive: Callable[[float], None]
+    granted: Callable[[float], None]
+    abandoned: Callable[[float], None]
+
+
 @dataclass(eq=False)
 class Application:
+    """One file for `product`, covering several buyers' parts (tonnes)."""
+
     product: str
-    tonnes: float
+    parts: list[tuple[Buyer, float]]
     on_approved: Callable[[Application], None]
     on_abandoned: Callable[[Application], None]
     rejections: int = 0
+    tonnes: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.tonnes = sum(t for _, t in self.parts)
 
 
 class LicenceOffice:
@@ -39,16 +57,39 @@ class LicenceOffice:
         self.in_review = 0
         # filed or awaiting re-filing, not yet settled; a dict keeps filing order, so sums are reproducible
         self.pending: dict[Application, None] = {}
+        self.pending_tonnes = 0.0  # running total, updated in event order (so reproducible)
         self.decisions = 0
         self.approvals = 0
 
-    @property
-    def pending_tonnes(self) -> float:
-        return sum(app.tonnes for app in self.pending)
-
     def file(self, app: Application) -> None:
         self.pending[app] = None
-        self._enqueue(app)
+        self.pending_tonnes += app.tonnes
+        if self.reviewers is None:
+            self._resolve_chain(app)
+        else:
+            self._enqueue(app)
+
+    def _resolve_chain(self, app: Application) -> None:
+        """Draw every decision and re-filing of `app` now; schedule only its final outcome."""
+        t = self.env.now
+        while True:
+            t += self.decision_delay()
+            self.decisions += 1
+            rules = self.regime.rules_at(t)
+            if app.product in rules.banned:
+                approved = False
+                break
+            if app.product not in rules.licensed or self.approve(self.regime.approval_probability(t)):
+                approved = True
+                break
+            if app.rejections >= self.max_refilings:
+                approved = False
+                break
+            app.rejections += 1
+            t += self.refile_delay()
+        if approved:
+            self.approvals += 1
+        after(self.env, t - self.env.now, self._settle, app, approved)
 
     def _enqueue(self, app: Application) -> None:
         if self.reviewers is None or self.in_review < self.reviewers:
@@ -79,5 +120,6 @@ class LicenceOffice:
             self._settle(app, approved=False)
 
     def _settle(self, app: Application, approved: bool) -> None:
-        self.pending.pop(app, None)
+        del self.pending[app]
+        self.pending_tonnes -= app.tonnes
         (app.on_approved if approved else app.on_abandoned)(app)

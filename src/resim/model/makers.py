@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import partial
 
+from resim.model.licensing import Buyer
 from resim.scenario import Segment
 
 GRADES = ("dytb", "light")
@@ -61,6 +63,9 @@ class Maker:
         self.used_t = 0.0
         self.opening_stock_t = 0.0
         self.plan = Plan()
+        # per grade: what to do on arrival, on a licence granted or abandoned (built once)
+        self.buyers = {g: Buyer(partial(self.receive, g), partial(self.licence_granted, g),
+                                partial(self.licence_abandoned, g)) for g in GRADES}
 
     # --- planning -------------------------------------------------------------------------
     def units_in_month(self, month_start: dt.date, days: int) -> float:

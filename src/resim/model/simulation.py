@@ -55,9 +55,9 @@ def simulate(world: World, seed: int, replication: int) -> np.ndarray:
                            sampler(lic.refile_delay_days, "licensing.refile_delay"),
                            Bernoulli(rng("licensing.approval")), lic.max_refilings, lic.reviewers)
     general_from = (lic.general_licences_from - sc.start).days if lic.general_licences_from else float("-inf")
+    magnets, inputs = Shipping(env), Shipping(env)
     china = ChinaExporter(env, regime, office, sampler(sc.china.lead_time_days, "china.lead_time"),
                           float(lic.general_licence_share), general_from)  # type: ignore[arg-type]
-    magnets, inputs = Shipping(env), Shipping(env)
     suppliers = [Supplier(name, spec, sc.start, sampler(spec.lead_time_days, f"supplier.{name}.lead_time"))
                  for name, spec in sc.suppliers.items()]
     domestic = DomesticSector(sc.domestic, sc.heavy_ree, world.plants, sc.start, china,
@@ -99,6 +99,10 @@ def simulate(world: World, seed: int, replication: int) -> np.ndarray:
     cols = columns(sc)
     index = {c: i for i, c in enumerate(cols)}
     out = np.zeros((sc.horizon_months, len(cols)))
+    per_maker = [[index[f"{c}.{m.name}"] for c in ("shortfall_t", "vehicles_not_built", "delivered_t", "used_t",
+                                                   "stock_t")] for m in makers]
+    totals = [index[c] for c in ("demand_units", "built_units", "vehicles_not_built", "ferrite_units", "demand_t",
+                                 "used_t", "shortfall_t", "maker_stock_t")]
 
     def start_month(m: int) -> None:
         day, days = day_of[m], days_in[m]
@@ -111,22 +115,17 @@ def simulate(world: World, seed: int, replication: int) -> np.ndarray:
 
     def end_month(m: int) -> None:
         row = out[m]
-        for maker in makers:
+        total = [0.0] * len(totals)
+        for maker, at in zip(makers, per_maker, strict=True):
             made = maker.produce()
-            row[index["demand_units"]] += made.units
-            row[index["built_units"]] += made.built_units
-            row[index["vehicles_not_built"]] += made.not_built
-            row[index["ferrite_units"]] += made.ferrite_units
-            row[index["demand_t"]] += made.need_t
-            row[index["used_t"]] += made.used_t
-            row[index["shortfall_t"]] += made.shortfall_t
-            row[index[f"shortfall_t.{maker.name}"]] = made.shortfall_t
-            row[index[f"vehicles_not_built.{maker.name}"]] = made.not_built
-            row[index[f"delivered_t.{maker.name}"]] = maker.received_t - maker.received_before_t
-            row[index[f"used_t.{maker.name}"]] = made.used_t
-            row[index[f"stock_t.{maker.name}"]] = sum(maker.stock.values())
+            stock = maker.stock["dytb"] + maker.stock["light"]
+            values = (made.units, made.built_units, made.not_built, made.ferrite_units, made.need_t, made.used_t,
+                      made.shortfall_t, stock)
+            total = [a + b for a, b in zip(total, values, strict=True)]
+            row[at] = (made.shortfall_t, made.not_built, maker.received_t - maker.received_before_t,
+                       made.used_t, stock)
             maker.received_before_t = maker.received_t
-            row[index["maker_stock_t"]] += sum(maker.stock.values())
+        row[totals] = total
         row[index["domestic_output_t"]] = domestic.produce(day_of[m], days_in[m])
         row[index["dytb_short_t"]] = domestic.dytb_short_month_t
         for source in SOURCES:

@@ -5,7 +5,8 @@ that splits each maker's order among sources.
 Allocation of an order, in this order: domestic plants' stock, then recycling, then non-China
 suppliers cheapest first (all of the order if China restricts the grade, else only the
 dual-sourcing share), then China (shipped if open; under licence, a general-licence share ships
-and the rest is filed as an application; dropped if banned). Scarce supply is shared pro rata.
+and the rest is filed as one consolidated application per product and month, granted to the
+makers pro rata; dropped if banned). Scarce supply is shared pro rata.
 """
 
 from __future__ import annotations
@@ -13,15 +14,19 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable
+from functools import partial
 
 import simpy
 
 from resim.model.clock import after
-from resim.model.licensing import Application, LicenceOffice
+from resim.model.licensing import Application, Buyer, LicenceOffice
 from resim.model.makers import GRADES, PRODUCT, Maker
 from resim.model.regime import Regime
 from resim.sampling import EventSampler
+from resim.scenario import RuleSet
 from resim.scenario import Supplier as SupplierSpec
+
+Parts = list[tuple[Callable[[float], None], float]]  # (on arrival, tonnes) of one consignment
 
 
 class Shipping:
@@ -34,16 +39,23 @@ class Shipping:
         self.arrived_month_t: dict[str, float] = defaultdict(float)  # this month, by source
 
     def send(self, tonnes: float, source: str, delay: float, on_arrival: Callable[[float], None]) -> None:
-        if tonnes <= 0:
+        self.consign([(on_arrival, tonnes)], source, delay)
+
+    def consign(self, parts: list[tuple[Callable[[float], None], float]], source: str, delay: float) -> None:
+        """Ship several consignees' parts together (one event): each callback gets its tonnes."""
+        parts = [(receive, t) for receive, t in parts if t > 0]
+        if not parts:
             return
+        tonnes = sum(t for _, t in parts)
         self.in_transit_t += tonnes
         self.shipped_t[source] += tonnes
-        after(self.env, delay, self._arrive, tonnes, source, on_arrival)
+        after(self.env, delay, self._arrive, parts, tonnes, source)
 
-    def _arrive(self, tonnes: float, source: str, on_arrival: Callable[[float], None]) -> None:
+    def _arrive(self, parts: list[tuple[Callable[[float], None], float]], tonnes: float, source: str) -> None:
         self.in_transit_t -= tonnes
         self.arrived_month_t[source] += tonnes
-        on_arrival(tonnes)
+        for receive, t in parts:
+            receive(t)
 
 
 class ChinaExporter:
@@ -54,31 +66,40 @@ class ChinaExporter:
         self.env, self.regime, self.office, self.lead_time = env, regime, office, lead_time
         self.general_share, self.general_from_day = general_share, general_from_day
 
-    def order(self, product: str, tonnes: float, shipping: Shipping, on_arrival: Callable[[float], None],
-              on_approved: Callable[[float], None], on_abandon: Callable[[float], None]) -> tuple[float, float]:
-        """Place an order; return (tonnes shipped now, tonnes filed for a licence). A banned
-        product returns (0, 0); `on_approved` runs when a filed licence is granted and shipped."""
-        if tonnes <= 0:
+    def order(self, product: str, requests: list[tuple[Buyer, float]], consignment: Parts,
+              shipping: Shipping) -> tuple[float, float]:
+        """Order `product` for several buyers at once, as one consolidated file if it needs a
+        licence. Returns the shares of each request (shipped now, filed); what ships now joins
+        `consignment` (the month's shipment from China), what is licensed later goes by `shipping`.
+        A banned product returns (0, 0)."""
+        requests = [(buyer, t) for buyer, t in requests if t > 0]
+        if not requests:
             return 0.0, 0.0
         day = self.env.now
         rules = self.regime.rules_at(day)
         if product in rules.banned:
             return 0.0, 0.0
         if product not in rules.licensed:
-            shipping.send(tonnes, "china", self.lead_time(), on_arrival)
-            return tonnes, 0.0
-        general = tonnes * self.general_share if day >= self.general_from_day else 0.0
-        shipping.send(general, "china", self.lead_time(), on_arrival)
-        filed = tonnes - general
-        if filed > 0:
-            self.office.file(Application(product, filed, on_approved=lambda app: self._ship_licensed(
-                app, shipping, on_arrival, on_approved), on_abandoned=lambda app: on_abandon(app.tonnes)))
-        return general, max(filed, 0.0)
+            consignment.extend((buyer.receive, t) for buyer, t in requests)
+            return 1.0, 0.0
+        general = self.general_share if day >= self.general_from_day else 0.0
+        if general > 0:
+            consignment.extend((buyer.receive, t * general) for buyer, t in requests)
+        if general < 1:
+            self.office.file(Application(product, [(buyer, t * (1 - general)) for buyer, t in requests],
+                                         on_approved=partial(self._ship_licensed, shipping),
+                                         on_abandoned=self._abandoned))
+        return general, 1 - general
 
-    def _ship_licensed(self, app: Application, shipping: Shipping, on_arrival: Callable[[float], None],
-                       on_approved: Callable[[float], None]) -> None:
-        on_approved(app.tonnes)
-        shipping.send(app.tonnes, "china", self.lead_time(), on_arrival)
+    def _ship_licensed(self, shipping: Shipping, app: Application) -> None:
+        for buyer, t in app.parts:
+            buyer.granted(t)
+        shipping.consign([(buyer.receive, t) for buyer, t in app.parts], "china", self.lead_time())
+
+    @staticmethod
+    def _abandoned(app: Application) -> None:
+        for buyer, t in app.parts:
+            buyer.abandoned(t)
 
 
 class Supplier:
@@ -92,7 +113,7 @@ class Supplier:
         self.ramp_days = float(spec.ramp_months) * 30.4375  # type: ignore[arg-type]
         self.premium = float(spec.premium_share)  # type: ignore[arg-type]
 
-    def capacity_t(self, day: float, days: int, regime: Regime) -> dict[str, float]:
+    def capacity_t(self, day: float, days: int, rules: RuleSet, dytb_inputs_restricted: bool) -> dict[str, float]:
         """This month's capacity by grade (the dytb figure is a cap within the shared total)."""
         mid = day + days / 2
         if mid < self.from_day:
@@ -101,12 +122,11 @@ class Supplier:
             ramp = 1.0
         else:
             ramp = min(1.0, (mid - self.from_day) / self.ramp_days)
-        rules = regime.rules_at(day)
         total = self.capacity_t_per_day * days * ramp
         if self.kind == "import":
             total *= 1 - float(rules.non_china_exposed_share)  # type: ignore[arg-type]
         dytb = total if "dytb" in self.spec.grades else 0.0
-        if regime.restricts("dytb_oxide", day):
+        if dytb_inputs_restricted:
             dytb *= float(self.spec.dytb_secured_share)  # type: ignore[arg-type]
         return {"dytb": dytb, "light": total if "light" in self.spec.grades else 0.0, "total": total}
 
@@ -135,54 +155,52 @@ class OrderBook:
         self.non_china_min_share = non_china_min_share
 
     def place(self, makers: list[Maker], orders: list[dict[str, float]], day: float, days: int) -> None:
+        """Allocate the month's orders; each source ships its month's parts as one consignment.
+        (Lead times are drawn every month, even for an empty consignment, so that each stream's
+        draws stay aligned between scenarios: common random numbers.)"""
+        rules = self.regime.rules_at(day)
         left = [dict(o) for o in orders]
+        parts: Parts = []
         for grade in GRADES:
-            want = [o[grade] for o in left]
-            got = pro_rata(want, self.warehouse[grade])
-            for maker, o, t in zip(makers, left, got, strict=True):
-                self.warehouse[grade] -= t
-                self._ship(maker, grade, t, "domestic", self.domestic_lead)
-                o[grade] -= t
-        capacity = {s.name: s.capacity_t(day, days, self.regime) for s in self.recyclers + self.importers}
-        for supplier in self.recyclers:
-            self._from_supplier(supplier, capacity[supplier.name], makers, left, dict.fromkeys(GRADES, 1.0))
-        open_share = {g: (1.0 if self.regime.restricts(PRODUCT[g], day) else self.non_china_min_share)
-                      for g in GRADES}
-        for supplier in self.importers:
-            self._from_supplier(supplier, capacity[supplier.name], makers, left, open_share, orders)
-        for maker, o in zip(makers, left, strict=True):
-            for grade in GRADES:
-                self._from_china(maker, grade, o[grade])
+            self.warehouse[grade] -= _allocate(makers, left, grade, [o[grade] for o in left],
+                                               self.warehouse[grade], parts)
+        self.shipping.consign(parts, "domestic", self.domestic_lead())
+        restricted = {g: PRODUCT[g] in rules.licensed or PRODUCT[g] in rules.banned for g in GRADES}
+        dytb_inputs_restricted = "dytb_oxide" in rules.licensed or "dytb_oxide" in rules.banned
+        for supplier in self.recyclers + self.importers:
+            cap = supplier.capacity_t(day, days, rules, dytb_inputs_restricted)
+            parts = []
+            for grade in GRADES:  # dytb first: it is the scarcer grade
+                if supplier.kind == "recycling" or restricted[grade]:
+                    want = [o[grade] for o in left]
+                else:  # China is open: only the dual-sourcing share of the order goes elsewhere
+                    share = self.non_china_min_share
+                    want = [min(o[grade], share * orig[grade]) for o, orig in zip(left, orders, strict=True)]
+                cap["total"] -= _allocate(makers, left, grade, want, min(cap[grade], cap["total"]), parts)
+            self.shipping.consign(parts, "recycling" if supplier.kind == "recycling" else "non_china",
+                                  supplier.lead_time())
+        parts = []
+        for grade in GRADES:
+            shipped, filed = self.china.order(PRODUCT[grade], [(m.buyers[grade], o[grade]) for m, o in
+                                                               zip(makers, left, strict=True)], parts, self.shipping)
+            for maker, o in zip(makers, left, strict=True):
+                maker.on_order[grade] += o[grade] * shipped
+                maker.licence_pending_t[grade] += o[grade] * filed
+        self.shipping.consign(parts, "china", self.china.lead_time())
 
-    def _from_supplier(self, supplier: Supplier, cap: dict[str, float], makers: list[Maker],
-                       left: list[dict[str, float]], share: dict[str, float],
-                       original: list[dict[str, float]] | None = None) -> None:
-        for grade in GRADES:  # dytb first: it is the scarcer grade
-            if original is None:
-                want = [o[grade] for o in left]
-            else:  # at most `share` of the original order goes outside China
-                want = [min(o[grade], share[grade] * orig[grade]) for o, orig in zip(left, original, strict=True)]
-            available = min(cap[grade], cap["total"])
-            got = pro_rata(want, available)
-            cap["total"] -= sum(got)
-            if grade == "dytb":
-                cap["light"] = min(cap["light"], cap["total"])
-            for maker, o, t in zip(makers, left, got, strict=True):
-                self._ship(maker, grade, t, supplier.kind if supplier.kind == "recycling" else "non_china",
-                           supplier.lead_time)
-                o[grade] -= t
 
-    def _from_china(self, maker: Maker, grade: str, tonnes: float) -> None:
-        shipped, filed = self.china.order(
-            PRODUCT[grade], tonnes, self.shipping,
-            on_arrival=lambda t: maker.receive(grade, t),
-            on_approved=lambda t: maker.licence_granted(grade, t),
-            on_abandon=lambda t: maker.licence_abandoned(grade, t),
-        )
-        maker.on_order[grade] += shipped
-        maker.licence_pending_t[grade] += filed
-
-    def _ship(self, maker: Maker, grade: str, tonnes: float, source: str, lead: EventSampler) -> None:
-        if tonnes > 0:
-            maker.on_order[grade] += tonnes
-            self.shipping.send(tonnes, source, lead(), lambda t: maker.receive(grade, t))
+def _allocate(makers: list[Maker], left: list[dict[str, float]], grade: str, want: list[float],
+              available: float, parts: Parts) -> float:
+    """Give each maker its pro-rata part of `available` t of `grade` (never more than it wants):
+    the part goes on order and into the consignment `parts`. Returns the tonnes given."""
+    total = sum(want)
+    if total <= 0 or available <= 0:
+        return 0.0
+    factor = 1.0 if total <= available else available / total
+    for maker, o, w in zip(makers, left, want, strict=True):
+        if w > 0:
+            t = w * factor
+            o[grade] -= t
+            maker.on_order[grade] += t
+            parts.append((maker.buyers[grade].receive, t))
+    return total * factor
