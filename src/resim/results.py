@@ -61,6 +61,7 @@ class RunWriter:
         self.tmp.mkdir(parents=True)
         self.columns = columns(scenario)
         self.months = month_starts(scenario.start, scenario.horizon_months)[:-1]
+        self.month_days = np.array(self.months, dtype="datetime64[D]")
         fields = [pa.field("replication", pa.int32()), pa.field("month", pa.date32())]
         fields += [pa.field(c, pa.float64(), metadata={"unit": unit_of(c)}) for c in self.columns]
         self.schema = pa.schema(fields, metadata={"scenario": scenario.name, "scenario_hash": self.hash})
@@ -79,10 +80,10 @@ class RunWriter:
 
     def add(self, reps: list[Replication]) -> None:
         months = self.scenario.horizon_months
-        data = np.concatenate([r.series for r in reps])
+        by_column = np.concatenate([r.series for r in reps]).T.copy()  # one copy, then contiguous columns
         arrays = [pa.array(np.repeat([r.index for r in reps], months).astype(np.int32)),
-                  pa.array(np.tile(np.array(self.months, dtype="datetime64[D]"), len(reps)))]
-        arrays += [pa.array(data[:, i]) for i in range(len(self.columns))]
+                  pa.array(np.tile(self.month_days, len(reps)))]
+        arrays += [pa.array(column) for column in by_column]
         self.writer.write_table(pa.Table.from_arrays(arrays, schema=self.schema))
         for c in KEPT:
             i = self.columns.index(c)

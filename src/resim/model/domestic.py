@@ -60,11 +60,15 @@ class DomesticSector:
         self.warehouse = {"dytb": 0.0, "light": 0.0}  # finished magnets, t
         self.produced_t = 0.0
         self.dytb_short_month_t = 0.0
+        self._potential: dict[float, float] = {}
 
     def potential_t(self, day: float, days: int) -> float:
-        """Magnet output the plants could make this month if inputs were plentiful."""
-        mid = day + days / 2
-        return sum(cap * days * _ramp(mid, online, ramp) for online, ramp, cap in self.plants)
+        """Magnet output the plants could make this month if inputs were plentiful (a function of
+        time only, asked twice a month, so remembered)."""
+        if day not in self._potential:
+            mid = day + days / 2
+            self._potential[day] = sum(cap * days * _ramp(mid, online, ramp) for online, ramp, cap in self.plants)
+        return self._potential[day]
 
     def irel_t(self, day: float, days: int) -> float:
         start_t, target_t, ramp_start, ramp_days = self.irel
