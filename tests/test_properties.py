@@ -35,10 +35,11 @@ def distributions(draw):  # type: ignore[no-untyped-def]
 
 
 @given(distributions(), st.lists(st.floats(min_value=1e-6, max_value=1 - 1e-6), min_size=1, max_size=20))
-def test_fast_inverse_cdf_matches_scipy_stats(spec, us):  # type: ignore[no-untyped-def]
+def test_fast_inverse_cdf_and_support_match_scipy_stats(spec, us):  # type: ignore[no-untyped-def]
     u = np.array(us)
     np.testing.assert_allclose(spec.ppf(u), spec.frozen.ppf(u), rtol=1e-9, atol=1e-9)
     low, high = spec.support()
+    assert (low, high) == tuple(float(x) for x in spec.frozen.support())
     assert np.all((spec.ppf(u) >= low - 1e-9) & (spec.ppf(u) <= high + 1e-9))
 
 

@@ -16,10 +16,9 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 import scipy.special as sp
-import scipy.stats as st
 from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
-Z90 = st.norm.ppf(0.9)  # lognormal: p90 = median * exp(sigma * Z90)
+Z90 = float(sp.ndtri(0.9))  # lognormal: p90 = median * exp(sigma * Z90)
 PERT_LAMBDA = 4.0
 
 
@@ -66,14 +65,15 @@ class Fixed(_Spec):
 
 
 class _Continuous(_Spec):
-    """A distribution backed by a frozen scipy.stats object (subclasses add a fast `ppf`)."""
+    """A distribution backed by a frozen scipy.stats object (subclasses add a fast `ppf` and
+    their support; scipy.stats itself is imported only when `frozen` is first used)."""
 
     @cached_property
     def frozen(self) -> Any:
         raise NotImplementedError
 
     def support(self) -> tuple[float, float]:
-        low, high = self.frozen.support()
+        low, high = getattr(self, "low", 0.0), getattr(self, "high", math.inf)
         return (float(low), float(high))
 
     def ppf(self, u: float | np.ndarray) -> Any:
@@ -94,6 +94,8 @@ class Uniform(_Continuous):
 
     @cached_property
     def frozen(self) -> Any:
+        import scipy.stats as st
+
         return st.uniform(loc=self.low, scale=self.high - self.low)
 
     def ppf(self, u: float | np.ndarray) -> Any:
@@ -117,6 +119,8 @@ class Triangular(_Continuous):
 
     @cached_property
     def frozen(self) -> Any:
+        import scipy.stats as st
+
         width = self.high - self.low
         return st.triang(c=(self.mode - self.low) / width, loc=self.low, scale=width)
 
@@ -137,6 +141,8 @@ class Pert(Triangular):
     @cached_property
     def frozen(self) -> Any:
         width = self.high - self.low
+        import scipy.stats as st
+
         return st.beta(*self._shape, loc=self.low, scale=width)
 
     @property
@@ -164,6 +170,8 @@ class LogNormal(_Continuous):
 
     @cached_property
     def frozen(self) -> Any:
+        import scipy.stats as st
+
         return st.lognorm(s=math.log(self.p90 / self.median) / Z90, scale=self.median)
 
     def ppf(self, u: float | np.ndarray) -> Any:
@@ -187,7 +195,12 @@ class Beta(_Continuous):
 
     @cached_property
     def frozen(self) -> Any:
+        import scipy.stats as st
+
         return st.beta(*self._shape)
+
+    def support(self) -> tuple[float, float]:
+        return (0.0, 1.0)
 
     @property
     def _shape(self) -> tuple[float, float]:
@@ -205,6 +218,8 @@ class Exponential(_Continuous):
 
     @cached_property
     def frozen(self) -> Any:
+        import scipy.stats as st
+
         return st.expon(scale=self.mean)
 
     def ppf(self, u: float | np.ndarray) -> Any:

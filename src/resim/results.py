@@ -66,9 +66,13 @@ class RunWriter:
         fields += [pa.field(c, pa.float64(), metadata={"unit": unit_of(c)}) for c in self.columns]
         self.schema = pa.schema(fields, metadata={"scenario": scenario.name, "scenario_hash": self.hash})
         self.writer = pq.ParquetWriter(self.tmp / "series.parquet", self.schema)
-        self.kept: dict[str, list[np.ndarray]] = {c: [] for c in KEPT}
-        self.draws: list[dict[str, float]] = []
-        self.outcomes: list[dict[str, str]] = []
+        # Held in memory for the summary, preallocated (a few kB per replication; the full
+        # series go to disk): the kept columns, world draws and regime outcomes.
+        self.kept = {c: np.zeros((replications, scenario.horizon_months)) for c in KEPT}
+        self.draw_names: list[str] = []
+        self.draws = np.zeros((replications, 0))
+        self.outcome_names: list[str] = []
+        self.outcomes = np.zeros((replications, 0), dtype=object)
         self.started = time.perf_counter()
 
     def __enter__(self) -> RunWriter:
@@ -85,11 +89,15 @@ class RunWriter:
                   pa.array(np.tile(self.month_days, len(reps)))]
         arrays += [pa.array(column) for column in by_column]
         self.writer.write_table(pa.Table.from_arrays(arrays, schema=self.schema))
-        for c in KEPT:
-            i = self.columns.index(c)
-            self.kept[c].extend(r.series[:, i].copy() for r in reps)
-        self.draws.extend(r.draws for r in reps)
-        self.outcomes.extend(r.outcomes for r in reps)
+        if not self.draw_names and reps:  # every replication draws the same parameters
+            self.draw_names, self.outcome_names = sorted(reps[0].draws), sorted(reps[0].outcomes)
+            self.draws = np.zeros((self.replications, len(self.draw_names)))
+            self.outcomes = np.zeros((self.replications, len(self.outcome_names)), dtype=object)
+        for r in reps:
+            for c in KEPT:
+                self.kept[c][r.index] = r.series[:, self.columns.index(c)]
+            self.draws[r.index] = [r.draws[k] for k in self.draw_names]
+            self.outcomes[r.index] = [r.outcomes[k] for k in self.outcome_names]
 
     def abort(self) -> None:
         self.writer.close()
@@ -97,7 +105,7 @@ class RunWriter:
 
     def finish(self, command: list[str], workers: int) -> Path:
         self.writer.close()
-        shortfall, demand, not_built = (np.array(self.kept[c]) for c in KEPT)
+        shortfall, demand, not_built = (self.kept[c] for c in KEPT)
         stats = summary.monthly(shortfall, demand)
         per_rep = summary.per_replication(shortfall, not_built)
         years = summary.yearly(shortfall, demand, self.months)
@@ -123,10 +131,10 @@ class RunWriter:
                  **{k: pa.array(v) for k, v in per_rep.items() if k != "first_short_month"},
                  "first_short_month": pa.array([self.months[i] if i >= 0 else None for i in first],
                                                type=pa.date32())}
-        for key in sorted(self.outcomes[0]) if self.outcomes else []:
-            table[f"outcome.{key}"] = pa.array([o[key] for o in self.outcomes])
-        for key in sorted(self.draws[0]) if self.draws else []:
-            table[f"draw.{key}"] = pa.array([d[key] for d in self.draws])
+        for j, key in enumerate(self.outcome_names):
+            table[f"outcome.{key}"] = pa.array(self.outcomes[:, j].tolist(), type=pa.string())
+        for j, key in enumerate(self.draw_names):
+            table[f"draw.{key}"] = pa.array(self.draws[:, j])
         pq.write_table(pa.table(table), self.tmp / "replications.parquet")
 
     def _manifest(self, command: list[str], workers: int, per_rep: dict[str, np.ndarray],

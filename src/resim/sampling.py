@@ -41,10 +41,13 @@ def event_rng(seed: int, replication: int, component: str) -> np.random.Generato
 
 
 class EventSampler:
-    """Draws a per-event parameter from its own stream, a block at a time (scipy calls are slow)."""
+    """Draws a per-event parameter from its own stream, a block at a time (scipy calls are slow).
+    The stream is made on first use: a component that draws nothing costs nothing."""
 
-    def __init__(self, spec: _Spec, rng: np.random.Generator, block: int = 64):
-        self.spec, self.rng, self.block = spec, rng, block
+    def __init__(self, spec: _Spec, seed: int, replication: int, component: str, block: int = 64):
+        self.spec, self.block = spec, block
+        self.stream = (seed, replication, component)
+        self.rng: np.random.Generator | None = None
         self.constant = spec.support()[0] if spec.is_fixed else None
         self.buffer: list[float] = []
 
@@ -52,6 +55,8 @@ class EventSampler:
         if self.constant is not None:
             return self.constant
         if not self.buffer:
+            if self.rng is None:
+                self.rng = event_rng(*self.stream)
             self.buffer = list(self.spec.ppf(self.rng.random(self.block))[::-1])
         return self.buffer.pop()
 

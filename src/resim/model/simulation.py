@@ -9,6 +9,8 @@ makers, makers order, and the plants order inputs.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import simpy
 
@@ -46,14 +48,16 @@ def columns(scenario: Scenario) -> list[str]:
 def simulate(world: World, seed: int, replication: int) -> np.ndarray:
     sc = world.scenario
     env = simpy.Environment()
-    rng = lambda name: event_rng(seed, replication, name)  # noqa: E731
-    sampler = lambda spec, name: EventSampler(spec, rng(name))  # noqa: E731
+    def sampler(spec: Any, component: str) -> EventSampler:
+        return EventSampler(spec, seed, replication, component)
+
 
     lic = sc.china.licensing
     regime = Regime(world.timeline, float(lic.approval_probability))  # type: ignore[arg-type]
     office = LicenceOffice(env, regime, sampler(lic.decision_delay_days, "licensing.decision_delay"),
                            sampler(lic.refile_delay_days, "licensing.refile_delay"),
-                           Bernoulli(rng("licensing.approval")), lic.max_refilings, lic.reviewers)
+                           Bernoulli(event_rng(seed, replication, "licensing.approval")), lic.max_refilings,
+                           lic.reviewers)
     general_from = (lic.general_licences_from - sc.start).days if lic.general_licences_from else float("-inf")
     magnets, inputs = Shipping(env), Shipping(env)
     china = ChinaExporter(env, regime, office, sampler(sc.china.lead_time_days, "china.lead_time"),
