@@ -26,11 +26,19 @@ def month_starts(start: dt.date, months: int) -> list[dt.date]:
     return out
 
 
+class _Call(simpy.Event):
+    """An already-triggered event that runs `action(*args)` when processed: what simpy.Timeout
+    does, but scheduled at URGENT priority and cheaper than a process (the model makes thousands)."""
+
+    def __init__(self, env: simpy.Environment, action: Callable[..., Any], args: tuple[Any, ...]):
+        self.env, self.action, self.args = env, action, args
+        self.callbacks = [self._run]
+        self._ok, self._value = True, None
+
+    def _run(self, _event: simpy.Event) -> None:
+        self.action(*self.args)
+
+
 def after(env: simpy.Environment, delay: float, action: Callable[..., Any], *args: Any) -> None:
-    """Run `action(*args)` `delay` days from now, before same-time NORMAL events (a bare event
-    with a callback: cheaper than a process, and the model schedules thousands)."""
-    event = simpy.Event(env)
-    event._ok = True  # what simpy.Timeout does, but scheduled at URGENT priority
-    event._value = None
-    event.callbacks.append(lambda _event: action(*args))
-    env.schedule(event, URGENT, max(delay, 0.0))
+    """Run `action(*args)` `delay` days from now, before same-time NORMAL events."""
+    env.schedule(_Call(env, action, args), URGENT, delay if delay > 0 else 0.0)

@@ -4,9 +4,9 @@ that splits each maker's order among sources.
 
 Allocation of an order, in this order: domestic plants' stock, then recycling, then non-China
 suppliers cheapest first (all of the order if China restricts the grade, else only the
-dual-sourcing share), then China (shipped if open; under licence, a general-licence share ships
-and the rest is filed as one consolidated application per product and month, granted to the
-makers pro rata; dropped if banned). Scarce supply is shared pro rata.
+dual-sourcing share of the month's order, in all), then China (shipped if open; under licence,
+a general-licence share ships and the rest is filed as one consolidated application per product
+and month, granted to the makers pro rata; dropped if banned). Scarce supply is shared pro rata.
 """
 
 from __future__ import annotations
@@ -156,51 +156,53 @@ class OrderBook:
 
     def place(self, makers: list[Maker], orders: list[dict[str, float]], day: float, days: int) -> None:
         """Allocate the month's orders; each source ships its month's parts as one consignment.
-        (Lead times are drawn every month, even for an empty consignment, so that each stream's
-        draws stay aligned between scenarios: common random numbers.)"""
+
+        Every step shares pro rata, so each maker's part of every source's delivery equals its
+        share of the month's order for that grade: sources are allocated totals per grade, and
+        each consignment is split by those shares. (Lead times are drawn every month, even for an
+        empty consignment, so that each stream's draws stay aligned between scenarios.)"""
         rules = self.regime.rules_at(day)
-        left = [dict(o) for o in orders]
-        parts: Parts = []
-        for grade in GRADES:
-            self.warehouse[grade] -= _allocate(makers, left, grade, [o[grade] for o in left],
-                                               self.warehouse[grade], parts)
-        self.shipping.consign(parts, "domestic", self.domestic_lead())
+        ordered = {g: sum(o[g] for o in orders) for g in GRADES}
+        shares = {g: [o[g] / ordered[g] if ordered[g] > 0 else 0.0 for o in orders] for g in GRADES}
+        left = dict(ordered)
+
+        def ship(given: dict[str, float], source: str, lead_time_days: float) -> None:
+            parts: Parts = []
+            for g in GRADES:
+                if given[g] > 0:
+                    left[g] -= given[g]
+                    for maker, share in zip(makers, shares[g], strict=True):
+                        if share > 0:
+                            maker.on_order[g] += given[g] * share
+                            parts.append((maker.buyers[g].receive, given[g] * share))
+            self.shipping.consign(parts, source, lead_time_days)
+
+        domestic = {g: min(left[g], self.warehouse[g]) for g in GRADES}
+        for g in GRADES:
+            self.warehouse[g] -= domestic[g]
+        ship(domestic, "domestic", self.domestic_lead())
+
         restricted = {g: PRODUCT[g] in rules.licensed or PRODUCT[g] in rules.banned for g in GRADES}
         dytb_inputs_restricted = "dytb_oxide" in rules.licensed or "dytb_oxide" in rules.banned
+        outside_china = dict.fromkeys(GRADES, 0.0)
         for supplier in self.recyclers + self.importers:
             cap = supplier.capacity_t(day, days, rules, dytb_inputs_restricted)
-            parts = []
-            for grade in GRADES:  # dytb first: it is the scarcer grade
-                if supplier.kind == "recycling" or restricted[grade]:
-                    want = [o[grade] for o in left]
-                else:  # China is open: only the dual-sourcing share of the order goes elsewhere
-                    share = self.non_china_min_share
-                    want = [min(o[grade], share * orig[grade]) for o, orig in zip(left, orders, strict=True)]
-                cap["total"] -= _allocate(makers, left, grade, want, min(cap[grade], cap["total"]), parts)
-            self.shipping.consign(parts, "recycling" if supplier.kind == "recycling" else "non_china",
-                                  supplier.lead_time())
-        parts = []
-        for grade in GRADES:
-            shipped, filed = self.china.order(PRODUCT[grade], [(m.buyers[grade], o[grade]) for m, o in
-                                                               zip(makers, left, strict=True)], parts, self.shipping)
-            for maker, o in zip(makers, left, strict=True):
-                maker.on_order[grade] += o[grade] * shipped
-                maker.licence_pending_t[grade] += o[grade] * filed
+            given = {}
+            for g in GRADES:  # dytb first: it is the scarcer grade
+                wanted = left[g]
+                if supplier.kind == "import" and not restricted[g]:  # China open: dual sourcing only
+                    wanted = min(wanted, self.non_china_min_share * ordered[g] - outside_china[g])
+                given[g] = max(0.0, min(wanted, cap[g], cap["total"]))
+                cap["total"] -= given[g]
+                if supplier.kind == "import":
+                    outside_china[g] += given[g]
+            ship(given, "recycling" if supplier.kind == "recycling" else "non_china", supplier.lead_time())
+
+        parts: Parts = []
+        for g in GRADES:
+            requests = [(maker.buyers[g], left[g] * share) for maker, share in zip(makers, shares[g], strict=True)]
+            shipped, filed = self.china.order(PRODUCT[g], requests, parts, self.shipping)
+            for maker, share in zip(makers, shares[g], strict=True):
+                maker.on_order[g] += left[g] * share * shipped
+                maker.licence_pending_t[g] += left[g] * share * filed
         self.shipping.consign(parts, "china", self.china.lead_time())
-
-
-def _allocate(makers: list[Maker], left: list[dict[str, float]], grade: str, want: list[float],
-              available: float, parts: Parts) -> float:
-    """Give each maker its pro-rata part of `available` t of `grade` (never more than it wants):
-    the part goes on order and into the consignment `parts`. Returns the tonnes given."""
-    total = sum(want)
-    if total <= 0 or available <= 0:
-        return 0.0
-    factor = 1.0 if total <= available else available / total
-    for maker, o, w in zip(makers, left, want, strict=True):
-        if w > 0:
-            t = w * factor
-            o[grade] -= t
-            maker.on_order[grade] += t
-            parts.append((maker.buyers[grade].receive, t))
-    return total * factor
