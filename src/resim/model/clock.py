@@ -9,12 +9,40 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import simpy
 from simpy.core import URGENT
 
 DAYS_PER_MONTH = 365.25 / 12
+
+
+@dataclass(frozen=True)
+class Months:
+    """The reporting months of a run: first day of each (as dates and as days since start),
+    length in days, and mid-month day. Pure functions of time are evaluated on this grid once."""
+
+    start: dt.date
+    dates: list[dt.date]
+    days: np.ndarray
+    first_day: np.ndarray
+    mid_day: np.ndarray
+
+    @classmethod
+    def of(cls, start: dt.date, months: int) -> Months:
+        bounds = month_starts(start, months)
+        first = np.array([(d - start).days for d in bounds], dtype=float)
+        days = np.diff(first)
+        return cls(start, bounds[:-1], days, first[:-1], first[:-1] + days / 2)
+
+
+def ramp(mid_day: np.ndarray, from_day: float, ramp_days: float) -> np.ndarray:
+    """Share of full capacity at each mid-month day: 0 before `from_day`, then linear to 1."""
+    if ramp_days <= 0:
+        return (mid_day >= from_day).astype(float)
+    return np.clip((mid_day - from_day) / ramp_days, 0.0, 1.0)
 
 
 def month_starts(start: dt.date, months: int) -> list[dt.date]:

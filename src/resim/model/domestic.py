@@ -11,10 +11,11 @@ plants' warehouse until makers order them.
 
 from __future__ import annotations
 
-import datetime as dt
 from functools import partial
 
-from resim.model.clock import DAYS_PER_MONTH
+import numpy as np
+
+from resim.model.clock import DAYS_PER_MONTH, Months, ramp
 from resim.model.licensing import Buyer
 from resim.model.supply import ChinaExporter, Parts, Shipping
 from resim.sampling import EventSampler
@@ -23,29 +24,27 @@ from resim.scenario import Domestic, HeavyRee, Plant
 INPUT_COVER_MONTHS = 2.0  # plants order inputs up to two months of planned output
 
 
-def _ramp(mid_day: float, online_day: float, ramp_days: float) -> float:
-    if mid_day < online_day:
-        return 0.0
-    return 1.0 if ramp_days <= 0 else min(1.0, (mid_day - online_day) / ramp_days)
-
-
 class DomesticSector:
-    def __init__(self, spec: Domestic, heavy: HeavyRee, plants: list[Plant], start: dt.date,
+    def __init__(self, spec: Domestic, heavy: HeavyRee, plants: list[Plant], months: Months,
                  china: ChinaExporter, lead_time: EventSampler, shipping: Shipping):
         f = float
         ev = f(spec.ev_share)  # type: ignore[arg-type]  # the model follows only the EV slice
-        tender_day = (spec.tender_date - start).days
-        self.plants = [
-            (tender_day + (f(p.award_delay_months) + f(p.commissioning_months)) * DAYS_PER_MONTH,  # type: ignore[arg-type]
-             f(p.ramp_months) * DAYS_PER_MONTH,  # type: ignore[arg-type]
-             ev * f(p.capacity_t_per_year) * f(p.utilisation) / 365.25)  # type: ignore[arg-type]
-            for p in plants
-        ]
+        tender_day = (spec.tender_date - months.start).days
+        potential = np.zeros_like(months.days)
+        for p in plants:  # each plant: online after award + commissioning, then a linear ramp
+            online = tender_day + (f(p.award_delay_months) + f(p.commissioning_months)) * DAYS_PER_MONTH  # type: ignore[arg-type]
+            rate = ev * f(p.capacity_t_per_year) * f(p.utilisation) / 365.25  # type: ignore[arg-type]
+            potential += rate * months.days * ramp(months.mid_day, online, f(p.ramp_months) * DAYS_PER_MONTH)  # type: ignore[arg-type]
+        self.potential_t = potential.tolist()  # magnet output possible if inputs are plentiful
+        irel_start = ev * f(spec.irel_ndpr_oxide_start_t_per_year)  # type: ignore[arg-type]
+        irel_target = ev * f(spec.irel_ndpr_oxide_target_t_per_year)  # type: ignore[arg-type]
+        irel_frac = ramp(months.mid_day, (spec.irel_ramp_start - months.start).days,
+                         f(spec.irel_ramp_months) * DAYS_PER_MONTH)  # type: ignore[arg-type]
+        self.irel_t = ((irel_start + (irel_target - irel_start) * irel_frac) * months.days / 365.25).tolist()
+        self.days = months.days.tolist()
         self.oxide_per_t = f(spec.ndpr_oxide_t_per_t_magnet)  # type: ignore[arg-type]
         self.dytb_share = f(spec.dytb_output_share)  # type: ignore[arg-type]
         self.dytb_content = f(spec.dytb_content_share)  # type: ignore[arg-type]
-        self.irel = (ev * f(spec.irel_ndpr_oxide_start_t_per_year), ev * f(spec.irel_ndpr_oxide_target_t_per_year),  # type: ignore[arg-type]
-                     (spec.irel_ramp_start - start).days, f(spec.irel_ramp_months) * DAYS_PER_MONTH)  # type: ignore[arg-type]
         self.non_china_oxide_t_per_day = ev * f(spec.non_china_ndpr_oxide_t_per_year) / 365.25  # type: ignore[arg-type]
         self.alt_dytb_t_per_day = ev * f(heavy.alt_dytb_t_per_year) / 365.25  # type: ignore[arg-type]
         self.in_dytb_t_per_day = ev * f(heavy.domestic_dytb_t_per_year) / 365.25  # type: ignore[arg-type]
@@ -60,30 +59,15 @@ class DomesticSector:
         self.warehouse = {"dytb": 0.0, "light": 0.0}  # finished magnets, t
         self.produced_t = 0.0
         self.dytb_short_month_t = 0.0
-        self._potential: dict[float, float] = {}
 
-    def potential_t(self, day: float, days: int) -> float:
-        """Magnet output the plants could make this month if inputs were plentiful (a function of
-        time only, asked twice a month, so remembered)."""
-        if day not in self._potential:
-            mid = day + days / 2
-            self._potential[day] = sum(cap * days * _ramp(mid, online, ramp) for online, ramp, cap in self.plants)
-        return self._potential[day]
-
-    def irel_t(self, day: float, days: int) -> float:
-        start_t, target_t, ramp_start, ramp_days = self.irel
-        mid = day + days / 2
-        frac = 0.0 if mid <= ramp_start else (1.0 if ramp_days <= 0 else min(1.0, (mid - ramp_start) / ramp_days))
-        return (start_t + (target_t - start_t) * frac) * days / 365.25
-
-    def order_inputs(self, day: float, days: int) -> None:
+    def order_inputs(self, m: int, day: float) -> None:
         """At month start: order NdPr oxide and Dy/Tb up to two months of planned output."""
-        plan = self.potential_t(day, days)
+        plan, days = self.potential_t[m], self.days[m]
         if plan <= 0:
             return
         targets = {"ndpr": plan * self.oxide_per_t * INPUT_COVER_MONTHS,
                    "dytb": plan * self.dytb_share * self.dytb_content * INPUT_COVER_MONTHS}
-        local = {"ndpr": self.irel_t(day, days), "dytb": self.in_dytb_t_per_day * days}
+        local = {"ndpr": self.irel_t[m], "dytb": self.in_dytb_t_per_day * days}
         imported = {"ndpr": self.non_china_oxide_t_per_day * days, "dytb": self.alt_dytb_t_per_day * days}
         for kind, product in (("ndpr", "ndpr_oxide"), ("dytb", "dytb_oxide")):
             approval = self.china.regime.approval_probability(day)
@@ -119,9 +103,9 @@ class DomesticSector:
     def _abandoned(self, kind: str, tonnes: float) -> None:
         self.licence_pending_t[kind] -= tonnes
 
-    def produce(self, day: float, days: int) -> float:
+    def produce(self, m: int) -> float:
         """At month end: make what capacity and inputs allow; return tonnes of magnet made."""
-        total = self.potential_t(day, days)
+        total = self.potential_t[m]
         if self.oxide_per_t > 0:
             total = min(total, self.stock["ndpr"] / self.oxide_per_t)
         want_dytb = total * self.dytb_share

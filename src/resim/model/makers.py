@@ -10,10 +10,12 @@ reverse. Unmet demand is lost, not carried forward.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 from functools import partial
 
+import numpy as np
+
+from resim.model.clock import Months
 from resim.model.licensing import Buyer
 from resim.scenario import Segment
 
@@ -49,9 +51,9 @@ class Output:
 
 
 class Maker:
-    def __init__(self, name: str, segment: Segment, start: dt.date, redesign_done_day: float | None,
+    def __init__(self, name: str, segment: Segment, months: Months, redesign_done_day: float | None,
                  cover_days: float, planning_lead_days: float):
-        self.name, self.segment, self.start = name, segment, start
+        self.name, self.segment = name, segment
         self.redesign_done_day = redesign_done_day
         self.cover_days, self.planning_lead_days = cover_days, planning_lead_days
         self.kg_t = float(segment.ndfeb_kg_per_vehicle) / 1000.0  # type: ignore[arg-type]
@@ -62,40 +64,36 @@ class Maker:
         self.received_before_t = 0.0  # cumulative at the last month end (for monthly deliveries)
         self.used_t = 0.0
         self.opening_stock_t = 0.0
-        self.plan = Plan()
         # per grade: what to do on arrival, on a licence granted or abandoned (built once)
         self.buyers = {g: Buyer(partial(self.receive, g), partial(self.licence_granted, g),
                                 partial(self.licence_abandoned, g)) for g in GRADES}
+        self.plans = self._plans(months)  # demand and design mix are functions of time only
+        self.plan = self.plans[0]
 
     # --- planning -------------------------------------------------------------------------
-    def units_in_month(self, month_start: dt.date, days: int) -> float:
-        seg = self.segment
-        mid = month_start + dt.timedelta(days=days / 2)
-        years = (mid - seg.base_date).days / 365.25
-        return float(seg.units_per_year) * (1 + float(seg.growth_per_year)) ** years * days / 365.25  # type: ignore[arg-type]
-
-    def ferrite_share(self, day: float) -> float:
-        seg = self.segment
-        s0, s1 = float(seg.ferrite_share_start), float(seg.ferrite_share_target)  # type: ignore[arg-type]
+    def _plans(self, months: Months) -> list[Plan]:
+        """Each month's vehicles (demand grown from the base date to mid-month), ferrite share
+        (linear from start to target date) and Dy/Tb-grade share (falls once redesign qualifies)."""
+        seg, f = self.segment, float
+        years = ((months.start - seg.base_date).days + months.mid_day) / 365.25
+        units = f(seg.units_per_year) * (1 + f(seg.growth_per_year)) ** years * months.days / 365.25  # type: ignore[arg-type]
+        s0, s1 = f(seg.ferrite_share_start), f(seg.ferrite_share_target)  # type: ignore[arg-type]
         if seg.ferrite_target_date is None:
-            return s0
-        target_day = (seg.ferrite_target_date - self.start).days
-        if target_day <= 0 or day >= target_day:
-            return s1
-        return s0 + (s1 - s0) * max(day, 0.0) / target_day
-
-    def dytb_share(self, day: float) -> float:
-        seg = self.segment
-        share = float(seg.dytb_grade_share)  # type: ignore[arg-type]
-        if self.redesign_done_day is not None and day >= self.redesign_done_day:
-            share = min(share, float(seg.min_dytb_grade_share))  # type: ignore[arg-type]
-        return share
-
-    def plan_month(self, month_start: dt.date, days: int, day: float) -> Plan:
-        units = self.units_in_month(month_start, days)
-        ferrite, dytb = self.ferrite_share(day), self.dytb_share(day)
+            ferrite = np.full_like(units, s0)
+        else:
+            target_day = (seg.ferrite_target_date - months.start).days
+            progress = np.ones_like(units) if target_day <= 0 else np.clip(months.first_day / target_day, 0.0, 1.0)
+            ferrite = s0 + (s1 - s0) * progress
+        dytb = np.full_like(units, f(seg.dytb_grade_share))  # type: ignore[arg-type]
+        if self.redesign_done_day is not None:
+            redesigned = months.first_day >= self.redesign_done_day
+            dytb[redesigned] = np.minimum(dytb[redesigned], f(seg.min_dytb_grade_share))  # type: ignore[arg-type]
         magnet_t = units * (1 - ferrite) * self.kg_t
-        self.plan = Plan(units, ferrite, dytb, {"dytb": magnet_t * dytb, "light": magnet_t * (1 - dytb)})
+        return [Plan(u, fe, d, {"dytb": mt * d, "light": mt * (1 - d)}) for u, fe, d, mt in
+                zip(units.tolist(), ferrite.tolist(), dytb.tolist(), magnet_t.tolist(), strict=True)]
+
+    def plan_month(self, m: int) -> Plan:
+        self.plan = self.plans[m]
         return self.plan
 
     def order_quantities(self, days: int, approval_probability: float) -> dict[str, float]:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import simpy
 
-from resim.model.clock import DAYS_PER_MONTH, month_starts
+from resim.model.clock import DAYS_PER_MONTH, Months
 from resim.model.domestic import DomesticSector
 from resim.model.licensing import LicenceOffice
 from resim.model.makers import GRADES, Maker
@@ -62,9 +62,10 @@ def simulate(world: World, seed: int, replication: int) -> np.ndarray:
     magnets, inputs = Shipping(env), Shipping(env)
     china = ChinaExporter(env, regime, office, sampler(sc.china.lead_time_days, "china.lead_time"),
                           float(lic.general_licence_share), general_from)  # type: ignore[arg-type]
-    suppliers = [Supplier(name, spec, sc.start, sampler(spec.lead_time_days, f"supplier.{name}.lead_time"))
+    months = Months.of(sc.start, sc.horizon_months)
+    suppliers = [Supplier(name, spec, months, sampler(spec.lead_time_days, f"supplier.{name}.lead_time"))
                  for name, spec in sc.suppliers.items()]
-    domestic = DomesticSector(sc.domestic, sc.heavy_ree, world.plants, sc.start, china,
+    domestic = DomesticSector(sc.domestic, sc.heavy_ree, world.plants, months, china,
                               sampler(sc.domestic.lead_time_days, "domestic.lead_time"), inputs)
     dem = sc.demand
     first_control = regime.first_restriction_day("dytb_magnet")
@@ -72,19 +73,17 @@ def simulate(world: World, seed: int, replication: int) -> np.ndarray:
         first_control + float(dem.redesign_to_light_ree_months) * DAYS_PER_MONTH  # type: ignore[arg-type]
     cover_days = float(dem.inventory_cover_weeks) * 7  # type: ignore[arg-type]
     lead_days = float(dem.planning_lead_time_days)  # type: ignore[arg-type]
-    makers = [Maker(name, seg, sc.start, redesign_done, cover_days, lead_days)
+    makers = [Maker(name, seg, months, redesign_done, cover_days, lead_days)
               for name, seg in dem.segments.items()]
     book = OrderBook(regime, china, suppliers, domestic.warehouse,
                      sampler(sc.domestic.lead_time_days, "domestic.lead_time.magnets"), magnets,
                      float(dem.non_china_min_share))  # type: ignore[arg-type]
 
-    starts = month_starts(sc.start, sc.horizon_months)
-    days_in = [(b - a).days for a, b in zip(starts, starts[1:], strict=False)]
-    day_of = [(d - sc.start).days for d in starts]
+    starts, days_in, day_of = months.dates, [int(d) for d in months.days], months.first_day.tolist()
 
     # Opening position: stock covering `cover`, and the pipeline of the planning lead time.
     for maker in makers:
-        plan = maker.plan_month(starts[0], days_in[0], 0.0)
+        plan = maker.plan_month(0)
         for grade in GRADES:
             rate = plan.need_t[grade] / days_in[0]
             maker.open_with(grade, rate * cover_days)
@@ -111,11 +110,11 @@ def simulate(world: World, seed: int, replication: int) -> np.ndarray:
     def start_month(m: int) -> None:
         day, days = day_of[m], days_in[m]
         for maker in makers:
-            maker.plan_month(starts[m], days, day)
+            maker.plan_month(m)
         stockpile.release(makers, days)
         approval = regime.approval_probability(day)
-        book.place(makers, [maker.order_quantities(days, approval) for maker in makers], day, days)
-        domestic.order_inputs(day, days)
+        book.place(makers, [maker.order_quantities(days, approval) for maker in makers], m, day)
+        domestic.order_inputs(m, day)
 
     def end_month(m: int) -> None:
         row = out[m]
@@ -130,7 +129,7 @@ def simulate(world: World, seed: int, replication: int) -> np.ndarray:
                        made.used_t, stock)
             maker.received_before_t = maker.received_t
         row[totals] = total
-        row[index["domestic_output_t"]] = domestic.produce(day_of[m], days_in[m])
+        row[index["domestic_output_t"]] = domestic.produce(m)
         row[index["dytb_short_t"]] = domestic.dytb_short_month_t
         for source in SOURCES:
             row[index[f"delivered_{source}_t"]] = magnets.arrived_month_t[source]

@@ -11,14 +11,14 @@ and month, granted to the makers pro rata; dropped if banned). Scarce supply is 
 
 from __future__ import annotations
 
-import datetime as dt
+import math
 from collections import defaultdict
 from collections.abc import Callable
 from functools import partial
 
 import simpy
 
-from resim.model.clock import after
+from resim.model.clock import DAYS_PER_MONTH, Months, after, ramp
 from resim.model.licensing import Application, Buyer, LicenceOffice
 from resim.model.makers import GRADES, PRODUCT, Maker
 from resim.model.regime import Regime
@@ -105,24 +105,18 @@ class ChinaExporter:
 class Supplier:
     """A non-China magnet maker (or recycler) with monthly capacity available to India."""
 
-    def __init__(self, name: str, spec: SupplierSpec, start: dt.date, lead_time: EventSampler):
+    def __init__(self, name: str, spec: SupplierSpec, months: Months, lead_time: EventSampler):
         self.name, self.spec, self.lead_time = name, spec, lead_time
         self.kind = spec.kind
-        self.capacity_t_per_day = float(spec.capacity_t_per_year) / 365.25  # type: ignore[arg-type]
-        self.from_day = (spec.available_from - start).days if spec.available_from else float("-inf")
-        self.ramp_days = float(spec.ramp_months) * 30.4375  # type: ignore[arg-type]
         self.premium = float(spec.premium_share)  # type: ignore[arg-type]
+        from_day = (spec.available_from - months.start).days if spec.available_from else -math.inf
+        per_day = float(spec.capacity_t_per_year) / 365.25  # type: ignore[arg-type]
+        ramp_days = float(spec.ramp_months) * DAYS_PER_MONTH  # type: ignore[arg-type]
+        self.base_t = (per_day * months.days * ramp(months.mid_day, from_day, ramp_days)).tolist()
 
-    def capacity_t(self, day: float, days: int, rules: RuleSet, dytb_inputs_restricted: bool) -> dict[str, float]:
-        """This month's capacity by grade (the dytb figure is a cap within the shared total)."""
-        mid = day + days / 2
-        if mid < self.from_day:
-            ramp = 0.0
-        elif self.ramp_days <= 0:
-            ramp = 1.0
-        else:
-            ramp = min(1.0, (mid - self.from_day) / self.ramp_days)
-        total = self.capacity_t_per_day * days * ramp
+    def capacity_t(self, m: int, rules: RuleSet, dytb_inputs_restricted: bool) -> dict[str, float]:
+        """Month m's capacity by grade under `rules` (the dytb figure is a cap within the total)."""
+        total = self.base_t[m]
         if self.kind == "import":
             total *= 1 - float(rules.non_china_exposed_share)  # type: ignore[arg-type]
         dytb = total if "dytb" in self.spec.grades else 0.0
@@ -154,7 +148,7 @@ class OrderBook:
         self.warehouse, self.domestic_lead = warehouse, domestic_lead
         self.non_china_min_share = non_china_min_share
 
-    def place(self, makers: list[Maker], orders: list[dict[str, float]], day: float, days: int) -> None:
+    def place(self, makers: list[Maker], orders: list[dict[str, float]], m: int, day: float) -> None:
         """Allocate the month's orders; each source ships its month's parts as one consignment.
 
         Every step shares pro rata, so each maker's part of every source's delivery equals its
@@ -186,7 +180,7 @@ class OrderBook:
         dytb_inputs_restricted = "dytb_oxide" in rules.licensed or "dytb_oxide" in rules.banned
         outside_china = dict.fromkeys(GRADES, 0.0)
         for supplier in self.recyclers + self.importers:
-            cap = supplier.capacity_t(day, days, rules, dytb_inputs_restricted)
+            cap = supplier.capacity_t(m, rules, dytb_inputs_restricted)
             given = {}
             for g in GRADES:  # dytb first: it is the scarcer grade
                 wanted = left[g]
