@@ -40,37 +40,26 @@ def event_rng(seed: int, replication: int, component: str) -> np.random.Generato
     return np.random.Generator(np.random.PCG64(seed_sequence(seed, replication, EVENTS, component)))
 
 
-class EventSampler:
-    """Draws a per-event parameter from its own stream, a block at a time (scipy calls are slow).
-    The stream is made on first use: a component that draws nothing costs nothing."""
+class MonthlyDraws:
+    """Per-event draws keyed by calendar month (and a slot, e.g. a licence file's attempt), not by
+    the order in which events happen: the event of month m in slot k gets the same draw in every
+    scenario run with the same seed, whatever else happened before it (common random numbers that
+    survive one scenario filing or shipping more than another). Drawn in one vectorised call per
+    replication; `spec=None` gives plain uniforms (for yes/no decisions)."""
 
-    def __init__(self, spec: _Spec, seed: int, replication: int, component: str, block: int = 64):
-        self.spec, self.block = spec, block
-        self.stream = (seed, replication, component)
-        self.rng: np.random.Generator | None = None
-        self.constant = spec.support()[0] if spec.is_fixed else None
-        self.buffer: list[float] = []
+    def __init__(self, spec: _Spec | None, seed: int, replication: int, component: str, months: int,
+                 slots: int = 1):
+        self.spec, self.stream, self.shape = spec, (seed, replication, component), (months, slots)
+        self.constant = spec.support()[0] if spec is not None and spec.is_fixed else None
+        self.values: list[list[float]] | None = None  # drawn on first use: unused streams cost nothing
 
-    def __call__(self) -> float:
+    def __call__(self, month: int, slot: int = 0) -> float:
         if self.constant is not None:
             return self.constant
-        if not self.buffer:
-            if self.rng is None:
-                self.rng = event_rng(*self.stream)
-            self.buffer = list(self.spec.ppf(self.rng.random(self.block))[::-1])
-        return self.buffer.pop()
-
-
-class Bernoulli:
-    """Buffered uniform draws for yes/no decisions with a probability known only at decision time."""
-
-    def __init__(self, rng: np.random.Generator, block: int = 64):
-        self.rng, self.block, self.buffer = rng, block, []  # type: ignore[var-annotated]
-
-    def __call__(self, p: float) -> bool:
-        if not self.buffer:
-            self.buffer = list(self.rng.random(self.block)[::-1])
-        return bool(self.buffer.pop() < p)
+        if self.values is None:
+            u = event_rng(*self.stream).random(self.shape)
+            self.values = (u if self.spec is None else self.spec.ppf(u)).tolist()
+        return self.values[month][slot]
 
 
 @dataclass(frozen=True)

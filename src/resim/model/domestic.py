@@ -18,7 +18,7 @@ import numpy as np
 from resim.model.clock import DAYS_PER_MONTH, Months, ramp
 from resim.model.licensing import Buyer
 from resim.model.supply import ChinaExporter, Parts, Shipping
-from resim.sampling import EventSampler
+from resim.sampling import MonthlyDraws
 from resim.scenario import Domestic, HeavyRee, Plant
 
 INPUT_COVER_MONTHS = 2.0  # plants order inputs up to two months of planned output
@@ -26,7 +26,7 @@ INPUT_COVER_MONTHS = 2.0  # plants order inputs up to two months of planned outp
 
 class DomesticSector:
     def __init__(self, spec: Domestic, heavy: HeavyRee, plants: list[Plant], months: Months,
-                 china: ChinaExporter, lead_time: EventSampler, shipping: Shipping):
+                 china: ChinaExporter, lead_time: dict[str, MonthlyDraws], shipping: Shipping):
         f = float
         ev = f(spec.ev_share)  # type: ignore[arg-type]  # the model follows only the EV slice
         tender_day = (spec.tender_date - months.start).days
@@ -61,7 +61,8 @@ class DomesticSector:
         self.dytb_short_month_t = 0.0
 
     def order_inputs(self, m: int, day: float) -> None:
-        """At month start: order NdPr oxide and Dy/Tb up to two months of planned output."""
+        """At month start: order NdPr oxide and Dy/Tb up to two months of planned output. Imported
+        inputs travel with the China shipping lead time (drawn per month and route)."""
         plan, days = self.potential_t[m], self.days[m]
         if plan <= 0:
             return
@@ -77,18 +78,18 @@ class DomesticSector:
             self._receive(kind, take, ordered=False)
             gap -= take
             take = min(gap, imported[kind])
-            self._ship(kind, take, "non_china")
+            self._ship(kind, take, "non_china", self.lead_time[f"non_china.{kind}"](m))
             gap -= take
             consignment: Parts = []
-            shipped, filed = self.china.order(product, [(self.buyers[kind], gap)], consignment, self.shipping)
-            self.shipping.consign(consignment, "china", self.china.lead_time())
+            shipped, filed = self.china.order(product, [(self.buyers[kind], gap)], consignment, self.shipping, m)
+            self.shipping.consign(consignment, "china", self.lead_time[f"china.{kind}"](m))
             self.on_order[kind] += gap * shipped
             self.licence_pending_t[kind] += gap * filed
 
-    def _ship(self, kind: str, tonnes: float, source: str) -> None:
+    def _ship(self, kind: str, tonnes: float, source: str, lead_time_days: float) -> None:
         if tonnes > 0:
             self.on_order[kind] += tonnes
-            self.shipping.send(tonnes, source, self.lead_time(), lambda t: self._receive(kind, t))
+            self.shipping.send(tonnes, source, lead_time_days, self.buyers[kind].receive)
 
     def _receive(self, kind: str, tonnes: float, ordered: bool = True) -> None:
         self.stock[kind] += tonnes

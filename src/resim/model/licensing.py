@@ -20,7 +20,7 @@ import simpy
 
 from resim.model.clock import after
 from resim.model.regime import Regime
-from resim.sampling import Bernoulli, EventSampler
+from resim.sampling import MonthlyDraws
 
 
 class Buyer(NamedTuple):
@@ -31,11 +31,24 @@ class Buyer(NamedTuple):
     abandoned: Callable[[float], None]
 
 
+@dataclass(frozen=True)
+class LicenceDraws:
+    """The luck of one product's licence files, keyed by filing month and attempt (see
+    sampling.MonthlyDraws): decision delays, re-filing delays, approval uniforms, and the lead
+    time of the shipment once a file is approved."""
+
+    decision_delay_days: MonthlyDraws
+    refile_delay_days: MonthlyDraws
+    approval_u: MonthlyDraws
+    shipping_days: MonthlyDraws
+
+
 @dataclass(eq=False)
 class Application:
-    """One file for `product`, covering several buyers' parts (tonnes)."""
+    """One file for `product`, filed in month `month`, covering several buyers' parts (tonnes)."""
 
     product: str
+    month: int
     parts: list[tuple[Buyer, float]]
     on_approved: Callable[[Application], None]
     on_abandoned: Callable[[Application], None]
@@ -47,11 +60,9 @@ class Application:
 
 
 class LicenceOffice:
-    def __init__(self, env: simpy.Environment, regime: Regime, decision_delay: EventSampler,
-                 refile_delay: EventSampler, approve: Bernoulli, max_refilings: int,
-                 reviewers: int | None):
-        self.env, self.regime = env, regime
-        self.decision_delay, self.refile_delay, self.approve = decision_delay, refile_delay, approve
+    def __init__(self, env: simpy.Environment, regime: Regime, draws: dict[str, LicenceDraws],
+                 max_refilings: int, reviewers: int | None):
+        self.env, self.regime, self.draws = env, regime, draws
         self.max_refilings, self.reviewers = max_refilings, reviewers
         self.queue: deque[Application] = deque()
         self.in_review = 0
@@ -69,55 +80,52 @@ class LicenceOffice:
         else:
             self._enqueue(app)
 
+    def _verdict(self, app: Application, day: float) -> str:
+        """'approved', 'abandoned' or 'refile': the decision on `app`'s current attempt on `day`."""
+        self.decisions += 1
+        rules = self.regime.rules_at(day)
+        if app.product in rules.banned:
+            return "abandoned"
+        draws = self.draws[app.product]
+        if app.product not in rules.licensed or \
+                draws.approval_u(app.month, app.rejections) < self.regime.approval_probability(day):
+            self.approvals += 1
+            return "approved"
+        return "refile" if app.rejections < self.max_refilings else "abandoned"
+
     def _resolve_chain(self, app: Application) -> None:
         """Draw every decision and re-filing of `app` now; schedule only its final outcome."""
-        t = self.env.now
+        draws, t = self.draws[app.product], self.env.now
         while True:
-            t += self.decision_delay()
-            self.decisions += 1
-            rules = self.regime.rules_at(t)
-            if app.product in rules.banned:
-                approved = False
+            t += draws.decision_delay_days(app.month, app.rejections)
+            verdict = self._verdict(app, t)
+            if verdict != "refile":
                 break
-            if app.product not in rules.licensed or self.approve(self.regime.approval_probability(t)):
-                approved = True
-                break
-            if app.rejections >= self.max_refilings:
-                approved = False
-                break
+            t += draws.refile_delay_days(app.month, app.rejections)
             app.rejections += 1
-            t += self.refile_delay()
-        if approved:
-            self.approvals += 1
-        after(self.env, t - self.env.now, self._settle, app, approved)
+        after(self.env, t - self.env.now, self._settle, app, verdict == "approved")
 
     def _enqueue(self, app: Application) -> None:
-        if self.reviewers is None or self.in_review < self.reviewers:
+        if self.in_review < self.reviewers:  # type: ignore[operator]
             self._review(app)
         else:
             self.queue.append(app)
 
     def _review(self, app: Application) -> None:
         self.in_review += 1
-        after(self.env, self.decision_delay(), self._decide, app)
+        after(self.env, self.draws[app.product].decision_delay_days(app.month, app.rejections), self._decide, app)
 
     def _decide(self, app: Application) -> None:
         self.in_review -= 1
         if self.queue:
             self._review(self.queue.popleft())
-        self.decisions += 1
-        now = self.env.now
-        rules = self.regime.rules_at(now)
-        if app.product in rules.banned:
-            self._settle(app, approved=False)
-        elif app.product not in rules.licensed or self.approve(self.regime.approval_probability(now)):
-            self.approvals += 1
-            self._settle(app, approved=True)
-        elif app.rejections < self.max_refilings:
+        verdict = self._verdict(app, self.env.now)
+        if verdict == "refile":
+            delay = self.draws[app.product].refile_delay_days(app.month, app.rejections)
             app.rejections += 1
-            after(self.env, self.refile_delay(), self._enqueue, app)
+            after(self.env, delay, self._enqueue, app)
         else:
-            self._settle(app, approved=False)
+            self._settle(app, verdict == "approved")
 
     def _settle(self, app: Application, approved: bool) -> None:
         del self.pending[app]

@@ -16,14 +16,15 @@ import simpy
 
 from resim.model.clock import DAYS_PER_MONTH, Months
 from resim.model.domestic import DomesticSector
-from resim.model.licensing import LicenceOffice
+from resim.model.licensing import LicenceDraws, LicenceOffice
 from resim.model.makers import GRADES, Maker
 from resim.model.regime import Regime
 from resim.model.stockpile import Stockpile
 from resim.model.supply import ChinaExporter, OrderBook, Shipping, Supplier
-from resim.sampling import Bernoulli, EventSampler, World, event_rng
+from resim.sampling import MonthlyDraws, World
 from resim.scenario import Scenario
 
+PRODUCTS = ("dytb_magnet", "light_magnet", "dytb_oxide", "ndpr_oxide")
 TOTAL_COLUMNS = [
     "demand_units", "built_units", "vehicles_not_built", "ferrite_units",
     "demand_t", "used_t", "shortfall_t",
@@ -48,25 +49,27 @@ def columns(scenario: Scenario) -> list[str]:
 def simulate(world: World, seed: int, replication: int) -> np.ndarray:
     sc = world.scenario
     env = simpy.Environment()
-    def sampler(spec: Any, component: str) -> EventSampler:
-        return EventSampler(spec, seed, replication, component)
-
+    def monthly(spec: Any, component: str, slots: int = 1) -> MonthlyDraws:
+        return MonthlyDraws(spec, seed, replication, component, sc.horizon_months, slots)
 
     lic = sc.china.licensing
     regime = Regime(world.timeline, float(lic.approval_probability))  # type: ignore[arg-type]
-    office = LicenceOffice(env, regime, sampler(lic.decision_delay_days, "licensing.decision_delay"),
-                           sampler(lic.refile_delay_days, "licensing.refile_delay"),
-                           Bernoulli(event_rng(seed, replication, "licensing.approval")), lic.max_refilings,
-                           lic.reviewers)
+    attempts = lic.max_refilings + 1
+    office = LicenceOffice(env, regime, {p: LicenceDraws(
+        monthly(lic.decision_delay_days, f"licensing.decision_delay.{p}", attempts),
+        monthly(lic.refile_delay_days, f"licensing.refile_delay.{p}", attempts),
+        monthly(None, f"licensing.approval.{p}", attempts),
+        monthly(sc.china.lead_time_days, f"china.lead_time.licensed.{p}", attempts),
+    ) for p in PRODUCTS}, lic.max_refilings, lic.reviewers)
     general_from = (lic.general_licences_from - sc.start).days if lic.general_licences_from else float("-inf")
     magnets, inputs = Shipping(env), Shipping(env)
-    china = ChinaExporter(env, regime, office, sampler(sc.china.lead_time_days, "china.lead_time"),
-                          float(lic.general_licence_share), general_from)  # type: ignore[arg-type]
+    china = ChinaExporter(env, regime, office, float(lic.general_licence_share), general_from)  # type: ignore[arg-type]
     months = Months.of(sc.start, sc.horizon_months)
-    suppliers = [Supplier(name, spec, months, sampler(spec.lead_time_days, f"supplier.{name}.lead_time"))
+    suppliers = [Supplier(name, spec, months, monthly(spec.lead_time_days, f"supplier.{name}.lead_time"))
                  for name, spec in sc.suppliers.items()]
     domestic = DomesticSector(sc.domestic, sc.heavy_ree, world.plants, months, china,
-                              sampler(sc.domestic.lead_time_days, "domestic.lead_time"), inputs)
+                              {f"{route}.{kind}": monthly(sc.china.lead_time_days, f"inputs.lead_time.{route}.{kind}")
+                               for route in ("china", "non_china") for kind in ("ndpr", "dytb")}, inputs)
     dem = sc.demand
     first_control = regime.first_restriction_day("dytb_magnet")
     redesign_done = None if first_control is None else \
@@ -76,7 +79,8 @@ def simulate(world: World, seed: int, replication: int) -> np.ndarray:
     makers = [Maker(name, seg, months, redesign_done, cover_days, lead_days)
               for name, seg in dem.segments.items()]
     book = OrderBook(regime, china, suppliers, domestic.warehouse,
-                     sampler(sc.domestic.lead_time_days, "domestic.lead_time.magnets"), magnets,
+                     monthly(sc.domestic.lead_time_days, "domestic.lead_time"),
+                     monthly(sc.china.lead_time_days, "china.lead_time"), magnets,
                      float(dem.non_china_min_share))  # type: ignore[arg-type]
 
     starts, days_in, day_of = months.dates, [int(d) for d in months.days], months.first_day.tolist()

@@ -22,7 +22,7 @@ from resim.model.clock import DAYS_PER_MONTH, Months, after, ramp
 from resim.model.licensing import Application, Buyer, LicenceOffice
 from resim.model.makers import GRADES, PRODUCT, Maker
 from resim.model.regime import Regime
-from resim.sampling import EventSampler
+from resim.sampling import MonthlyDraws
 from resim.scenario import RuleSet
 from resim.scenario import Supplier as SupplierSpec
 
@@ -62,12 +62,12 @@ class ChinaExporter:
     """Chinese exporters: unlimited capacity, gated by the regime in force on the order day."""
 
     def __init__(self, env: simpy.Environment, regime: Regime, office: LicenceOffice,
-                 lead_time: EventSampler, general_share: float, general_from_day: float):
-        self.env, self.regime, self.office, self.lead_time = env, regime, office, lead_time
+                 general_share: float, general_from_day: float):
+        self.env, self.regime, self.office = env, regime, office
         self.general_share, self.general_from_day = general_share, general_from_day
 
     def order(self, product: str, requests: list[tuple[Buyer, float]], consignment: Parts,
-              shipping: Shipping) -> tuple[float, float]:
+              shipping: Shipping, month: int) -> tuple[float, float]:
         """Order `product` for several buyers at once, as one consolidated file if it needs a
         licence. Returns the shares of each request (shipped now, filed); what ships now joins
         `consignment` (the month's shipment from China), what is licensed later goes by `shipping`.
@@ -86,7 +86,7 @@ class ChinaExporter:
         if general > 0:
             consignment.extend((buyer.receive, t * general) for buyer, t in requests)
         if general < 1:
-            self.office.file(Application(product, [(buyer, t * (1 - general)) for buyer, t in requests],
+            self.office.file(Application(product, month, [(buyer, t * (1 - general)) for buyer, t in requests],
                                          on_approved=partial(self._ship_licensed, shipping),
                                          on_abandoned=self._abandoned))
         return general, 1 - general
@@ -94,7 +94,8 @@ class ChinaExporter:
     def _ship_licensed(self, shipping: Shipping, app: Application) -> None:
         for buyer, t in app.parts:
             buyer.granted(t)
-        shipping.consign([(buyer.receive, t) for buyer, t in app.parts], "china", self.lead_time())
+        lead_time = self.office.draws[app.product].shipping_days(app.month, app.rejections)
+        shipping.consign([(buyer.receive, t) for buyer, t in app.parts], "china", lead_time)
 
     @staticmethod
     def _abandoned(app: Application) -> None:
@@ -105,7 +106,7 @@ class ChinaExporter:
 class Supplier:
     """A non-China magnet maker (or recycler) with monthly capacity available to India."""
 
-    def __init__(self, name: str, spec: SupplierSpec, months: Months, lead_time: EventSampler):
+    def __init__(self, name: str, spec: SupplierSpec, months: Months, lead_time: MonthlyDraws):
         self.name, self.spec, self.lead_time = name, spec, lead_time
         self.kind = spec.kind
         self.premium = float(spec.premium_share)  # type: ignore[arg-type]
@@ -140,12 +141,12 @@ class OrderBook:
     """Each month, takes every maker's order by grade and places it with the sources."""
 
     def __init__(self, regime: Regime, china: ChinaExporter, suppliers: list[Supplier],
-                 warehouse: dict[str, float], domestic_lead: EventSampler, shipping: Shipping,
-                 non_china_min_share: float):
+                 warehouse: dict[str, float], domestic_lead: MonthlyDraws, china_lead: MonthlyDraws,
+                 shipping: Shipping, non_china_min_share: float):
         self.regime, self.china, self.shipping = regime, china, shipping
         self.recyclers = [s for s in suppliers if s.kind == "recycling"]
         self.importers = sorted((s for s in suppliers if s.kind == "import"), key=lambda s: s.premium)
-        self.warehouse, self.domestic_lead = warehouse, domestic_lead
+        self.warehouse, self.domestic_lead, self.china_lead = warehouse, domestic_lead, china_lead
         self.non_china_min_share = non_china_min_share
 
     def place(self, makers: list[Maker], orders: list[dict[str, float]], m: int, day: float) -> None:
@@ -153,8 +154,8 @@ class OrderBook:
 
         Every step shares pro rata, so each maker's part of every source's delivery equals its
         share of the month's order for that grade: sources are allocated totals per grade, and
-        each consignment is split by those shares. (Lead times are drawn every month, even for an
-        empty consignment, so that each stream's draws stay aligned between scenarios.)"""
+        each consignment is split by those shares. (Each source's lead time is keyed by month, so the
+        same month's shipment has the same luck in every scenario.)"""
         rules = self.regime.rules_at(day)
         ordered = {g: sum(o[g] for o in orders) for g in GRADES}
         shares = {g: [o[g] / ordered[g] if ordered[g] > 0 else 0.0 for o in orders] for g in GRADES}
@@ -174,7 +175,7 @@ class OrderBook:
         domestic = {g: min(left[g], self.warehouse[g]) for g in GRADES}
         for g in GRADES:
             self.warehouse[g] -= domestic[g]
-        ship(domestic, "domestic", self.domestic_lead())
+        ship(domestic, "domestic", self.domestic_lead(m))
 
         restricted = {g: PRODUCT[g] in rules.licensed or PRODUCT[g] in rules.banned for g in GRADES}
         dytb_inputs_restricted = "dytb_oxide" in rules.licensed or "dytb_oxide" in rules.banned
@@ -190,13 +191,13 @@ class OrderBook:
                 cap["total"] -= given[g]
                 if supplier.kind == "import":
                     outside_china[g] += given[g]
-            ship(given, "recycling" if supplier.kind == "recycling" else "non_china", supplier.lead_time())
+            ship(given, "recycling" if supplier.kind == "recycling" else "non_china", supplier.lead_time(m))
 
         parts: Parts = []
         for g in GRADES:
             requests = [(maker.buyers[g], left[g] * share) for maker, share in zip(makers, shares[g], strict=True)]
-            shipped, filed = self.china.order(PRODUCT[g], requests, parts, self.shipping)
+            shipped, filed = self.china.order(PRODUCT[g], requests, parts, self.shipping, m)
             for maker, share in zip(makers, shares[g], strict=True):
                 maker.on_order[g] += left[g] * share * shipped
                 maker.licence_pending_t[g] += left[g] * share * filed
-        self.shipping.consign(parts, "china", self.china.lead_time())
+        self.shipping.consign(parts, "china", self.china_lead(m))
