@@ -15,10 +15,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from resim.errors import InputError
-from resim.loader import Loaded, load
-from resim.params import Fixed, _Spec
+from resim.loader import load
+from resim.provenance import parameter_rows
 from resim.scenario import Scenario
-from resim.tree import is_per_event, iter_specs
+from resim.tree import iter_specs
 
 app = typer.Typer(
     help="resim: how short of rare-earth magnets India's EV makers may be, month by month, "
@@ -49,18 +49,24 @@ def friendly(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+Replications = Annotated[int | None, typer.Option("--replications", "-n", min=1,
+                                                  help="Replications (default: the scenario's).")]
+Seed = Annotated[int | None, typer.Option(min=0, help="Master seed (default: the scenario's).")]
+Workers = Annotated[int | None, typer.Option("--workers", "-w", min=1, help="Local processes (default: all cores).")]
+Results = Annotated[Path, typer.Option("--results", help="Folder for results.")]
+
+
 @app.command()
 @friendly
-def run(
-    scenario_file: ScenarioFile,
-    replications: Annotated[int | None, typer.Option("--replications", "-n", min=1,
-                                                     help="Replications (default: the scenario's).")] = None,
-    seed: Annotated[int | None, typer.Option(min=0, help="Master seed (default: the scenario's).")] = None,
-    workers: Annotated[int | None, typer.Option("--workers", "-w", min=1,
-                                                help="Local processes (default: all cores).")] = None,
-    results: Annotated[Path, typer.Option("--results", help="Folder for results.")] = Path("results"),
-) -> None:
+def run(scenario_file: ScenarioFile, replications: Replications = None, seed: Seed = None,
+        workers: Workers = None, results: Results = Path("results")) -> None:
     """Run a scenario many times (Monte Carlo) and write the distribution of monthly shortfall."""
+    _show_run(_run(scenario_file, replications, seed, workers, results))
+
+
+def _run(scenario_file: Path, replications: int | None, seed: int | None, workers: int | None,
+         results: Path) -> Path:
+    """Run a scenario with a progress bar; return its finished results folder."""
     from resim import runner
     from resim.results import RunWriter
 
@@ -74,13 +80,12 @@ def run(
               f"{n_workers} worker(s)", highlight=False)
     progress = Progress(TextColumn("simulating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                         TextColumn("eta"), TimeRemainingColumn(), console=err, transient=True)
-    with RunWriter(results, sc, seed_, n) as writer, progress:
+    with RunWriter(results, sc, seed_, n, parameter_rows(loaded)) as writer, progress:
         task = progress.add_task("replications", total=n)
         for chunk in runner.run(sc, n, seed_, n_workers):
             writer.add(chunk)
             progress.advance(task, len(chunk))
-        folder = writer.finish(sys.argv, n_workers)
-    _show_run(folder)
+        return writer.finish(sys.argv, n_workers)
 
 
 def _show_run(folder: Path) -> None:
@@ -104,6 +109,97 @@ def _show_run(folder: Path) -> None:
               f"median vehicles not built {s['cumulative_vehicles_not_built_p50']:,.0f}", highlight=False)
     out.print(f"results: {folder}  (wall time {manifest['wall_time_s']:.1f} s)", highlight=False,
               soft_wrap=True)
+
+
+RunsOrScenarios = Annotated[list[Path], typer.Argument(
+    help="Results folders or scenario files (run first, with the same seed and replications); "
+         "the first is the reference.", show_default=False)]
+
+
+@app.command("compare")
+@friendly
+def compare_command(runs: RunsOrScenarios, replications: Replications = None, seed: Seed = None,
+                    workers: Workers = None, results: Results = Path("results")) -> None:
+    """Compare runs with the first: paired differences when they share seed and replications."""
+    from resim.compare import compare, load_run
+    from resim.report import write_comparison
+
+    if len(runs) < 2:
+        raise InputError.one(None, "give at least two results folders or scenario files to compare")
+    folders = _folders_for(runs, replications, seed, workers, results)
+    data = [load_run(f) for f in folders]
+    comparisons = [compare(data[0], other) for other in data[1:]]
+    for c in comparisons:
+        _show_comparison(c)
+    folder = write_comparison(comparisons, results, sys.argv)
+    out.print(f"comparison: {folder}  (comparison.parquet, monthly_difference.parquet, comparison.png)",
+              highlight=False, soft_wrap=True)
+
+
+def _folders_for(paths: list[Path], replications: int | None, seed: int | None, workers: int | None,
+                 results: Path) -> list[Path]:
+    """Results folders for the arguments: scenario files are run first, all with one seed and
+    replication count (from the options, else the reference run or scenario)."""
+    first = paths[0]
+    if first.is_dir() and (first / "manifest.json").is_file():
+        manifest = json.loads((first / "manifest.json").read_text())
+        seed, replications = (manifest["seed"] if seed is None else seed,
+                              replications or manifest["replications"])
+    elif first.is_file():
+        sc = load(first).scenario
+        seed, replications = (sc.seed if seed is None else seed), replications or sc.replications
+    folders = []
+    for path in paths:
+        if path.is_dir():
+            folders.append(path)
+        elif path.is_file():
+            folders.append(_run(path, replications, seed, workers, results))
+        else:
+            raise InputError.one(path, "not found: give a results folder or a scenario file")
+    return folders
+
+
+OUTCOME_LABELS = {"cumulative_shortfall_t": "cumulative shortfall", "shortfall_pct_of_demand": "shortfall share",
+                  "peak_month_shortfall_t": "worst month", "short_months": "short months",
+                  "vehicles_not_built": "vehicles not built"}
+
+
+def _show_comparison(c: Any) -> None:
+    from resim.compare import month_ranges
+
+    a, b = c.reference.name, c.other.name
+    pairing = (f"paired: same seed {c.reference.seed} and {len(c.reference.replications)} replications"
+               if c.paired else "UNPAIRED: the runs differ in seed or replications, so intervals are wider")
+    table = Table(title=f"B = {b} against A = {a}\n({pairing})", title_justify="left",
+                  caption="over the horizon, per replication; [95% bootstrap interval]; worse = more shortfall; "
+                          "medians and quantiles in comparison.parquet", caption_justify="left")
+    for name in ("outcome", "unit", "A mean", "B mean", "B - A mean [95% CI]", "P(B worse) [CI]"):
+        table.add_column(name, justify="left" if name in ("outcome", "unit") else "right")
+    for o in c.outcomes:
+        table.add_row(OUTCOME_LABELS.get(o.outcome, o.outcome), o.unit, f"{o.a_mean:,.0f}", f"{o.b_mean:,.0f}",
+                      f"{o.mean_diff:+,.0f} [{o.mean_diff_ci[0]:+,.0f}, {o.mean_diff_ci[1]:+,.0f}]",
+                      f"{o.p_b_worse:.2f} [{o.p_b_worse_ci[0]:.2f}, {o.p_b_worse_ci[1]:.2f}]")
+    out.print(table)
+    differs = c.monthly.differs
+    out.print(f"months where B - A shortfall differs (95% interval of the mean excludes 0): "
+              f"{int(differs.sum())} of {len(differs)}: {month_ranges(c.monthly.months, differs)}",
+              highlight=False)
+
+
+@app.command()
+@friendly
+def report(
+    run_dirs: Annotated[list[Path], typer.Argument(help="Results folders; with several, the first is the "
+                                                   "reference of a comparison.", show_default=False)],
+    output: Annotated[Path | None, typer.Option("--out", "-o", help="HTML file (default: RUN_DIR/report.html, "
+                                                "or results/reports/ for several runs).")] = None,
+    results: Results = Path("results"),
+) -> None:
+    """Write one self-contained HTML report (images inlined, opens from disk) for runs."""
+    from resim.report import default_report_path, html_report
+
+    path = html_report(run_dirs, output or default_report_path(run_dirs, results))
+    out.print(f"report: {path}", highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -132,46 +228,14 @@ def sources(scenario_file: ScenarioFile) -> None:
                   show_lines=False)
     for name in ("parameter", "value or distribution", "p5 - p95", "unit", "drawn", "source", "set in"):
         table.add_column(name, overflow="fold")
-    unsourced = 0
-    for path, spec, field in iter_specs(loaded.scenario):
-        source = _source_text(loaded, spec)
-        unsourced += source == ""
-        table.add_row(path, spec.describe(), _spread(spec), unit_of(path),
-                      "per event" if is_per_event(field) else "per replication", source or "[yellow]none[/]",
-                      loaded.where(path))
+    rows = parameter_rows(loaded)
+    for row in rows:
+        table.add_row(*(row[k] or ("[yellow]none[/]" if k == "source" else "") for k in
+                        ("parameter", "value", "p5_p95", "unit", "drawn", "source", "set_in")))
     out.print(table)
+    unsourced = sum(1 for row in rows if not row["source"])
     if unsourced:
         out.print(f"[yellow]{unsourced} parameter(s) have no source: give them {{ref: id}} or `source:`[/]")
-
-
-def _spread(spec: _Spec) -> str:
-    if spec.is_fixed:
-        return ""
-    low, high = spec.ppf(0.05), spec.ppf(0.95)
-    return f"{low:.3g} - {high:.3g}"
-
-
-def _source_text(loaded: Loaded, spec: _Spec) -> str:
-    if not spec.source:
-        return "" if not (isinstance(spec, Fixed) and spec.value == 0) else "zero (not used)"
-    ids = [s.strip() for s in spec.source.split(",")]
-    known = [loaded.figures[i] for i in ids if i in loaded.figures]
-    if not known:
-        return spec.source
-    return "; ".join(f.citation for f in known)
-
-
-UNIT_SUFFIXES = [
-    ("_t_per_year", "t/yr"), ("units_per_year", "vehicles/yr"), ("growth_per_year", "1/yr"),
-    ("_kg_per_vehicle", "kg/vehicle"), ("_t_per_t_magnet", "t/t magnet"), ("_t_per_month", "t/month"),
-    ("_days", "days"), ("_months", "months"), ("_weeks", "weeks"), ("_share", "fraction"),
-    ("_probability", "probability"),
-]
-
-
-def unit_of(path: str) -> str:
-    name = path.rsplit(".", 1)[-1]
-    return next((unit for suffix, unit in UNIT_SUFFIXES if name.endswith(suffix)), "")
 
 
 if __name__ == "__main__":  # pragma: no cover

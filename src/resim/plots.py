@@ -38,3 +38,41 @@ def fan_chart(months: list[dt.date], stats: dict[str, np.ndarray], title: str, s
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
+
+
+COLOURS = ["#2166ac", "#b2182b", "#1b7837", "#762a83", "#e08214", "#4d4d4d"]
+
+
+def comparison_chart(runs: list[tuple[str, list[dt.date], dict[str, np.ndarray]]],
+                     diffs: list[tuple[str, list[dt.date], dict[str, np.ndarray]]], title: str, path: Path) -> None:
+    """Top: each run's shortfall (median, p25-p75 band, p95 dashed) on one axis. Bottom: for each run
+    against the reference, the per-month difference (p5-p95 band of paired differences where
+    available, and the mean with its 95% interval)."""
+    fig, (ax, ax_d) = plt.subplots(2, 1, figsize=(10, 7.5), sharex=True, gridspec_kw={"height_ratios": [3, 2]})
+    for colour, (name, months, stats) in zip(COLOURS, runs, strict=False):
+        x = np.array(months, dtype="datetime64[D]")
+        ax.fill_between(x, stats["shortfall_t_p25"], stats["shortfall_t_p75"], color=colour, alpha=0.15, step="post")
+        ax.step(x, stats["shortfall_t_p95"], where="post", color=colour, lw=1, ls="--")
+        ax.step(x, stats["shortfall_t_p50"], where="post", color=colour, lw=2,
+                label=f"{name}: median (line), p25-p75 (band), p95 (dashed)")
+    ax.set_ylabel("NdFeB shortfall, t per month")
+    ax.set_ylim(bottom=0)
+    ax.legend(loc="upper left", fontsize=8)
+    ax.set_title(title, fontsize=10, loc="left")
+    ax.grid(alpha=0.3)
+    for colour, (name, months, d) in zip(COLOURS[1:], diffs, strict=False):
+        x = np.array(months, dtype="datetime64[D]")
+        if "p5" in d:
+            ax_d.fill_between(x, d["p5"], d["p95"], color=colour, alpha=0.15, step="post",
+                              label=f"{name} - reference: p5-p95 of paired differences")
+        ax_d.fill_between(x, d["ci_low"], d["ci_high"], color=colour, alpha=0.45, step="post",
+                          label=f"{name} - reference: 95% interval of the mean")
+        ax_d.step(x, d["mean"], where="post", color=colour, lw=1.5)
+    ax_d.axhline(0, color="black", lw=0.8)
+    ax_d.set_ylabel("difference, t per month")
+    ax_d.legend(loc="upper left", fontsize=8)
+    ax_d.grid(alpha=0.3)
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

@@ -18,6 +18,8 @@ import platform
 import shutil
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +40,24 @@ UNITS = {"_t": "t NdFeB (Dy/Tb columns: t Dy+Tb)", "_units": "vehicles", "vehicl
 KEPT = ("shortfall_t", "demand_t", "vehicles_not_built")  # held in memory for the summary
 
 
+@contextmanager
+def staged(final: Path) -> Iterator[Path]:
+    """A hidden temporary folder beside `final`, renamed to it on success and removed on any
+    error, so that an interrupted write never looks finished."""
+    tmp = final.parent / f".incomplete-{final.name}"
+    tmp.mkdir(parents=True)
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    tmp.rename(final)
+
+
+def timestamp() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
 def scenario_hash(scenario: Scenario) -> str:
     canonical = json.dumps(scenario.model_dump(mode="json", by_alias=True), sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()
@@ -51,11 +71,12 @@ def unit_of(column: str) -> str:
 
 
 class RunWriter:
-    def __init__(self, root: Path, scenario: Scenario, seed: int, replications: int):
+    def __init__(self, root: Path, scenario: Scenario, seed: int, replications: int,
+                 parameters: list[dict[str, str]] | None = None):
         self.scenario, self.seed, self.replications = scenario, seed, replications
+        self.parameters = parameters or []
         self.hash = scenario_hash(scenario)
-        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-        self.run_id = f"{stamp}-{self.hash[:8]}"
+        self.run_id = f"{timestamp()}-{self.hash[:8]}"
         self.final = root / scenario.name / self.run_id
         self.tmp = root / scenario.name / f".incomplete-{self.run_id}"
         self.tmp.mkdir(parents=True)
@@ -169,5 +190,6 @@ class RunWriter:
                 "cumulative_vehicles_not_built_p50": float(np.median(per_rep["cumulative_vehicles_not_built"])),
             },
             "yearly": years,
+            "parameters": self.parameters,
             "resolved_scenario": self.scenario.model_dump(mode="json", by_alias=True),
         }

@@ -1,0 +1,208 @@
+"""Presenting runs and comparisons: comparison folders (tables and a chart) and one
+self-contained HTML report (images inlined, no network) rebuilt from results folders alone."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import html
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from resim import __version__, summary
+from resim.compare import Comparison, RunData, compare, load_run, month_ranges
+from resim.plots import comparison_chart, fan_chart
+from resim.results import staged, timestamp
+
+KEY_PARAMETERS = (
+    "china.licensing.approval_probability", "china.licensing.decision_delay_days",
+    "china.rule_sets.october_2025.non_china_exposed_share", "demand.inventory_cover_weeks",
+    "demand.redesign_to_light_ree_months", "demand.segments.e2w.ndfeb_kg_per_vehicle",
+    "demand.segments.e2w.growth_per_year", "domestic.plant.commissioning_months", "domestic.ev_share",
+    "suppliers.korea_vietnam.capacity_t_per_year", "heavy_ree.alt_dytb_t_per_year",
+    "levers.stockpile.initial_cover_days",
+)
+
+
+# --- comparisons -----------------------------------------------------------------------------
+
+def outcome_rows(comparisons: list[Comparison]) -> list[dict[str, Any]]:
+    return [{
+        "reference": c.reference.name, "other": c.other.name, "paired": c.paired, "outcome": o.outcome,
+        "unit": o.unit, "reference_mean": o.a_mean, "other_mean": o.b_mean,
+        "mean_diff": o.mean_diff, "mean_diff_low": o.mean_diff_ci[0], "mean_diff_high": o.mean_diff_ci[1],
+        "median_diff": o.median_diff, "median_diff_low": o.median_diff_ci[0],
+        "median_diff_high": o.median_diff_ci[1], "diff_p5": o.diff_p5, "diff_p95": o.diff_p95,
+        "p_other_worse": o.p_b_worse, "p_other_worse_low": o.p_b_worse_ci[0],
+        "p_other_worse_high": o.p_b_worse_ci[1],
+    } for c in comparisons for o in c.outcomes]
+
+
+def monthly_rows(comparisons: list[Comparison]) -> list[dict[str, Any]]:
+    rows = []
+    for c in comparisons:
+        m = c.monthly
+        for i, month in enumerate(m.months):
+            rows.append({"reference": c.reference.name, "other": c.other.name, "month": month,
+                         "mean_diff_t": float(m.mean[i]), "mean_diff_low_t": float(m.ci_low[i]),
+                         "mean_diff_high_t": float(m.ci_high[i]), "differs": bool(m.differs[i]),
+                         **{f"diff_p{q}_t": float(v[i]) for q, v in m.quantiles.items()}})
+    return rows
+
+
+def draw_comparison(comparisons: list[Comparison], target: Path | io.BytesIO) -> None:
+    runs = [comparisons[0].reference] + [c.other for c in comparisons]
+    fans = [(r.name, r.months, summary.monthly(r.shortfall_t, r.demand_t)) for r in runs]
+    diffs = [(c.other.name, c.monthly.months,
+              {"mean": c.monthly.mean, "ci_low": c.monthly.ci_low, "ci_high": c.monthly.ci_high,
+               **({"p5": c.monthly.quantiles[5], "p95": c.monthly.quantiles[95]} if c.monthly.quantiles else {})})
+             for c in comparisons]
+    pairing = "paired" if all(c.paired for c in comparisons) else "UNPAIRED (different seeds or replications)"
+    title = (f"EV NdFeB shortfall, India: {', '.join(r.name for r in runs[1:])} against {runs[0].name} "
+             f"(reference); {len(runs[0].replications)} replications, {pairing}")
+    comparison_chart(fans, diffs, title, target)  # type: ignore[arg-type]
+
+
+def write_comparison(comparisons: list[Comparison], root: Path, command: list[str]) -> Path:
+    """results/comparisons/<reference>__vs__<others>/<stamp>/: Parquet and CSV tables, chart, manifest."""
+    ref = comparisons[0].reference
+    final = root / "comparisons" / f"{ref.name}__vs__{'+'.join(c.other.name for c in comparisons)}" / timestamp()
+    with staged(final) as tmp:
+        outcomes = pa.Table.from_pylist(outcome_rows(comparisons))
+        pq.write_table(outcomes, tmp / "comparison.parquet")
+        pacsv.write_csv(outcomes, tmp / "comparison.csv")
+        pq.write_table(pa.Table.from_pylist(monthly_rows(comparisons)), tmp / "monthly_difference.parquet")
+        draw_comparison(comparisons, tmp / "comparison.png")
+        (tmp / "manifest.json").write_text(json.dumps({
+            "reference": str(ref.folder), "others": [str(c.other.folder) for c in comparisons],
+            "paired": [c.paired for c in comparisons], "command": command, "resim": __version__,
+            "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "units": {"monthly differences": "t NdFeB per month",
+                      **{o.outcome: o.unit for o in comparisons[0].outcomes}},
+        }, indent=2))
+    return final
+
+
+# --- HTML report -----------------------------------------------------------------------------
+
+def _png(draw) -> str:  # type: ignore[no-untyped-def]
+    buffer = io.BytesIO()
+    draw(buffer)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def _table(header: list[str], rows: list[list[Any]]) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _run_section(run: RunData) -> str:
+    m = run.manifest
+    stats = summary.monthly(run.shortfall_t, run.demand_t)
+    subtitle = f"{m['replications']} replications, seed {m['seed']}, scenario hash {m['scenario_hash'][:8]}"
+    fan = _png(lambda buf: fan_chart(run.months, stats, f"Scenario {run.name}: EV magnet shortfall, India",
+                                     subtitle + "; t NdFeB per month", buf))
+    years = _table(["year", "median % of demand", "p5 - p95 %", "median t", "P(any short month)"],
+                   [[y["year"], f"{y['shortfall_pct_p50']:.1f}", f"{y['shortfall_pct_p5']:.1f} - "
+                     f"{y['shortfall_pct_p95']:.1f}", f"{y['shortfall_t_p50']:,.0f}", f"{y['p_any_shortfall']:.2f}"]
+                    for y in m["yearly"]])
+    s = m["run_summary"]
+    cum = s["cumulative_shortfall_t"]
+    regimes = m["resolved_scenario"]["china"]["regimes"]
+    timeline = _table(["from", "rules", "note"], [[r["from"], r["rules"] or ", ".join(
+        f"{o['name']} ({o['probability']:g}): {o['rules']}" + (f" {o['shift_days']:+d} d" if o["shift_days"] else "")
+        for o in r["outcomes"]), r.get("note", "")] for r in regimes])
+    params = m.get("parameters", [])
+    key = [p for p in params if p["parameter"] in KEY_PARAMETERS]
+    cols = ["parameter", "value", "p5_p95", "unit", "drawn", "source"]
+    return f"""
+<section>
+<h2>Scenario {html.escape(run.name)}</h2>
+<p class="question">{html.escape(m['question'])}</p>
+<p class="facts">{html.escape(subtitle)}; {m['horizon_months']} months from {m['start']}; run
+{html.escape(m['run_id'])}, created {html.escape(m['created_utc'])} with resim
+{html.escape(m['versions']['resim'])}.</p>
+<img src="{fan}" alt="fan chart of monthly shortfall for {html.escape(run.name)}"/>
+<h3>Shortfall by year</h3>
+{years}
+<p>Over the horizon: cumulative shortfall median {cum['p50']:,.0f} t NdFeB (p5 {cum['p5']:,.0f} - p95
+{cum['p95']:,.0f}); P(any shortfall) {s['p_any_shortfall']:.2f}; median vehicles not built
+{s['cumulative_vehicles_not_built_p50']:,.0f}.</p>
+<h3>China's export regime (timeline)</h3>
+{timeline}
+<h3>Key assumptions</h3>
+{_table(["parameter", "value or distribution", "p5 - p95", "unit", "drawn", "source"],
+        [[p[c] for c in cols] for p in key])}
+<details><summary>All {len(params)} parameters and their sources</summary>
+{_table(["parameter", "value or distribution", "p5 - p95", "unit", "drawn", "source", "set in"],
+        [[p[c] for c in [*cols, "set_in"]] for p in params])}
+</details>
+</section>"""
+
+
+def _comparison_section(comparisons: list[Comparison]) -> str:
+    chart = _png(lambda buf: draw_comparison(comparisons, buf))
+    parts = [f'<section><h2>Comparison with {html.escape(comparisons[0].reference.name)}</h2>',
+             f'<img src="{chart}" alt="shortfall fans and their differences"/>']
+    for c in comparisons:
+        note = "paired: same seed and replications (common random numbers)" if c.paired else \
+            "unpaired: the runs differ in seed or replications, so intervals are wider"
+        rows = [[o.outcome, o.unit, f"{o.a_mean:,.1f}", f"{o.b_mean:,.1f}",
+                 f"{o.mean_diff:+,.1f} [{o.mean_diff_ci[0]:+,.1f}, {o.mean_diff_ci[1]:+,.1f}]",
+                 f"{o.p_b_worse:.2f} [{o.p_b_worse_ci[0]:.2f}, {o.p_b_worse_ci[1]:.2f}]"] for o in c.outcomes]
+        parts.append(f"<h3>{html.escape(c.other.name)} minus {html.escape(c.reference.name)} ({note})</h3>")
+        parts.append(_table(["outcome", "unit", c.reference.name, c.other.name, "mean difference [95% CI]",
+                             f"P({c.other.name} worse) [95% CI]"], rows))
+        parts.append(f"<p>Months whose mean difference excludes zero: "
+                     f"{html.escape(month_ranges(c.monthly.months, c.monthly.differs))}.</p>")
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+STYLE = """body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}
+table{border-collapse:collapse;margin:0.5em 0;font-size:0.85em}td,th{border:1px solid #ccc;padding:3px 6px;
+text-align:left}th{background:#f0f0f0}img{max-width:100%}.question{font-size:1.1em;font-style:italic}
+.facts{color:#555;font-size:0.9em}"""
+
+
+def html_report(folders: list[Path], out: Path) -> Path:
+    """Write one self-contained HTML report for the runs; with several, compare them with the first."""
+    runs = [load_run(f) for f in folders]
+    sections = [_run_section(r) for r in runs]
+    if len(runs) > 1:
+        sections.append(_comparison_section([compare(runs[0], r) for r in runs[1:]]))
+    names = ", ".join(r.name for r in runs)
+    doc = f"""<!DOCTYPE html>
+<html lang="en">
+<head><meta charset="utf-8"/><title>resim report: {html.escape(names)}</title><style>{STYLE}</style></head>
+<body>
+<h1>resim report: {html.escape(names)}</h1>
+<p>India's EV makers' NdFeB magnet shortfall under China's export controls: Monte Carlo results of
+resim {html.escape(__version__)}, rebuilt from the runs' results folders on
+{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC. Shortfall is in tonnes of NdFeB magnet (t) or as a share of
+EV NdFeB demand; quantiles are across replications.</p>
+{''.join(sections)}
+</body>
+</html>
+"""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".incomplete-{out.name}")
+    tmp.write_text(doc, encoding="utf-8")
+    tmp.rename(out)
+    return out
+
+
+def default_report_path(folders: list[Path], results: Path) -> Path:
+    if len(folders) == 1:
+        return folders[0] / "report.html"
+    names = "__".join(json.loads((f / "manifest.json").read_text())["scenario"] for f in folders)
+    return results / "reports" / f"{names}-{timestamp()}.html"
+
+

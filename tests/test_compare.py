@@ -1,0 +1,134 @@
+"""Comparisons and reports: paired differences under common random numbers, and their outputs."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+from tests.conftest import SCENARIOS
+from typer.testing import CliRunner
+
+from resim.cli import app
+from resim.compare import compare, load_run
+
+cli = CliRunner()
+N = 40
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> dict[str, Path]:  # type: ignore[no-untyped-def]
+    root = tmp_path_factory.mktemp("results")
+    folders = {}
+    for key, name, seed in [("ends", "pause_ends", "20261110"), ("extended", "pause_extended", "20261110"),
+                            ("stockpile", "stockpile_90d", "20261110"), ("ends_other_seed", "pause_ends", "99"),
+                            ("backtest", "backtest_2025", "20261110")]:
+        out = root / key
+        res = cli.invoke(app, ["run", str(SCENARIOS / f"{name}.yaml"), "-n", str(N), "--seed", seed,
+                               "--results", str(out)])
+        assert res.exit_code == 0, res.output
+        folders[key] = next(p for p in out.glob("*/*") if p.is_dir())
+    return folders
+
+
+def test_a_run_compared_with_itself_differs_by_nothing(runs):  # type: ignore[no-untyped-def]
+    run = load_run(runs["ends"])
+    c = compare(run, run)
+    assert c.paired
+    for o in c.outcomes:
+        assert o.mean_diff == 0 and o.mean_diff_ci == (0.0, 0.0) and o.median_diff == 0
+        assert o.p_b_worse == 0
+    assert not c.monthly.differs.any()
+
+
+def test_more_supply_is_never_worse_in_any_paired_replication(runs):  # type: ignore[no-untyped-def]
+    c = compare(load_run(runs["ends"]), load_run(runs["stockpile"]))
+    cumulative = next(o for o in c.outcomes if o.outcome == "cumulative_shortfall_t")
+    assert c.paired and cumulative.p_b_worse == 0 and cumulative.mean_diff < 0
+    assert cumulative.mean_diff_ci[1] < 0
+
+
+def test_paired_intervals_are_narrower_than_unpaired_on_the_shipped_example(runs):  # type: ignore[no-untyped-def]
+    a, b = load_run(runs["extended"]), load_run(runs["ends"])
+    paired, unpaired = compare(a, b), compare(a, b, paired=False)
+    for op, ou in zip(paired.outcomes, unpaired.outcomes, strict=True):
+        assert op.mean_diff == pytest.approx(ou.mean_diff)  # same point estimate, sharper interval
+        width_p = op.mean_diff_ci[1] - op.mean_diff_ci[0]
+        width_u = ou.mean_diff_ci[1] - ou.mean_diff_ci[0]
+        assert width_p < width_u, op.outcome
+    narrower = (paired.monthly.ci_high - paired.monthly.ci_low) <= (unpaired.monthly.ci_high - unpaired.monthly.ci_low)
+    assert narrower.mean() > 0.9
+
+
+def test_different_seeds_fall_back_to_unpaired_and_say_so(runs, tmp_path):  # type: ignore[no-untyped-def]
+    res = cli.invoke(app, ["compare", str(runs["ends"]), str(runs["ends_other_seed"]), "--results", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    assert "UNPAIRED" in res.output
+    table = pq.read_table(next(tmp_path.glob("comparisons/*/*")) / "comparison.parquet").to_pydict()
+    assert not any(table["paired"])
+
+
+def test_compare_cli_writes_tables_and_chart(runs, tmp_path):  # type: ignore[no-untyped-def]
+    res = cli.invoke(app, ["compare", str(runs["ends"]), str(runs["extended"]), str(runs["stockpile"]),
+                           "--results", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    assert "B = pause_extended against A = pause_ends" in res.output and "P(B worse)" in res.output
+    folder = next(tmp_path.glob("comparisons/*/*"))
+    assert folder.parent.name == "pause_ends__vs__pause_extended+stockpile_90d"
+    outcomes = pq.read_table(folder / "comparison.parquet").to_pydict()
+    assert set(outcomes["other"]) == {"pause_extended", "stockpile_90d"}
+    monthly = pq.read_table(folder / "monthly_difference.parquet").to_pydict()
+    assert len(monthly["month"]) == 2 * 60 and "diff_p95_t" in monthly
+    assert (folder / "comparison.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_compare_runs_scenario_files_first_with_one_seed(tmp_path):  # type: ignore[no-untyped-def]
+    res = cli.invoke(app, ["compare", str(SCENARIOS / "pause_ends.yaml"), str(SCENARIOS / "full_ban.yaml"),
+                           "-n", "12", "--results", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    assert "paired: same seed 20261110 and 12 replications" in res.output
+    assert len([p for p in tmp_path.glob("*/*") if p.is_dir() and p.parent.name != "comparisons"]) == 2
+
+
+def test_runs_on_different_calendars_cannot_be_compared(runs, tmp_path):  # type: ignore[no-untyped-def]
+    res = cli.invoke(app, ["compare", str(runs["ends"]), str(runs["backtest"]), "--results", str(tmp_path)])
+    assert res.exit_code == 2
+    assert "cannot be compared" in res.output and "start" in res.output and "horizon_months" in res.output
+    assert "Traceback" not in res.output and not (tmp_path / "comparisons").exists()
+    res = cli.invoke(app, ["compare", str(runs["ends"]), str(tmp_path / "nothing-here")])
+    assert res.exit_code == 2 and "not found" in res.output
+
+
+def test_report_is_self_contained_valid_html_rebuilt_from_parquet_and_manifest(runs, tmp_path):  # type: ignore[no-untyped-def]
+    # Keep only what a run's Parquet and manifest hold: the report must not need anything else.
+    copies = []
+    for key in ("ends", "stockpile"):
+        copy = tmp_path / key
+        shutil.copytree(runs[key], copy)
+        for p in copy.iterdir():
+            if p.name not in ("manifest.json", "series.parquet"):
+                p.unlink()
+        copies.append(copy)
+    out = tmp_path / "report.html"
+    res = cli.invoke(app, ["report", *map(str, copies), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    text = out.read_text()
+    root = ET.fromstring(text.removeprefix("<!DOCTYPE html>\n"))  # well-formed: every tag closed
+    images = [img.get("src") for img in root.iter("img")]
+    assert len(images) == 3 and all(src.startswith("data:image/png;base64,") for src in images)
+    assert not re.findall(r'(?:src|href)="(?!data:)', text)  # no network, no files beside it
+    for needle in ("pause_ends", "stockpile_90d", "Key assumptions", "licence_approval_rate_2025h2",
+                   "Comparison with pause_ends", "P(stockpile_90d worse)"):
+        assert needle in text, needle
+    single = cli.invoke(app, ["report", str(copies[0])])
+    assert single.exit_code == 0 and (copies[0] / "report.html").is_file()
+
+
+def test_monthly_difference_quantiles_are_ordered(runs):  # type: ignore[no-untyped-def]
+    c = compare(load_run(runs["extended"]), load_run(runs["ends"]))
+    q = c.monthly.quantiles
+    assert np.all(q[5] <= q[50]) and np.all(q[50] <= q[95])
