@@ -1,8 +1,8 @@
 """Compare runs: the distribution of the difference, not two distributions side by side.
 
 Runs that share seed and replication count saw the same luck replication by replication (common
-random numbers), so the comparison is paired: per-replication differences B - A of each outcome,
-with bootstrap confidence intervals (scipy.stats.bootstrap) and P(B worse than A). Otherwise it
+random numbers), so the comparison is paired: per-replication differences B - A of each outcome
+(mean, median, p5, p95), with bootstrap confidence intervals (scipy.stats.bootstrap) and P(B worse than A). Otherwise it
 falls back to an unpaired comparison, and says so. Pure functions of arrays read from results.
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -106,7 +107,9 @@ class OutcomeDiff:
     median_diff: float
     median_diff_ci: tuple[float, float]
     diff_p5: float
+    diff_p5_ci: tuple[float, float]
     diff_p95: float
+    diff_p95_ci: tuple[float, float]
     p_b_worse: float
     p_b_worse_ci: tuple[float, float]
 
@@ -152,7 +155,8 @@ def compare_outcome(name: str, a: np.ndarray, b: np.ndarray, paired: bool) -> Ou
             name, unit, True, float(a.mean()), float(b.mean()),
             float(d.mean()), _ci((d,), np.mean, False),
             float(np.median(d)), _ci((d,), np.median, False),
-            float(np.percentile(d, 5)), float(np.percentile(d, 95)),
+            float(np.percentile(d, 5)), _ci((d,), partial(np.percentile, q=5), False),
+            float(np.percentile(d, 95)), _ci((d,), partial(np.percentile, q=95), False),
             float(worse.mean()), _ci((worse,), np.mean, False),
         )
 
@@ -171,7 +175,8 @@ def compare_outcome(name: str, a: np.ndarray, b: np.ndarray, paired: bool) -> Ou
         name, unit, False, float(a.mean()), float(b.mean()),
         float(b.mean() - a.mean()), _ci((b, a), mean_diff, False),
         float(np.median(b) - np.median(a)), _ci((b, a), median_diff, False),
-        float("nan"), float("nan"), p_worse, _ci((b, a), superiority, False),
+        float("nan"), (float("nan"), float("nan")), float("nan"), (float("nan"), float("nan")),
+        p_worse, _ci((b, a), superiority, False),
     )
 
 

@@ -38,7 +38,9 @@ def outcome_rows(comparisons: list[Comparison]) -> list[dict[str, Any]]:
         "unit": o.unit, "reference_mean": o.a_mean, "other_mean": o.b_mean,
         "mean_diff": o.mean_diff, "mean_diff_low": o.mean_diff_ci[0], "mean_diff_high": o.mean_diff_ci[1],
         "median_diff": o.median_diff, "median_diff_low": o.median_diff_ci[0],
-        "median_diff_high": o.median_diff_ci[1], "diff_p5": o.diff_p5, "diff_p95": o.diff_p95,
+        "median_diff_high": o.median_diff_ci[1], "diff_p5": o.diff_p5, "diff_p5_low": o.diff_p5_ci[0],
+        "diff_p5_high": o.diff_p5_ci[1], "diff_p95": o.diff_p95, "diff_p95_low": o.diff_p95_ci[0],
+        "diff_p95_high": o.diff_p95_ci[1],
         "p_other_worse": o.p_b_worse, "p_other_worse_low": o.p_b_worse_ci[0],
         "p_other_worse_high": o.p_b_worse_ci[1],
     } for c in comparisons for o in c.outcomes]
