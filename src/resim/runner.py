@@ -28,9 +28,9 @@ class Replication:
     outcomes: dict[str, str]  # uncertain regime changes: the outcome drawn
 
 
-def run_one(scenario: Scenario, seed: int, index: int) -> Replication:
+def run_one(scenario: Scenario, seed: int, index: int, check: bool = False) -> Replication:
     world = sample_world(scenario, seed, index)
-    return Replication(index, simulate(world, seed, index), world.draws, world.outcomes)
+    return Replication(index, simulate(world, seed, index, check), world.draws, world.outcomes)
 
 
 _WORKER_SCENARIO: Scenario | None = None
@@ -41,9 +41,9 @@ def _init_worker(scenario: Scenario) -> None:
     _WORKER_SCENARIO = scenario
 
 
-def _run_chunk(seed: int, indices: range) -> list[Replication]:
+def _run_chunk(seed: int, indices: range, check: bool) -> list[Replication]:
     assert _WORKER_SCENARIO is not None
-    return [run_one(_WORKER_SCENARIO, seed, i) for i in indices]
+    return [run_one(_WORKER_SCENARIO, seed, i, check) for i in indices]
 
 
 def default_workers() -> int:
@@ -57,13 +57,15 @@ def chunks(replications: int, workers: int) -> list[range]:
     return [range(a, min(a + size, replications)) for a in range(0, replications, size)]
 
 
-def run(scenario: Scenario, replications: int, seed: int, workers: int | None = None) -> Iterator[list[Replication]]:
-    """Yield chunks of replications in index order. A worker's exception propagates at once."""
+def run(scenario: Scenario, replications: int, seed: int, workers: int | None = None, check: bool = False,
+        first: int = 0) -> Iterator[list[Replication]]:
+    """Yield chunks of replications first..first+replications-1 in index order (`check`: check the
+    books after every event). A worker's exception propagates at once."""
     workers = workers or default_workers()
-    parts = chunks(replications, workers)
+    parts = [range(first + p.start, first + p.stop) for p in chunks(replications, workers)]
     if workers <= 1 or len(parts) <= 1:
         for part in parts:
-            yield [run_one(scenario, seed, i) for i in part]
+            yield [run_one(scenario, seed, i, check) for i in part]
         return
     window = workers * 3  # chunks in flight: keeps memory flat however many replications
     with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(scenario,)) as pool:
@@ -71,11 +73,11 @@ def run(scenario: Scenario, replications: int, seed: int, workers: int | None = 
         pending = iter(parts)
         try:
             for part in itertools.islice(pending, window):
-                futures.append(pool.submit(_run_chunk, seed, part))
+                futures.append(pool.submit(_run_chunk, seed, part, check))
             while futures:
                 done = futures.popleft().result()
                 for part in itertools.islice(pending, 1):
-                    futures.append(pool.submit(_run_chunk, seed, part))
+                    futures.append(pool.submit(_run_chunk, seed, part, check))
                 yield done
         finally:
             for future in futures:

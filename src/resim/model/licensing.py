@@ -54,6 +54,8 @@ class Application:
     on_abandoned: Callable[[Application], None]
     rejections: int = 0
     tonnes: float = field(init=False)
+    queued_since: float = 0.0  # when it last joined the reviewers' queue (days)
+    waited_days: float = 0.0  # total time spent waiting for a reviewer (finite review capacity)
 
     def __post_init__(self) -> None:
         self.tonnes = sum(t for _, t in self.parts)
@@ -106,12 +108,14 @@ class LicenceOffice:
         after(self.env, t - self.env.now, self._settle, app, verdict == "approved")
 
     def _enqueue(self, app: Application) -> None:
+        app.queued_since = self.env.now
         if self.in_review < self.reviewers:  # type: ignore[operator]
             self._review(app)
         else:
             self.queue.append(app)
 
     def _review(self, app: Application) -> None:
+        app.waited_days += self.env.now - app.queued_since
         self.in_review += 1
         after(self.env, self.draws[app.product].decision_delay_days(app.month, app.rejections), self._decide, app)
 

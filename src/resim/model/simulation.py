@@ -9,6 +9,7 @@ makers, makers order, and the plants order inputs.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import numpy as np
@@ -46,7 +47,9 @@ def columns(scenario: Scenario) -> list[str]:
     return TOTAL_COLUMNS + [f"{c}.{s}" for c in per_segment for s in scenario.demand.segments]
 
 
-def simulate(world: World, seed: int, replication: int) -> np.ndarray:
+def simulate(world: World, seed: int, replication: int, check: bool = False) -> np.ndarray:
+    """Run one replication. The books are checked at every month end; with `check`, after
+    every event too (slower: for validation runs)."""
     sc = world.scenario
     env = simpy.Environment()
     def monthly(spec: Any, component: str, slots: int = 1) -> MonthlyDraws:
@@ -83,7 +86,7 @@ def simulate(world: World, seed: int, replication: int) -> np.ndarray:
                      monthly(sc.china.lead_time_days, "china.lead_time"), magnets,
                      float(dem.non_china_min_share))  # type: ignore[arg-type]
 
-    starts, days_in, day_of = months.dates, [int(d) for d in months.days], months.first_day.tolist()
+    days_in, day_of = [int(d) for d in months.days], months.first_day.tolist()
 
     # Opening position: stock covering `cover`, and the pipeline of the planning lead time.
     for maker in makers:
@@ -144,20 +147,35 @@ def simulate(world: World, seed: int, replication: int) -> np.ndarray:
         row[index["licences_pending_t"]] = office.pending_tonnes
         row[index["domestic_warehouse_t"]] = sum(domestic.warehouse.values())
         row[index["stockpile_t"]] = stockpile.tonnes
-        check_conservation(m)
+        check_books()
 
-    def check_conservation(m: int) -> None:
+    def check_books() -> None:
+        """No stock is negative, and each node's books balance: makers (opening + received =
+        used + stock), the plants' inputs (received = consumed, yield included, + stock), and all
+        magnets (what came in = used + stocks + in transit + warehouse + stockpile)."""
+        when = f"{sc.start + dt.timedelta(days=env.now)} (day {env.now:.2f})"
+        stocks = [(f"maker {m.name} {g} stock", m.stock[g]) for m in makers for g in GRADES]
+        stocks += [(f"plants' {k} stock", domestic.stock[k]) for k in domestic.stock]
+        stocks += [(f"plants' warehouse {g}", domestic.warehouse[g]) for g in GRADES]
+        stocks += [("stockpile", stockpile.tonnes), ("magnets in transit", magnets.in_transit_t),
+                   ("inputs in transit", inputs.in_transit_t)]
+        for node, tonnes in stocks:
+            if tonnes < -1e-9:
+                raise ConservationError(f"{when}: {node} is negative: {tonnes:g} t")
         for maker in makers:
             if abs(maker.imbalance_t()) > 1e-6 * max(1.0, maker.received_t):
-                raise ConservationError(f"month {starts[m]}: maker {maker.name} off by {maker.imbalance_t():g} t")
+                raise ConservationError(f"{when}: maker {maker.name}: opening {maker.opening_stock_t:g} + received "
+                                        f"{maker.received_t:g} != used {maker.used_t:g} + stock "
+                                        f"{sum(maker.stock.values()):g} t")
         if abs(domestic.input_imbalance_t()) > 1e-6 * max(1.0, sum(domestic.received.values())):
-            raise ConservationError(f"month {starts[m]}: domestic inputs off by {domestic.input_imbalance_t():g} t")
+            raise ConservationError(f"{when}: plants' inputs: received {domestic.received} != consumed "
+                                    f"{domestic.consumed} + stock {domestic.stock} t")
         came_in = opening_t + stockpile.initial_t + domestic.produced_t + sum(
             t for source, t in magnets.shipped_t.items() if source != "domestic")
         accounted = (sum(mk.used_t + sum(mk.stock.values()) for mk in makers) + magnets.in_transit_t
                      + sum(domestic.warehouse.values()) + stockpile.tonnes)
         if abs(came_in - accounted) > 1e-6 * max(1.0, came_in):
-            raise ConservationError(f"month {starts[m]}: magnets in {came_in:g} t, accounted {accounted:g} t")
+            raise ConservationError(f"{when}: all magnets: came in {came_in:g} t, accounted for {accounted:g} t")
 
     def monthly_cycle(env: simpy.Environment):  # type: ignore[no-untyped-def]
         for m in range(sc.horizon_months):
@@ -165,5 +183,11 @@ def simulate(world: World, seed: int, replication: int) -> np.ndarray:
             yield env.timeout(days_in[m])
             end_month(m)
 
-    env.run(until=env.process(monthly_cycle(env)))
+    cycle = env.process(monthly_cycle(env))
+    if check:  # step event by event, checking the books after each one
+        while cycle.is_alive:
+            env.step()
+            check_books()
+    else:
+        env.run(until=cycle)
     return out
