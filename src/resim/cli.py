@@ -16,6 +16,7 @@ from rich.table import Table
 
 from resim.errors import InputError
 from resim.loader import load
+from resim.model import ConservationError
 from resim.provenance import parameter_rows
 from resim.scenario import Scenario
 from resim.tree import iter_specs
@@ -45,6 +46,9 @@ def friendly(command: F) -> F:
             for problem in exc.problems:
                 err.print(f"  {problem}", highlight=False, markup=False, soft_wrap=True)
             raise typer.Exit(2) from None
+        except ConservationError as exc:
+            err.print(f"[bold red]model check failed:[/] {exc}", highlight=False, soft_wrap=True)
+            raise typer.Exit(3) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -56,16 +60,20 @@ Workers = Annotated[int | None, typer.Option("--workers", "-w", min=1, help="Loc
 Results = Annotated[Path, typer.Option("--results", help="Folder for results.")]
 
 
+Check = Annotated[bool, typer.Option("--check", help="Check after every event that no stock is negative and "
+                                     "every node's books balance (slower).")]
+
+
 @app.command()
 @friendly
 def run(scenario_file: ScenarioFile, replications: Replications = None, seed: Seed = None,
-        workers: Workers = None, results: Results = Path("results")) -> None:
+        workers: Workers = None, results: Results = Path("results"), check: Check = False) -> None:
     """Run a scenario many times (Monte Carlo) and write the distribution of monthly shortfall."""
-    _show_run(_run(scenario_file, replications, seed, workers, results))
+    _show_run(_run(scenario_file, replications, seed, workers, results, check))
 
 
 def _run(scenario_file: Path, replications: int | None, seed: int | None, workers: int | None,
-         results: Path) -> Path:
+         results: Path, check: bool = False) -> Path:
     """Run a scenario with a progress bar; return its finished results folder."""
     from resim import runner
     from resim.results import RunWriter
@@ -82,7 +90,7 @@ def _run(scenario_file: Path, replications: int | None, seed: int | None, worker
                         TextColumn("eta"), TimeRemainingColumn(), console=err, transient=True)
     with RunWriter(results, sc, seed_, n, parameter_rows(loaded)) as writer, progress:
         task = progress.add_task("replications", total=n)
-        for chunk in runner.run(sc, n, seed_, n_workers):
+        for chunk in runner.run(sc, n, seed_, n_workers, check):
             writer.add(chunk)
             progress.advance(task, len(chunk))
         return writer.finish(sys.argv, n_workers)
@@ -200,6 +208,53 @@ def report(
 
     path = html_report(run_dirs, output or default_report_path(run_dirs, results))
     out.print(f"report: {path}", highlight=False, soft_wrap=True)
+
+
+@app.command("check")
+@friendly
+def check_command(
+    scenarios: Annotated[Path, typer.Option(help="Folder of scenarios to run in check mode.")] = Path("scenarios"),
+    replications: Annotated[int, typer.Option("--replications", "-n", min=1,
+                                              help="Replications per scenario in check mode.")] = 5,
+) -> None:
+    """Show the model's credentials: analytic oracles, and every scenario run with its books checked."""
+    from resim import validation
+    from resim.runner import run_one
+
+    table = Table(title="resim check: analytic oracles (99% intervals from the replications)",
+                  title_justify="left")
+    for name in ("oracle", "what", "unit", "expected", "simulated [99% CI]", "reps", "result"):
+        table.add_column(name, overflow="fold")
+    results = []
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err,
+                  transient=True) as progress:
+        task = progress.add_task("oracles", total=len(validation.ORACLES))
+        for oracle in validation.ORACLES.values():
+            results.append(oracle())
+            progress.advance(task)
+    for r in results:
+        table.add_row(r.name, r.what, r.unit, f"{r.expected:.4g}", f"{r.simulated:.4g} [{r.ci[0]:.4g}, {r.ci[1]:.4g}]",
+                      str(r.replications), "[green]pass[/]" if r.passed else "[bold red]FAIL[/]")
+    out.print(table)
+    files = sorted(scenarios.glob("*.yaml"))
+    checked = Table(title=f"every scenario in {scenarios}/, {replications} replications each, books checked "
+                          "after every event", title_justify="left")
+    for name in ("scenario", "months", "replications", "result"):
+        checked.add_column(name)
+    failures = sum(not r.passed for r in results)
+    for path in files:
+        sc = load(path).scenario
+        try:
+            for i in range(replications):
+                run_one(sc, sc.seed, i, check=True)
+            checked.add_row(sc.name, str(sc.horizon_months), str(replications), "[green]pass[/]")
+        except ConservationError as exc:
+            failures += 1
+            checked.add_row(sc.name, str(sc.horizon_months), str(replications), f"[bold red]FAIL[/] {exc}")
+    out.print(checked)
+    out.print("all checks pass" if failures == 0 else f"[bold red]{failures} check(s) failed[/]")
+    if failures:
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -102,8 +102,8 @@ def erlang_c_wait_days(arrivals_per_day: float, mean_delay_days: float, reviewer
     return p_wait / (c / mean_delay_days - arrivals_per_day)
 
 
-def mmc_wait(replications: int = 40, seed: int = 1) -> OracleResult:
-    lam, mean_delay, c, horizon, warmup = 0.8, 4.0, 4, 2500.0, 300.0
+def mmc_wait(replications: int = 50, seed: int = 1) -> OracleResult:
+    lam, mean_delay, c, horizon, warmup = 0.8, 4.0, 4, 6000.0, 300.0
     per_rep = []
     for rep in range(replications):
         apps = _licence_run(seed, rep, lam, Exponential(dist="exponential", mean=mean_delay), c, horizon)

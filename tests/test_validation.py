@@ -1,0 +1,61 @@
+"""The model's credentials: analytic oracles within intervals, and the books checked after every event."""
+
+from __future__ import annotations
+
+import pytest
+from tests.conftest import SCENARIOS
+from typer.testing import CliRunner
+
+from resim import validation
+from resim.cli import app
+from resim.loader import load
+from resim.model import ConservationError
+from resim.model.makers import Maker
+from resim.runner import run_one
+
+cli = CliRunner()
+
+
+@pytest.mark.parametrize("name", list(validation.ORACLES))
+def test_oracle_agrees_with_its_closed_form(name):  # type: ignore[no-untyped-def]
+    result = validation.ORACLES[name]()
+    assert result.passed, result
+    width = result.ci[1] - result.ci[0]
+    assert width <= 0.15 * max(abs(result.expected), 1e-9) or width == 0  # informative: within +-7.5%
+
+
+def test_erlang_c_formula_matches_a_textbook_value():  # type: ignore[no-untyped-def]
+    # M/M/1 special case: Wq = rho / (mu - lambda); here lambda = 0.5/day, mean service 1 day.
+    assert validation.erlang_c_wait_days(0.5, 1.0, 1) == pytest.approx(0.5 / (1.0 - 0.5))
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in SCENARIOS.glob("*.yaml")))
+def test_every_shipped_scenario_passes_the_event_by_event_checks(name):  # type: ignore[no-untyped-def]
+    sc = load(SCENARIOS / f"{name}.yaml").scenario
+    for i in range(3):
+        checked = run_one(sc, sc.seed, i, check=True)
+        assert (checked.series == run_one(sc, sc.seed, i).series).all()  # checking changes nothing
+
+
+def test_check_mode_catches_material_lost_by_the_bookkeeping(monkeypatch, tmp_path):  # type: ignore[no-untyped-def]
+    original = Maker.receive
+
+    def leaky(self, grade, tonnes, ordered=True):  # type: ignore[no-untyped-def]
+        original(self, grade, tonnes, ordered)
+        self.stock[grade] -= 0.01 * tonnes  # a bug: 1% of every delivery vanishes
+
+    monkeypatch.setattr(Maker, "receive", leaky)
+    sc = load(SCENARIOS / "pause_ends.yaml").scenario
+    with pytest.raises(ConservationError, match=r"2026-\d\d-\d\d \(day [\d.]+\): maker e2w: opening"):
+        run_one(sc, sc.seed, 0, check=True)
+    res = cli.invoke(app, ["run", str(SCENARIOS / "pause_ends.yaml"), "-n", "2", "-w", "1", "--check",
+                           "--results", str(tmp_path)])
+    assert res.exit_code == 3 and "model check failed" in res.output and "Traceback" not in res.output
+    assert not any(p.is_dir() for p in tmp_path.glob("*/*"))
+
+
+def test_resim_check_prints_the_credentials():  # type: ignore[no-untyped-def]
+    res = cli.invoke(app, ["check", "-n", "1"], env={"COLUMNS": "200"})
+    assert res.exit_code == 0, res.output
+    assert "Erlang C" in res.output and "Little's law" in res.output and "all checks pass" in res.output
+    assert res.output.count("pass") >= len(validation.ORACLES) + 8
