@@ -59,3 +59,36 @@ def test_resim_check_prints_the_credentials():  # type: ignore[no-untyped-def]
     assert res.exit_code == 0, res.output
     assert "Erlang C" in res.output and "Little's law" in res.output and "all checks pass" in res.output
     assert res.output.count("pass") >= len(validation.ORACLES) + 8
+
+
+def test_precision_adds_replications_until_the_interval_is_tight_and_equals_a_fixed_run(tmp_path):  # type: ignore[no-untyped-def]
+    import json
+
+    import pyarrow.parquet as pq
+
+    res = cli.invoke(app, ["run", str(SCENARIOS / "pause_ends.yaml"), "-n", "10", "--precision", "0.15",
+                           "--max-replications", "320", "--results", str(tmp_path / "adaptive")])
+    assert res.exit_code == 0, res.output
+    folder = next(p for p in (tmp_path / "adaptive").glob("*/*") if p.is_dir())
+    manifest = json.loads((folder / "manifest.json").read_text())
+    n, p = manifest["replications"], manifest["precision"]
+    assert n in (10, 20, 40, 80, 160, 320) and f"after {n} replications" in res.output
+    assert p["reached"] == (p["relative_half_width"] <= 0.15) and (p["reached"] or n == 320)
+    assert n > 10  # 10 replications are not enough for +-15% here
+    # the adaptive run is exactly the fixed run with the same count
+    fixed = cli.invoke(app, ["run", str(SCENARIOS / "pause_ends.yaml"), "-n", str(n), "--results",
+                             str(tmp_path / "fixed")])
+    assert fixed.exit_code == 0
+    fixed_folder = next(p for p in (tmp_path / "fixed").glob("*/*") if p.is_dir())
+    assert pq.read_table(folder / "series.parquet").equals(pq.read_table(fixed_folder / "series.parquet"))
+
+
+def test_quantile_intervals_cover_the_true_quantile():  # type: ignore[no-untyped-def]
+    import numpy as np
+
+    from resim.summary import quantile_ci
+
+    rng = np.random.default_rng(5)
+    for q, true in ((0.5, 0.0), (0.05, -1.6448536), (0.95, 1.6448536)):
+        covered = np.mean([lo <= true <= hi for lo, hi in (quantile_ci(rng.normal(size=300), q) for _ in range(600))])
+        assert 0.93 <= covered <= 0.995, (q, covered)

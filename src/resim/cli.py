@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
+from enum import StrEnum
 from functools import wraps
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
+import numpy as np
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -64,16 +66,52 @@ Check = Annotated[bool, typer.Option("--check", help="Check after every event th
                                      "every node's books balance (slower).")]
 
 
+class PrecisionOutcome(StrEnum):
+    """Per-replication outcomes (over the horizon) whose mean --precision can target."""
+
+    cumulative_shortfall_t = "cumulative_shortfall_t"
+    shortfall_pct_of_demand = "shortfall_pct_of_demand"
+    peak_month_shortfall_t = "peak_month_shortfall_t"
+    short_months = "short_months"
+    vehicles_not_built = "vehicles_not_built"
+
+
 @app.command()
 @friendly
 def run(scenario_file: ScenarioFile, replications: Replications = None, seed: Seed = None,
-        workers: Workers = None, results: Results = Path("results"), check: Check = False) -> None:
+        workers: Workers = None, results: Results = Path("results"), check: Check = False,
+        precision: Annotated[float | None, typer.Option(
+            min=0.0001, max=1.0, help="Add replications (doubling, from -n) until the 95% interval of the mean of "
+            "--precision-of is within this fraction of it, e.g. 0.05.")] = None,
+        precision_of: Annotated[PrecisionOutcome, typer.Option(
+            help="Outcome (per replication, over the horizon) whose mean --precision targets.")]
+        = PrecisionOutcome.cumulative_shortfall_t,
+        max_replications: Annotated[int, typer.Option(min=1, help="Cap for --precision.")] = 20_000) -> None:
     """Run a scenario many times (Monte Carlo) and write the distribution of monthly shortfall."""
-    _show_run(_run(scenario_file, replications, seed, workers, results, check))
+    target = None if precision is None else (precision, precision_of.value, max_replications)
+    _show_run(_run(scenario_file, replications, seed, workers, results, check, target))
+
+
+def _precision_reached(writer: Any, outcome: str, target: float) -> dict[str, Any]:
+    """Mean of `outcome` over the replications so far and its 95% interval's relative half-width."""
+    import types
+
+    import scipy.stats as st
+
+    from resim.compare import OUTCOMES
+
+    kept = writer.kept_so_far()
+    values = OUTCOMES[outcome][1](types.SimpleNamespace(shortfall_t=kept["shortfall_t"], demand_t=kept["demand_t"],
+                                                        not_built=kept["vehicles_not_built"]))
+    mean = float(values.mean())
+    half = float(st.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values)))
+    relative = half / abs(mean) if mean else (0.0 if half == 0 else float("inf"))
+    return {"outcome": outcome, "mean": mean, "half_width": half, "relative_half_width": relative,
+            "target": target, "reached": relative <= target}
 
 
 def _run(scenario_file: Path, replications: int | None, seed: int | None, workers: int | None,
-         results: Path, check: bool = False) -> Path:
+         results: Path, check: bool = False, target: tuple[float, str, int] | None = None) -> Path:
     """Run a scenario with a progress bar; return its finished results folder."""
     from resim import runner
     from resim.results import RunWriter
@@ -90,31 +128,54 @@ def _run(scenario_file: Path, replications: int | None, seed: int | None, worker
                         TextColumn("eta"), TimeRemainingColumn(), console=err, transient=True)
     with RunWriter(results, sc, seed_, n, parameter_rows(loaded)) as writer, progress:
         task = progress.add_task("replications", total=n)
-        for chunk in runner.run(sc, n, seed_, n_workers, check):
-            writer.add(chunk)
-            progress.advance(task, len(chunk))
+        done, batch = 0, n
+        while batch > 0:
+            for chunk in runner.run(sc, batch, seed_, n_workers, check, first=done):
+                writer.add(chunk)
+                progress.advance(task, len(chunk))
+            done += batch
+            if target is None:
+                break
+            fraction, outcome, cap = target
+            writer.precision = {**_precision_reached(writer, outcome, fraction), "max_replications": cap}
+            batch = 0 if writer.precision["reached"] else min(done, cap - done)  # double, up to the cap
+            progress.update(task, total=done + batch)
         return writer.finish(sys.argv, n_workers)
+
+
+def _half(row: dict[str, float], key: str) -> float:
+    """Half-width of a printed figure's 95% Monte Carlo interval (the larger side)."""
+    return max(row[key] - row[f"{key}_low"], row[f"{key}_high"] - row[key])
 
 
 def _show_run(folder: Path) -> None:
     manifest = json.loads((folder / "manifest.json").read_text())
     table = Table(title=f"{manifest['scenario']}: EV NdFeB magnet shortfall by year "
                         f"({manifest['replications']} replications)", title_justify="left",
-                  caption="%: shortfall as % of EV NdFeB demand; t: tonnes of NdFeB; "
-                          "P: share of replications with a short month", caption_justify="left")
+                  caption="%: shortfall as % of EV NdFeB demand; t: tonnes of NdFeB; P: share of replications "
+                          "with a short month; ±: 95% Monte Carlo uncertainty of the figure", caption_justify="left")
     for name in ("year", "median %", "p5 - p95 %", "median t", "P(short)"):
         table.add_column(name, justify="right")
     for row in manifest["yearly"]:
         year = f"{row['year']}" + ("" if row["months"] == 12 else f" ({row['months']} mo)")
-        table.add_row(year, f"{row['shortfall_pct_p50']:.1f}",
-                      f"{row['shortfall_pct_p5']:.1f} - {row['shortfall_pct_p95']:.1f}",
-                      f"{row['shortfall_t_p50']:,.0f}", f"{row['p_any_shortfall']:.2f}")
+        tails = max(_half(row, "shortfall_pct_p5"), _half(row, "shortfall_pct_p95"))
+        table.add_row(year, f"{row['shortfall_pct_p50']:.1f} ±{_half(row, 'shortfall_pct_p50'):.1f}",
+                      f"{row['shortfall_pct_p5']:.1f} - {row['shortfall_pct_p95']:.1f} ±{tails:.1f}",
+                      f"{row['shortfall_t_p50']:,.0f} ±{_half(row, 'shortfall_t_p50'):,.0f}",
+                      f"{row['p_any_shortfall']:.2f} ±{_half(row, 'p_any_shortfall'):.2f}")
     out.print(table)
     s = manifest["run_summary"]
     cum = s["cumulative_shortfall_t"]
     out.print(f"cumulative shortfall over the horizon: median {cum['p50']:,.0f} t NdFeB "
-              f"(p5 {cum['p5']:,.0f} - p95 {cum['p95']:,.0f}); P(any shortfall) {s['p_any_shortfall']:.2f}; "
+              f"(95% MC interval {cum['p50_low']:,.0f} - {cum['p50_high']:,.0f}; p5 {cum['p5']:,.0f} - "
+              f"p95 {cum['p95']:,.0f}); P(any shortfall) {s['p_any_shortfall']:.2f}; "
               f"median vehicles not built {s['cumulative_vehicles_not_built_p50']:,.0f}", highlight=False)
+    if "precision" in manifest:
+        p = manifest["precision"]
+        out.print(f"precision: mean {p['outcome']} {p['mean']:,.1f} ± {100 * p['relative_half_width']:.1f}% (95%) "
+                  f"after {manifest['replications']} replications; target {100 * p['target']:.1f}%"
+                  + ("" if p["reached"] else f" NOT reached (cap {p['max_replications']})"), highlight=False,
+                  soft_wrap=True)
     out.print(f"results: {folder}  (wall time {manifest['wall_time_s']:.1f} s)", highlight=False,
               soft_wrap=True)
 

@@ -94,6 +94,8 @@ class RunWriter:
         self.draws = np.zeros((replications, 0))
         self.outcome_names: list[str] = []
         self.outcomes = np.zeros((replications, 0), dtype=object)
+        self.count = 0  # replications added so far (a --precision run may add more than planned)
+        self.precision: dict[str, Any] | None = None
         self.started = time.perf_counter()
 
     def __enter__(self) -> RunWriter:
@@ -114,6 +116,11 @@ class RunWriter:
             self.draw_names, self.outcome_names = sorted(reps[0].draws), sorted(reps[0].outcomes)
             self.draws = np.zeros((self.replications, len(self.draw_names)))
             self.outcomes = np.zeros((self.replications, len(self.outcome_names)), dtype=object)
+        while reps and reps[-1].index >= len(self.draws):  # grow (doubling) for --precision runs
+            self.kept = {c: np.concatenate([a, np.zeros_like(a)]) for c, a in self.kept.items()}
+            self.draws = np.concatenate([self.draws, np.zeros_like(self.draws)])
+            self.outcomes = np.concatenate([self.outcomes, np.zeros_like(self.outcomes)])
+        self.count += len(reps)
         for r in reps:
             for c in KEPT:
                 self.kept[c][r.index] = r.series[:, self.columns.index(c)]
@@ -124,8 +131,14 @@ class RunWriter:
         self.writer.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
+    def kept_so_far(self) -> dict[str, np.ndarray]:
+        return {c: a[: self.count] for c, a in self.kept.items()}
+
     def finish(self, command: list[str], workers: int) -> Path:
         self.writer.close()
+        self.replications = self.count
+        self.kept, self.draws, self.outcomes = (self.kept_so_far(), self.draws[: self.count],
+                                                self.outcomes[: self.count])
         shortfall, demand, not_built = (self.kept[c] for c in KEPT)
         stats = summary.monthly(shortfall, demand)
         per_rep = summary.per_replication(shortfall, not_built)
@@ -182,7 +195,9 @@ class RunWriter:
             "units": {c: unit_of(c) for c in self.columns},
             "run_summary": {
                 "cumulative_shortfall_t": {"mean": float(cum.mean()), "p5": float(np.percentile(cum, 5)),
-                                           "p50": float(np.median(cum)), "p95": float(np.percentile(cum, 95))},
+                                           "p50": float(np.median(cum)), "p95": float(np.percentile(cum, 95)),
+                                           **dict(zip(("p50_low", "p50_high"), summary.quantile_ci(cum, 0.5),
+                                                      strict=True))},
                 "p_any_shortfall": float((first >= 0).mean()),
                 "first_short_month_p50": (self.months[int(np.median(first[first >= 0]))]
                                           if (first >= 0).any() else None),
@@ -191,5 +206,6 @@ class RunWriter:
             },
             "yearly": years,
             "parameters": self.parameters,
+            **({"precision": self.precision} if self.precision else {}),
             "resolved_scenario": self.scenario.model_dump(mode="json", by_alias=True),
         }

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
+import scipy.stats as st
 
 QUANTILES = (5, 25, 50, 75, 95)
 SHORT_T = 1e-3
@@ -48,8 +49,29 @@ def _longest_run(flags: np.ndarray) -> int:
     return best
 
 
+def quantile_ci(values: np.ndarray, q: float, confidence: float = 0.95) -> tuple[float, float]:
+    """Distribution-free interval for the q-quantile from order statistics: x_(j) .. x_(k) with j, k
+    from the binomial count of replications below the true quantile (the Monte Carlo uncertainty)."""
+    x = np.sort(np.asarray(values))
+    n = len(x)
+    j = int(st.binom.ppf((1 - confidence) / 2, n, q))
+    k = int(st.binom.ppf((1 + confidence) / 2, n, q)) + 1
+    return float(x[max(j - 1, 0)]), float(x[min(k - 1, n - 1)])
+
+
+def proportion_ci(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson interval for a proportion (e.g. P(any shortfall))."""
+    z = st.norm.ppf(0.5 + confidence / 2)
+    p = successes / n
+    shrink = 1 + z**2 / n
+    centre = (p + z**2 / (2 * n)) / shrink
+    half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / shrink
+    return float(centre - half), float(centre + half)
+
+
 def yearly(shortfall_t: np.ndarray, demand_t: np.ndarray, months: list[dt.date]) -> list[dict[str, float]]:
-    """Per calendar year: shortfall as % of demand (median, p5, p95) and P(any short month)."""
+    """Per calendar year: shortfall as % of demand (median, p5, p95) and P(any short month), each
+    with its 95% Monte Carlo interval (`_low`, `_high`)."""
     years = np.array([m.year for m in months])
     rows = []
     for year in sorted(set(years.tolist())):
@@ -57,12 +79,13 @@ def yearly(shortfall_t: np.ndarray, demand_t: np.ndarray, months: list[dt.date])
         short = shortfall_t[:, cols].sum(axis=1)
         demand = demand_t[:, cols].sum(axis=1)
         pct = np.divide(100 * short, demand, out=np.zeros_like(short), where=demand > 0)
-        rows.append({
-            "year": year, "months": int(cols.sum()),
-            "shortfall_t_p50": float(np.median(short)),
-            "shortfall_pct_p50": float(np.median(pct)),
-            "shortfall_pct_p5": float(np.percentile(pct, 5)),
-            "shortfall_pct_p95": float(np.percentile(pct, 95)),
-            "p_any_shortfall": float((shortfall_t[:, cols] > SHORT_T).any(axis=1).mean()),
-        })
+        any_short = int((shortfall_t[:, cols] > SHORT_T).any(axis=1).sum())
+        row: dict[str, float] = {"year": year, "months": int(cols.sum()), "shortfall_t_p50": float(np.median(short))}
+        row["shortfall_t_p50_low"], row["shortfall_t_p50_high"] = quantile_ci(short, 0.5)
+        for q in (50, 5, 95):
+            row[f"shortfall_pct_p{q}"] = float(np.percentile(pct, q))
+            row[f"shortfall_pct_p{q}_low"], row[f"shortfall_pct_p{q}_high"] = quantile_ci(pct, q / 100)
+        row["p_any_shortfall"] = any_short / len(short)
+        row["p_any_shortfall_low"], row["p_any_shortfall_high"] = proportion_ci(any_short, len(short))
+        rows.append(row)
     return rows
