@@ -107,7 +107,7 @@ def _timeline(scenario: Scenario, seed: int, replication: int) -> tuple[list[tup
     changes: list[tuple[float, RuleSet]] = []
     outcomes: dict[str, str] = {}
     for i, change in enumerate(china.regimes):
-        day = float(days_between(scenario.start, change.from_))
+        day = float(days_between(scenario.start, change.from_)) + float(change.delay_days)  # type: ignore[arg-type]
         if change.outcomes is None:
             assert change.rules is not None
             changes.append((day, china.rule_sets[change.rules]))

@@ -46,11 +46,12 @@ class Outcome(Model):
 
 
 class RegimeChange(Model):
-    """From `from` on, `rules` apply; or one of `outcomes`, drawn once per replication."""
+    """From `from` (+ `delay_days`) on, `rules` apply; or one of `outcomes`; both drawn once per replication."""
 
     from_: dt.date = Field(alias="from")
     rules: str | None = None
     outcomes: list[Outcome] | None = None
+    delay_days: NonNegative = Field(0.0, description="Uncertain delay after `from` before the change takes effect.")
     note: str = ""
 
     @model_validator(mode="after")

@@ -15,6 +15,7 @@ replications (not a loose fixed tolerance).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from resim.sampling import MonthlyDraws, event_rng
 from resim.scenario import RuleSet, Scenario
 
 CONFIDENCE = 0.99
+SEED = 20261110  # every oracle uses the project's master seed (chosen beforehand, not per oracle)
 
 
 @dataclass(frozen=True)
@@ -102,7 +104,7 @@ def erlang_c_wait_days(arrivals_per_day: float, mean_delay_days: float, reviewer
     return p_wait / (c / mean_delay_days - arrivals_per_day)
 
 
-def mmc_wait(replications: int = 50, seed: int = 1) -> OracleResult:
+def mmc_wait(replications: int = 80, seed: int = SEED) -> OracleResult:
     lam, mean_delay, c, horizon, warmup = 0.8, 4.0, 4, 6000.0, 300.0
     per_rep = []
     for rep in range(replications):
@@ -116,7 +118,7 @@ def mmc_wait(replications: int = 50, seed: int = 1) -> OracleResult:
                         replications)
 
 
-def littles_law(replications: int = 30, seed: int = 2) -> OracleResult:
+def littles_law(replications: int = 30, seed: int = SEED) -> OracleResult:
     lam, delay = 2.0, LogNormal(dist="lognormal", median=40, p90=80)
     mean_delay = float(delay.frozen.mean())
     per_rep = [_mean_pending(seed, rep, lam, delay) for rep in range(replications)]
@@ -139,7 +141,7 @@ def _mean_pending(seed: int, rep: int, lam: float, delay: Any) -> float:
 BASE_STOCK = {"demand_per_day": 1.0, "base_stock": 12, "horizon_days": 3000.0, "warmup_days": 200.0}
 
 
-def base_stock_fill_rate(replications: int = 30, seed: int = 3) -> OracleResult:
+def base_stock_fill_rate(replications: int = 30, seed: int = SEED) -> OracleResult:
     lead = LogNormal(dist="lognormal", median=8, p90=16)
     per_rep = [_fill_rate(seed, rep, lead) for rep in range(replications)]
     mean, ci = interval(np.array(per_rep))
@@ -233,7 +235,7 @@ def _days(scenario: Scenario) -> np.ndarray:
     return np.array([(b - a).days for a, b in zip(starts, starts[1:], strict=False)], dtype=float)
 
 
-def deterministic_month_by_month(seed: int = 1) -> OracleResult:
+def deterministic_month_by_month(seed: int = SEED) -> OracleResult:
     sc = _minimal_scenario()
     short = _shortfall(sc, seed, 1)[0]
     expected = 0.5 * _days(sc)  # need 1 t/day, supply 0.5 t/day, no stock: half of every day short
@@ -243,7 +245,7 @@ def deterministic_month_by_month(seed: int = 1) -> OracleResult:
                         0.0, worst, (worst, worst), 1)
 
 
-def no_china_limit(replications: int = 10, seed: int = 4) -> OracleResult:
+def no_china_limit(replications: int = 10, seed: int = SEED) -> OracleResult:
     sc = _minimal_scenario(
         horizon_months=36, demand__planning_lead_time_days=120,
         suppliers={"a": {"capacity_t_per_year": 120, "lead_time_days": {"dist": "lognormal", "median": 40, "p90": 80}},
@@ -257,9 +259,53 @@ def no_china_limit(replications: int = 10, seed: int = 4) -> OracleResult:
                         replications)
 
 
+@functools.cache
+def _outage(replications: int, seed: int, mean_days: float, cover_days: float) -> tuple[Scenario, np.ndarray]:
+    """One segment needing 1 t/day, China its only source, banned until an exponential outage ends;
+    a stockpile of `cover_days` released at once. Run once, shared by both outage oracles."""
+    sc = _minimal_scenario(
+        horizon_months=36, suppliers={}, china__lead_time_days=0,
+        china__rule_sets={"ban": {"banned": ["dytb_magnet", "light_magnet"]}, "open": {}},
+        china__regimes=[{"from": "2020-01-01", "rules": "ban"},
+                        {"from": "2026-01-01", "rules": "open",
+                         "delay_days": {"dist": "exponential", "mean": mean_days}}],
+        levers={"stockpile": {"initial_cover_days": cover_days, "release_below_cover_weeks": 10_000}})
+    return sc, _shortfall(sc, seed, replications).sum(axis=1)
+
+
+def _outage_closed_form(sc: Scenario, mean_days: float, cover_days: float) -> tuple[float, float]:
+    """Under the model's convention supply resumes at the first month start b_j at or after the
+    outage's end D ~ Exp(mean): shortfall = d * max(0, b_j - k) with d = 1 t/day, k the cover."""
+    bounds = np.concatenate([[0.0], np.cumsum(_days(sc))])
+    p_in = np.exp(-bounds[:-1] / mean_days) - np.exp(-bounds[1:] / mean_days)  # P(b_{j-1} < D <= b_j)
+    short = np.maximum(0.0, bounds[1:] - cover_days)
+    return float(p_in @ (short > 0)), float(p_in @ short)
+
+
+def outage_stockout(replications: int = 3000, seed: int = SEED) -> OracleResult:
+    m, k = 90.0, 45.0
+    sc, short = _outage(replications, seed, m, k)
+    p_stockout, _ = _outage_closed_form(sc, m, k)
+    mean, ci = interval((short > 1e-9).astype(float))
+    return OracleResult("outage vs stockpile: P(stockout)", f"supply outage ~ exponential (mean {m:g} d), stockpile "
+                        f"covers {k:g} d; supply resumes at the next month start (continuous-time exp(-k/m) = "
+                        f"{math.exp(-k / m):.3f})", "probability", p_stockout, mean, ci, replications)
+
+
+def outage_shortfall(replications: int = 3000, seed: int = SEED) -> OracleResult:
+    m, k = 90.0, 45.0
+    sc, short = _outage(replications, seed, m, k)
+    _, expected = _outage_closed_form(sc, m, k)
+    mean, ci = interval(short)
+    return OracleResult("outage vs stockpile: mean shortfall", f"as above, demand 1 t/day: mean shortfall per "
+                        f"outage (continuous-time d m exp(-k/m) = {m * math.exp(-k / m):.1f} t)", "t", expected,
+                        mean, ci, replications)
+
+
 ORACLES: dict[str, Callable[[], OracleResult]] = {
     "mmc": mmc_wait, "little": littles_law, "base_stock": base_stock_fill_rate,
     "deterministic": deterministic_month_by_month, "no_china": no_china_limit,
+    "outage_stockout": outage_stockout, "outage_shortfall": outage_shortfall,
 }
 
 
