@@ -14,6 +14,7 @@ replications (not a loose fixed tolerance).
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import functools
 import math
@@ -187,32 +188,38 @@ def _fill_rate(seed: int, rep: int, lead: Any) -> float:
 
 # --- whole scenarios -----------------------------------------------------------------------------
 
+# One segment needing exactly 1 t/day of light-REE magnet (1,000 vehicles x 1 kg), China banned
+# throughout, one non-China supplier of 0.5 t/day with no lead time, no plants, no stocks: every
+# figure fixed. The known-answer cases (here and in the tests) vary it.
+MINIMAL_SCENARIO: dict[str, Any] = {
+    "name": "minimal", "question": "Known-answer case.", "start": "2026-01-01", "horizon_months": 12,
+    "replications": 3, "seed": 7,
+    "china": {"rule_sets": {"ban": {"banned": ["dytb_magnet", "light_magnet", "dytb_oxide", "ndpr_oxide"]},
+                            "open": {}},
+              "regimes": [{"from": "2020-01-01", "rules": "ban"}],
+              "licensing": {"approval_probability": 0.5, "decision_delay_days": 30, "refile_delay_days": 10,
+                            "max_refilings": 0},
+              "lead_time_days": 20},
+    "demand": {"inventory_cover_weeks": 0, "planning_lead_time_days": 0, "redesign_to_light_ree_months": 0,
+               "non_china_min_share": 0,
+               "segments": {"seg": {"units_per_year": 365_250, "base_date": "2026-01-01", "growth_per_year": 0,
+                                    "ndfeb_kg_per_vehicle": 1.0, "dytb_grade_share": 0, "min_dytb_grade_share": 0}}},
+    "suppliers": {"alt": {"capacity_t_per_year": 182.625, "lead_time_days": 0}},
+    "domestic": {"ev_share": 1, "plants": 0,
+                 "plant": {"capacity_t_per_year": 0, "award_delay_months": 0, "commissioning_months": 0,
+                           "ramp_months": 0, "utilisation": 1},
+                 "tender_date": "2026-01-01", "dytb_output_share": 0, "ndpr_oxide_t_per_t_magnet": 0.4,
+                 "dytb_content_share": 0.05, "irel_ndpr_oxide_start_t_per_year": 0,
+                 "irel_ndpr_oxide_target_t_per_year": 0, "irel_ramp_start": "2026-01-01", "irel_ramp_months": 0,
+                 "non_china_ndpr_oxide_t_per_year": 0, "lead_time_days": 10},
+    "heavy_ree": {"alt_dytb_t_per_year": 0, "domestic_dytb_t_per_year": 0},
+}
+
+
 def _minimal_scenario(**changes: Any) -> Scenario:
-    """One segment needing 1 t/day of light-REE magnet, China banned throughout, one non-China
-    supplier of 0.5 t/day with no lead time, no plants, no stocks: every figure fixed."""
-    doc: dict[str, Any] = {
-        "name": "oracle", "question": "known answer", "start": "2026-01-01", "horizon_months": 24,
-        "replications": 1, "seed": 7,
-        "china": {"rule_sets": {"ban": {"banned": ["dytb_magnet", "light_magnet", "dytb_oxide", "ndpr_oxide"]}},
-                  "regimes": [{"from": "2020-01-01", "rules": "ban"}],
-                  "licensing": {"approval_probability": 0.5, "decision_delay_days": 30, "refile_delay_days": 10,
-                                "max_refilings": 0},
-                  "lead_time_days": 20},
-        "demand": {"inventory_cover_weeks": 0, "planning_lead_time_days": 0, "redesign_to_light_ree_months": 0,
-                   "non_china_min_share": 0,
-                   "segments": {"seg": {"units_per_year": 365_250, "base_date": "2026-01-01", "growth_per_year": 0,
-                                        "ndfeb_kg_per_vehicle": 1.0, "dytb_grade_share": 0,
-                                        "min_dytb_grade_share": 0}}},
-        "suppliers": {"alt": {"capacity_t_per_year": 182.625, "lead_time_days": 0}},
-        "domestic": {"ev_share": 1, "plants": 0,
-                     "plant": {"capacity_t_per_year": 0, "award_delay_months": 0, "commissioning_months": 0,
-                               "ramp_months": 0, "utilisation": 1},
-                     "tender_date": "2026-01-01", "dytb_output_share": 0, "ndpr_oxide_t_per_t_magnet": 0.4,
-                     "dytb_content_share": 0.05, "irel_ndpr_oxide_start_t_per_year": 0,
-                     "irel_ndpr_oxide_target_t_per_year": 0, "irel_ramp_start": "2026-01-01",
-                     "irel_ramp_months": 0, "non_china_ndpr_oxide_t_per_year": 0, "lead_time_days": 10},
-        "heavy_ree": {"alt_dytb_t_per_year": 0, "domestic_dytb_t_per_year": 0},
-    }
+    """MINIMAL_SCENARIO over 24 months with changes (`a__b=value` sets doc["a"]["b"])."""
+    doc = copy.deepcopy(MINIMAL_SCENARIO)
+    doc["horizon_months"] = 24
     for dotted, value in changes.items():
         *head, last = dotted.split("__")
         node = doc
