@@ -1,7 +1,7 @@
 """Parameter specifications: a number, a reference to a seed or assumption, or a distribution.
 
 Every numeric scenario field is a `Param`. After references are resolved (see `resolve.py`) each
-one is a `Spec` whose `ppf` maps a uniform draw to a value: sampling by inverse CDF means two
+one is a spec (`Fixed` or a distribution) whose `ppf` maps a uniform draw to a value: sampling by inverse CDF means two
 scenarios that share a random stream get monotonically coupled values (common random numbers).
 Distributions are scipy.stats objects (`frozen`) built from the scenario's own parametrisation;
 `ppf` evaluates the same inverse CDF in closed form with scipy.special ufuncs, because scalar
@@ -267,7 +267,6 @@ class Ref(BaseModel):
     )
 
 
-Spec = Fixed | Uniform | Triangular | Pert | LogNormal | Beta | Exponential | Choice
 SPEC_CLASSES: dict[str, type[_Spec]] = {
     "fixed": Fixed, "uniform": Uniform, "triangular": Triangular, "pert": Pert, "lognormal": LogNormal,
     "beta": Beta, "exponential": Exponential, "choice": Choice,

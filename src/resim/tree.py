@@ -1,6 +1,6 @@
 """Walk a validated scenario and visit or replace each parameter spec, with its dotted path.
 
-One walker serves reference resolution (Ref -> Spec), world sampling (Spec -> float), and the
+One walker serves reference resolution (Ref -> spec), world sampling (spec -> float), and the
 `resim sources` listing, so all three agree on what a parameter and its path are.
 """
 

@@ -71,8 +71,6 @@ class LicenceOffice:
         # filed or awaiting re-filing, not yet settled; a dict keeps filing order, so sums are reproducible
         self.pending: dict[Application, None] = {}
         self.pending_tonnes = 0.0  # running total, updated in event order (so reproducible)
-        self.decisions = 0
-        self.approvals = 0
 
     def file(self, app: Application) -> None:
         self.pending[app] = None
@@ -84,14 +82,12 @@ class LicenceOffice:
 
     def _verdict(self, app: Application, day: float) -> str:
         """'approved', 'abandoned' or 'refile': the decision on `app`'s current attempt on `day`."""
-        self.decisions += 1
         rules = self.regime.rules_at(day)
         if app.product in rules.banned:
             return "abandoned"
         draws = self.draws[app.product]
         if app.product not in rules.licensed or \
                 draws.approval_u(app.month, app.rejections) < self.regime.approval_probability(day):
-            self.approvals += 1
             return "approved"
         return "refile" if app.rejections < self.max_refilings else "abandoned"
 

@@ -108,10 +108,6 @@ class Maker:
             out[g] = max(0.0, target - position)
         return out
 
-    def cover_weeks(self, days: int) -> float:
-        need = sum(self.plan.need_t.values())
-        return float("inf") if need <= 0 else sum(self.stock.values()) / (need / days * 7)
-
     # --- material -------------------------------------------------------------------------
     def open_with(self, grade: str, tonnes: float) -> None:
         self.stock[grade] += tonnes

@@ -24,10 +24,6 @@ class Regime:
         i = bisect.bisect_right(self.days, day) - 1
         return self.rules[i] if i >= 0 else OPEN
 
-    def restricts(self, product: str, day: float) -> bool:
-        rules = self.rules_at(day)
-        return product in rules.licensed or product in rules.banned
-
     def approval_probability(self, day: float) -> float:
         override = self.rules_at(day).approval_probability
         return self.default_approval if override is None else float(override)  # type: ignore[arg-type]
