@@ -255,6 +255,75 @@ def _show_comparison(c: Any) -> None:
               highlight=False)
 
 
+@app.command("sweep")
+@friendly
+def sweep_command(
+    file: Annotated[Path | None, typer.Argument(help="A scenario file (with --vary) or a sweep file (sweeps/*.yaml).",
+                                                show_default=False)] = None,
+    vary: Annotated[list[str] | None, typer.Option("--vary", help="PATH=LOW:HIGH[:LEVELS] or PATH=V1,V2,... "
+                                                   "(a dotted scenario field; repeat for more).")] = None,
+    design: Annotated[str, typer.Option(help="grid, lhs or sobol.")] = "grid",
+    points: Annotated[int | None, typer.Option(min=1, help="Points for lhs/sobol (default 64).")] = None,
+    replications: Annotated[int, typer.Option("--replications", "-n", min=2, help="Replications per point.")] = 100,
+    seed: Seed = None,
+    workers: Workers = None,
+    results: Results = Path("results"),
+    resume: Annotated[Path | None, typer.Option(help="Finish an interrupted sweep in this folder.")] = None,
+) -> None:
+    """Sweep scenario fields over a design; each point's outcomes are saved as soon as it finishes."""
+    from resim import runner, sweep
+    from resim.sweep import SweepError
+
+    if resume is not None:
+        if not (resume / "manifest.json").is_file():
+            raise InputError.one(resume, "not a sweep folder (no manifest.json)")
+        folder = resume
+    else:
+        if file is None:
+            raise InputError.one(None, "give a scenario file with --vary, a sweep file, or --resume FOLDER")
+        if vary:
+            spec = sweep.SweepSpec(name=file.stem, scenario=file, parameters=sweep.parse_vary(vary),
+                                   design=design, points=points, replications=replications, seed=seed)  # type: ignore[arg-type]
+        else:
+            spec = sweep.load_spec(file)
+        sweep.check_spec(spec, file)
+        folder = sweep.start(spec, results, sys.argv)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    total = len(manifest["points"])
+    out.print(f"sweep {manifest['spec']['name']}: {total} points x {manifest['spec']['replications']} replications "
+              f"({manifest['spec']['design']} design), seed {manifest['seed']}; folder {folder}", highlight=False,
+              soft_wrap=True)
+    with Progress(TextColumn("points"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("eta"),
+                  TimeRemainingColumn(), console=err, transient=True) as progress:
+        task = progress.add_task("points", total=total)
+        try:
+            table = sweep.run(folder, workers or runner.default_workers(), lambda _i: progress.advance(task))
+        except SweepError as exc:
+            err.print(f"[bold red]sweep stopped:[/] {exc}\nfinished points are kept; after fixing the cause: "
+                      f"resim sweep --resume {folder}", highlight=False, soft_wrap=True)
+            raise typer.Exit(1) from None
+    _show_sweep(table)
+
+
+def _show_sweep(path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    rows = pq.read_table(path).to_pylist()
+    params = [k for k in rows[0] if k.startswith("param.")]
+    table = Table(title=f"{len(rows)} points (first 20); outcomes over the horizon with 95% intervals",
+                  title_justify="left")
+    for name in ["point", *(p.removeprefix("param.") for p in params), "mean cumulative shortfall t",
+                 "P(any shortfall)"]:
+        table.add_column(name, justify="right")
+    for row in rows[:20]:
+        table.add_row(str(row["point"]), *(f"{row[p]:.4g}" for p in params),
+                      f"{row['mean_cumulative_shortfall_t']:,.0f} [{row['mean_cumulative_shortfall_t_low']:,.0f}, "
+                      f"{row['mean_cumulative_shortfall_t_high']:,.0f}]",
+                      f"{row['p_any_shortfall']:.2f}")
+    out.print(table)
+    out.print(f"points: {path}", highlight=False, soft_wrap=True)
+
+
 @app.command()
 @friendly
 def report(

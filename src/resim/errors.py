@@ -28,6 +28,9 @@ class InputError(Exception):
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
 
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        return (InputError, (self.problems,))  # survives the trip back from a worker process
+
     @classmethod
     def one(cls, file: Path | None, message: str, field: str = "", line: int | None = None) -> InputError:
         return cls([Problem(file, line, field, message)])

@@ -42,10 +42,14 @@ class Loaded:
         return f"{mark[0].name}:{mark[1]}" if mark else "schema default"
 
 
-def load(path: Path | str) -> Loaded:
+def load(path: Path | str, overrides: dict[str, Any] | None = None) -> Loaded:
+    """Load, validate and resolve a scenario file; `overrides` set dotted fields first (as a child
+    file would), so a sweep point passes the same checks as a file."""
     path = Path(path)
     raw, marks, files = _load_chain(path, [])
     raw.pop("extends", None)
+    for dotted, value in (overrides or {}).items():
+        _set_in(raw, [_key(p) for p in dotted.split(".")], value)
     scenario = _validate(raw, marks, path)
     seeds_dir = next((d for f in files if (d := find_seeds_dir(f.parent.resolve()))), None)
     figures = load_figures(seeds_dir) if seeds_dir else {}

@@ -1,0 +1,296 @@
+"""Parameter sweeps: many points of one scenario, each a set of dotted-path overrides, each run
+with the same replications (seed and indices), so that differences between points are not noise
+(common random numbers).
+
+Designs: a full grid (itertools.product), Latin hypercube and Sobol (scipy.stats.qmc). Each point's
+outcomes go to disk as the point finishes (`points/<index>.parquet`), so a killed sweep loses at most
+the points in flight and `--resume` finishes it; `points.parquet` appears only when all are done.
+A worker's error stops the sweep at once, naming the point.
+
+Python API: `evaluate(scenario_file, overrides, replications, seed)` returns per-replication outcome
+arrays for one point, for other exploratory-modelling tools to drive.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import itertools
+import json
+import math
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import scipy.stats as st
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from scipy.stats import qmc
+
+from resim.errors import InputError, Problem
+from resim.loader import load
+from resim.model import columns
+from resim.params import _Spec
+from resim.results import timestamp
+from resim.runner import run_one
+from resim.summary import SHORT_T, proportion_ci, quantile_ci
+from resim.tree import iter_specs
+
+
+class Range(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    low: float
+    high: float
+    levels: int | None = Field(None, ge=2, description="Grid levels (grid design only).")
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> Range:
+        if not self.low < self.high:
+            raise ValueError(f"empty range: need low < high (got {self.low}, {self.high})")
+        return self
+
+
+class Values(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    values: list[float] = Field(min_length=1)
+
+
+class SweepSpec(BaseModel):
+    """A sweep: which scenario, which fields vary over what, the design and the replications."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    scenario: Path
+    parameters: dict[str, Range | Values] = Field(min_length=1)
+    design: Literal["grid", "lhs", "sobol"] = "grid"
+    points: int | None = Field(None, ge=1, description="Number of points (lhs, sobol).")
+    replications: int = Field(100, ge=2)
+    seed: int | None = Field(None, ge=0, description="Default: the scenario's seed.")
+
+
+# --- designs ---------------------------------------------------------------------------------
+
+def design_points(spec: SweepSpec, seed: int) -> list[dict[str, float]]:
+    """The overrides of every point, in order."""
+    names = list(spec.parameters)
+    if spec.design == "grid":
+        axes = []
+        for p in spec.parameters.values():
+            if isinstance(p, Values):
+                axes.append(p.values)
+            else:
+                axes.append(np.linspace(p.low, p.high, p.levels or 5).tolist())
+        return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*axes)]
+    n = spec.points or 64
+    sampler = (qmc.LatinHypercube(d=len(names), seed=seed) if spec.design == "lhs"
+               else qmc.Sobol(d=len(names), scramble=True, seed=seed))
+    unit = sampler.random(n)
+    points = []
+    for row in unit:
+        point = {}
+        for name, u in zip(names, row, strict=True):
+            p = spec.parameters[name]
+            point[name] = (p.values[min(int(u * len(p.values)), len(p.values) - 1)] if isinstance(p, Values)
+                           else p.low + u * (p.high - p.low))
+        points.append(point)
+    return points
+
+
+# --- one point -------------------------------------------------------------------------------
+
+def evaluate(scenario_file: Path, overrides: dict[str, float], replications: int, seed: int) -> dict[str, np.ndarray]:
+    """Per-replication outcomes of one point (replications 0..n-1 with `seed`)."""
+    sc = load(scenario_file, overrides).scenario
+    cols = columns(sc)
+    short_i, nb_i = cols.index("shortfall_t"), cols.index("vehicles_not_built")
+    series = [run_one(sc, seed, i).series for i in range(replications)]
+    shortfall = np.array([s[:, short_i] for s in series])
+    short = shortfall > SHORT_T
+    return {
+        "cumulative_shortfall_t": shortfall.sum(axis=1),
+        "vehicles_not_built": np.array([s[:, nb_i].sum() for s in series]),
+        "any_shortfall": short.any(axis=1).astype(float),
+        "first_short_month": np.where(short.any(axis=1), short.argmax(axis=1), np.nan),
+    }
+
+
+def summarise(outcomes: dict[str, np.ndarray]) -> dict[str, float]:
+    """Point outcomes with 95% intervals from the replications."""
+    cum, nb, anyshort = outcomes["cumulative_shortfall_t"], outcomes["vehicles_not_built"], outcomes["any_shortfall"]
+    first = outcomes["first_short_month"]
+    n = len(cum)
+    t = st.t.ppf(0.975, n - 1)
+    row = {}
+    for name, values in (("mean_cumulative_shortfall_t", cum), ("mean_vehicles_not_built", nb)):
+        half = float(t * values.std(ddof=1) / math.sqrt(n))
+        mean = float(values.mean())
+        row[name], row[f"{name}_low"], row[f"{name}_high"] = mean, mean - half, mean + half
+    row["p95_cumulative_shortfall_t"] = float(np.percentile(cum, 95))
+    row["p95_cumulative_shortfall_t_low"], row["p95_cumulative_shortfall_t_high"] = quantile_ci(cum, 0.95)
+    row["p_any_shortfall"] = float(anyshort.mean())
+    row["p_any_shortfall_low"], row["p_any_shortfall_high"] = proportion_ci(int(anyshort.sum()), n)
+    found = first[~np.isnan(first)]
+    row["median_first_short_month"] = float(np.median(found)) if len(found) else float("nan")
+    return {k: float(v) for k, v in row.items()}
+
+
+# --- checks before anything runs --------------------------------------------------------------
+
+def check_spec(spec: SweepSpec, where: Path) -> None:
+    """Every varied path must be a numeric parameter of the scenario; designs need what they need."""
+    base = load(spec.scenario).scenario
+    numeric = {path for path, obj, _ in iter_specs(base) if isinstance(obj, _Spec)}
+    problems = []
+    for path in spec.parameters:
+        if path not in numeric:
+            near = difflib.get_close_matches(path, sorted(numeric), n=3)
+            hint = f"; did you mean {', '.join(near)}?" if near else "; see `resim sources` for numeric fields"
+            problems.append(Problem(where, None, f"parameters.{path}", f"not a numeric field of the scenario{hint}"))
+    if spec.design != "grid" and any(isinstance(p, Range) and p.levels for p in spec.parameters.values()):
+        problems.append(Problem(where, None, "design", f"levels apply to the grid design, not {spec.design}"))
+    if problems:
+        raise InputError(problems)
+    for path, p in spec.parameters.items():  # the ends of each range must be allowed values
+        for value in ([p.low, p.high] if isinstance(p, Range) else sorted(set(p.values))[::max(1, len(p.values) - 1)]):
+            try:
+                load(spec.scenario, {path: value})
+            except InputError as exc:
+                raise InputError([Problem(where, None, f"parameters.{path}", f"value {value:g}: {q.message}")
+                                  for q in exc.problems]) from None
+
+
+def parse_vary(items: list[str]) -> dict[str, Range | Values]:
+    """`path=low:high[:levels]` or `path=v1,v2,...` (the CLI's --vary)."""
+    out: dict[str, Range | Values] = {}
+    for item in items:
+        path, sep, rhs = item.partition("=")
+        try:
+            if not sep or not path:
+                raise ValueError("expected PATH=LOW:HIGH[:LEVELS] or PATH=V1,V2,...")
+            if ":" in rhs:
+                parts = [float(x) for x in rhs.split(":")]
+                if len(parts) not in (2, 3):
+                    raise ValueError("expected LOW:HIGH or LOW:HIGH:LEVELS")
+                out[path] = Range(low=parts[0], high=parts[1], levels=int(parts[2]) if len(parts) == 3 else None)
+            else:
+                out[path] = Values(values=[float(x) for x in rhs.split(",") if x.strip()])
+        except (ValueError, ValidationError) as exc:
+            message = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
+            raise InputError.one(None, f"{message.removeprefix('Value error, ')}", field=f"--vary {item}") from None
+    return out
+
+
+def load_spec(path: Path) -> SweepSpec:
+    try:
+        doc = yaml.safe_load(path.read_text())
+        doc["scenario"] = str((path.parent / doc["scenario"]).resolve()) if "scenario" in doc else None
+        return SweepSpec.model_validate(doc)
+    except ValidationError as exc:
+        raise InputError([Problem(path, None, ".".join(map(str, e["loc"])), e["msg"]) for e in exc.errors()]) from None
+    except (yaml.YAMLError, TypeError, OSError) as exc:
+        raise InputError.one(path, f"not a readable sweep file: {exc}") from None
+
+
+# --- running -----------------------------------------------------------------------------------
+
+class SweepError(RuntimeError):
+    """A point failed; the sweep stopped."""
+
+
+def _point(scenario_file: str, overrides: dict[str, float], replications: int, seed: int) -> dict[str, float]:
+    return summarise(evaluate(Path(scenario_file), overrides, replications, seed))
+
+
+def _write_point(folder: Path, index: int, overrides: dict[str, float], outcome: dict[str, float]) -> None:
+    table = pa.Table.from_pylist([{"point": index, **{f"param.{k}": v for k, v in overrides.items()}, **outcome}])
+    tmp = folder / "points" / f".{index}.parquet"
+    pq.write_table(table, tmp)
+    tmp.rename(folder / "points" / f"{index}.parquet")  # atomic: a point file is whole or absent
+
+
+def start(spec: SweepSpec, results: Path, command: list[str]) -> Path:
+    """Create the sweep folder with its manifest (the design is fixed here, for --resume)."""
+    seed = spec.seed if spec.seed is not None else load(spec.scenario).scenario.seed
+    folder = results / "sweeps" / spec.name / timestamp()
+    (folder / "points").mkdir(parents=True)
+    manifest = {"spec": json.loads(spec.model_dump_json()), "seed": seed, "points": design_points(spec, seed),
+                "command": command, "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                "complete": False}
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    return folder
+
+
+def run(folder: Path, workers: int, on_point: Callable[[int], None] | None = None) -> Path:
+    """Run (or finish) the sweep in `folder`; return the consolidated points table's path."""
+    manifest = json.loads((folder / "manifest.json").read_text())
+    spec = SweepSpec.model_validate(manifest["spec"])
+    points, seed = manifest["points"], manifest["seed"]
+    done = {int(p.stem) for p in (folder / "points").glob("[0-9]*.parquet")}
+    todo = [i for i in range(len(points)) if i not in done]
+    for _ in done:
+        if on_point:
+            on_point(-1)
+    for index, outcome in _evaluate_all(spec, points, todo, seed, workers):
+        _write_point(folder, index, points[index], outcome)
+        if on_point:
+            on_point(index)
+    table = pa.concat_tables([pq.read_table(folder / "points" / f"{i}.parquet") for i in range(len(points))])
+    pq.write_table(table, folder / ".points.parquet")
+    (folder / ".points.parquet").rename(folder / "points.parquet")
+    manifest["complete"] = True
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    return folder / "points.parquet"
+
+
+def _evaluate_all(spec: SweepSpec, points: list[dict[str, float]], todo: list[int], seed: int,
+                  workers: int) -> Iterator[tuple[int, dict[str, float]]]:
+    args = (str(spec.scenario), spec.replications, seed)
+    if workers <= 1:
+        for i in todo:
+            try:
+                yield i, _point(args[0], points[i], args[1], args[2])
+            except InputError:
+                raise
+            except Exception as exc:
+                raise SweepError(f"point {i} {points[i]} failed: {type(exc).__name__}: {exc}") from exc
+        return
+    pending: dict[Future[dict[str, float]], int] = {}
+    queue = iter(todo)
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        try:
+            for i in itertools.islice(queue, workers * 2):
+                pending[pool.submit(_point, args[0], points[i], args[1], args[2])] = i
+            while pending:
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    i = pending.pop(future)
+                    try:
+                        outcome = future.result()
+                    except InputError:
+                        raise
+                    except Exception as exc:
+                        raise SweepError(f"point {i} {points[i]} failed: {type(exc).__name__}: {exc}") from exc
+                    for j in itertools.islice(queue, 1):
+                        pending[pool.submit(_point, args[0], points[j], args[1], args[2])] = j
+                    yield i, outcome
+        finally:
+            for future in pending:
+                future.cancel()
+            pool.shutdown(wait=False, cancel_futures=True)
+
+
+def sweep(scenario_file: Path | str, parameters: dict[str, Range | Values], design: str = "grid",
+          points: int | None = None, replications: int = 100, seed: int | None = None, workers: int = 1,
+          results: Path = Path("results"), name: str | None = None) -> pa.Table:
+    """Python API: run a sweep and return its table (parameters and outcomes per point)."""
+    spec = SweepSpec(name=name or Path(scenario_file).stem, scenario=Path(scenario_file), parameters=parameters,
+                     design=design, points=points, replications=replications, seed=seed)  # type: ignore[arg-type]
+    check_spec(spec, Path(scenario_file))
+    return pq.read_table(run(start(spec, results, ["python-api"]), workers))
+
+
+__all__ = ["sweep", "evaluate", "SweepSpec", "Range", "Values", "design_points", "Any"]
