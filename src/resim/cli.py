@@ -269,6 +269,9 @@ def sweep_command(
     workers: Workers = None,
     results: Results = Path("results"),
     resume: Annotated[Path | None, typer.Option(help="Finish an interrupted sweep in this folder.")] = None,
+    analyze: Annotated[str | None, typer.Option(help="sobol or morris: global sensitivity with SALib (sets the "
+                                                "design to saltelli or morris).")] = None,
+    outcome: Annotated[str, typer.Option(help="Point outcome to analyse.")] = "mean_cumulative_shortfall_t",
 ) -> None:
     """Sweep scenario fields over a design; each point's outcomes are saved as soon as it finishes."""
     from resim import runner, sweep
@@ -281,6 +284,10 @@ def sweep_command(
     else:
         if file is None:
             raise InputError.one(None, "give a scenario file with --vary, a sweep file, or --resume FOLDER")
+        if analyze not in (None, "sobol", "morris"):
+            raise InputError.one(None, f"unknown analysis {analyze!r}; allowed: sobol, morris", field="--analyze")
+        if analyze:
+            design = {"sobol": "saltelli", "morris": "morris"}[analyze]
         if vary:
             spec = sweep.SweepSpec(name=file.stem, scenario=file, parameters=sweep.parse_vary(vary),
                                    design=design, points=points, replications=replications, seed=seed)  # type: ignore[arg-type]
@@ -303,6 +310,27 @@ def sweep_command(
                       f"resim sweep --resume {folder}", highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
     _show_sweep(table)
+    if analyze:
+        _show_sensitivity(analyze, sweep.analyze(folder, analyze, outcome), outcome, folder)
+
+
+def _show_sensitivity(method: str, rows: list[dict[str, Any]], outcome: str, folder: Path) -> None:
+    from resim.sensitivity import too_small
+
+    table = Table(title=f"{method} sensitivity of {outcome}, most important first (95% intervals)",
+                  title_justify="left")
+    keys = ["S1", "ST"] if method == "sobol" else ["mu_star", "sigma"]
+    for name in ["parameter", *keys]:
+        table.add_column(name, justify="left" if name == "parameter" else "right")
+    for r in rows:
+        table.add_row(r["parameter"], *(f"{r[k]:.3g}" + (f" +-{r[k + '_conf']:.2g}" if k + "_conf" in r else "")
+                                        for k in keys))
+    out.print(table)
+    for warning in too_small(method, rows):
+        err.print(f"[yellow]warning: interval too wide, the sample is too small ({warning}); raise --points[/]",
+                  highlight=False, soft_wrap=True)
+    out.print(f"sensitivity: {folder / 'sensitivity.parquet'}, {folder / 'sensitivity.png'}", highlight=False,
+              soft_wrap=True)
 
 
 def _show_sweep(path: Path) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import functools
 import itertools
 import json
 import math
@@ -31,6 +32,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from scipy.stats import qmc
 
+from resim import sensitivity
 from resim.errors import InputError, Problem
 from resim.loader import load
 from resim.model import columns
@@ -66,8 +68,9 @@ class SweepSpec(BaseModel):
     name: str
     scenario: Path
     parameters: dict[str, Range | Values] = Field(min_length=1)
-    design: Literal["grid", "lhs", "sobol"] = "grid"
-    points: int | None = Field(None, ge=1, description="Number of points (lhs, sobol).")
+    design: Literal["grid", "lhs", "sobol", "saltelli", "morris"] = "grid"
+    points: int | None = Field(None, ge=1, description="Points (lhs, sobol), or base samples N (saltelli: "
+                               "N (d + 2) points; morris: N (d + 1)).")
     replications: int = Field(100, ge=2)
     seed: int | None = Field(None, ge=0, description="Default: the scenario's seed.")
 
@@ -85,6 +88,11 @@ def design_points(spec: SweepSpec, seed: int) -> list[dict[str, float]]:
             else:
                 axes.append(np.linspace(p.low, p.high, p.levels or 5).tolist())
         return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*axes)]
+    if spec.design in ("saltelli", "morris"):
+        ranges = [spec.parameters[n] for n in names]
+        prob = sensitivity.problem(names, [(r.low, r.high) for r in ranges])  # type: ignore[union-attr]
+        x = sensitivity.sample(spec.design, prob, spec.points or (64 if spec.design == "saltelli" else 16), seed)
+        return [dict(zip(names, map(float, row), strict=True)) for row in x]
     n = spec.points or 64
     sampler = (qmc.LatinHypercube(d=len(names), seed=seed) if spec.design == "lhs"
                else qmc.Sobol(d=len(names), scramble=True, seed=seed))
@@ -152,6 +160,8 @@ def check_spec(spec: SweepSpec, where: Path) -> None:
             problems.append(Problem(where, None, f"parameters.{path}", f"not a numeric field of the scenario{hint}"))
     if spec.design != "grid" and any(isinstance(p, Range) and p.levels for p in spec.parameters.values()):
         problems.append(Problem(where, None, "design", f"levels apply to the grid design, not {spec.design}"))
+    if spec.design in ("saltelli", "morris") and any(isinstance(p, Values) for p in spec.parameters.values()):
+        problems.append(Problem(where, None, "design", f"{spec.design} needs ranges (low, high), not value lists"))
     if problems:
         raise InputError(problems)
     for path, p in spec.parameters.items():  # the ends of each range must be allowed values
@@ -202,6 +212,7 @@ class SweepError(RuntimeError):
 
 
 def _point(scenario_file: str, overrides: dict[str, float], replications: int, seed: int) -> dict[str, float]:
+    """The sweep's model function: one point's outcome summary."""
     return summarise(evaluate(Path(scenario_file), overrides, replications, seed))
 
 
@@ -234,7 +245,8 @@ def run(folder: Path, workers: int, on_point: Callable[[int], None] | None = Non
     for _ in done:
         if on_point:
             on_point(-1)
-    for index, outcome in _evaluate_all(spec, points, todo, seed, workers):
+    function = functools.partial(_point, str(spec.scenario), replications=spec.replications, seed=seed)
+    for index, outcome in evaluate_points(function, points, todo, workers):
         _write_point(folder, index, points[index], outcome)
         if on_point:
             on_point(index)
@@ -246,41 +258,62 @@ def run(folder: Path, workers: int, on_point: Callable[[int], None] | None = Non
     return folder / "points.parquet"
 
 
-def _evaluate_all(spec: SweepSpec, points: list[dict[str, float]], todo: list[int], seed: int,
-                  workers: int) -> Iterator[tuple[int, dict[str, float]]]:
-    args = (str(spec.scenario), spec.replications, seed)
+def evaluate_points(function: Callable[[dict[str, float]], dict[str, float]], points: list[dict[str, float]],
+                    todo: list[int], workers: int) -> Iterator[tuple[int, dict[str, float]]]:
+    """Yield (index, function(points[index])) for `todo` as points finish, on `workers` processes
+    (`function` must pickle: a module-level function or a partial of one). The first error stops
+    everything at once and is raised as SweepError naming the point."""
     if workers <= 1:
         for i in todo:
-            try:
-                yield i, _point(args[0], points[i], args[1], args[2])
-            except InputError:
-                raise
-            except Exception as exc:
-                raise SweepError(f"point {i} {points[i]} failed: {type(exc).__name__}: {exc}") from exc
+            yield i, _guarded(function, points, i)
         return
     pending: dict[Future[dict[str, float]], int] = {}
     queue = iter(todo)
     with ProcessPoolExecutor(max_workers=workers) as pool:
         try:
             for i in itertools.islice(queue, workers * 2):
-                pending[pool.submit(_point, args[0], points[i], args[1], args[2])] = i
+                pending[pool.submit(function, points[i])] = i
             while pending:
                 finished, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in finished:
                     i = pending.pop(future)
-                    try:
-                        outcome = future.result()
-                    except InputError:
-                        raise
-                    except Exception as exc:
-                        raise SweepError(f"point {i} {points[i]} failed: {type(exc).__name__}: {exc}") from exc
+                    outcome = _guarded(lambda _p, f=future: f.result(), points, i)
                     for j in itertools.islice(queue, 1):
-                        pending[pool.submit(_point, args[0], points[j], args[1], args[2])] = j
+                        pending[pool.submit(function, points[j])] = j
                     yield i, outcome
         finally:
             for future in pending:
                 future.cancel()
             pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _guarded(function: Callable[[dict[str, float]], dict[str, float]], points: list[dict[str, float]],
+             i: int) -> dict[str, float]:
+    try:
+        return function(points[i])
+    except InputError:
+        raise
+    except Exception as exc:
+        raise SweepError(f"point {i} {points[i]} failed: {type(exc).__name__}: {exc}") from exc
+
+
+def analyze(folder: Path, method: str, outcome: str = "mean_cumulative_shortfall_t") -> list[dict[str, Any]]:
+    """Sobol or Morris indices of `outcome` over a finished saltelli/morris sweep; saves
+    sensitivity.parquet and sensitivity.png in the sweep folder."""
+    manifest = json.loads((folder / "manifest.json").read_text())
+    spec = SweepSpec.model_validate(manifest["spec"])
+    needed = {"sobol": "saltelli", "morris": "morris"}[method]
+    if spec.design != needed:
+        raise InputError.one(folder, f"--analyze {method} needs a {needed} design; this sweep is {spec.design}")
+    names = list(spec.parameters)
+    prob = sensitivity.problem(names, [(p.low, p.high) for p in spec.parameters.values()])  # type: ignore[union-attr]
+    table = pq.read_table(folder / "points.parquet").to_pydict()
+    x = np.array([[pt[n] for n in names] for pt in manifest["points"]])
+    rows = sensitivity.analyze(method, prob, x, np.array(table[outcome]), manifest["seed"])
+    pq.write_table(pa.Table.from_pylist([{**r, "outcome": outcome} for r in rows]), folder / "sensitivity.parquet")
+    sensitivity.bar_chart(method, rows, f"{spec.name}: {method} sensitivity of {outcome} "
+                          f"({len(x)} points x {spec.replications} replications)", folder / "sensitivity.png")
+    return rows
 
 
 def sweep(scenario_file: Path | str, parameters: dict[str, Range | Values], design: str = "grid",
