@@ -141,7 +141,9 @@ def test_sweep_file_runs_through_the_cli(tmp_path):  # type: ignore[no-untyped-d
                     "parameters:\n  demand.inventory_cover_weeks: {low: 2, high: 6}\n")
     res = cli.invoke(app, ["sweep", str(file), "-w", "1", "--results", str(tmp_path / "r")])
     assert res.exit_code == 0, res.output
-    assert pq.read_table(next((tmp_path / "r").glob("sweeps/small/*")) / "points.parquet").num_rows == 4
+    folder = next((tmp_path / "r").glob("sweeps/small/*"))
+    assert pq.read_table(folder / "points.parquet").num_rows == 4
+    assert (folder / "outcome_by_parameter.png").read_bytes()[:4] == b"\x89PNG"
     file.write_text("name: bad\nscenario: nowhere.yaml\nparameters: {}\n")
     res = cli.invoke(app, ["sweep", str(file)])
     assert res.exit_code == 2 and "parameters" in res.output

@@ -264,7 +264,8 @@ def sweep_command(
                                                    "(a dotted scenario field; repeat for more).")] = None,
     design: Annotated[str, typer.Option(help="grid, lhs or sobol.")] = "grid",
     points: Annotated[int | None, typer.Option(min=1, help="Points for lhs/sobol (default 64).")] = None,
-    replications: Annotated[int, typer.Option("--replications", "-n", min=2, help="Replications per point.")] = 100,
+    replications: Annotated[int | None, typer.Option("--replications", "-n", min=2, help="Replications per point "
+                                                     "(default: the sweep file's, or 100).")] = None,
     seed: Seed = None,
     workers: Workers = None,
     results: Results = Path("results"),
@@ -290,9 +291,12 @@ def sweep_command(
             design = {"sobol": "saltelli", "morris": "morris"}[analyze]
         if vary:
             spec = sweep.SweepSpec(name=file.stem, scenario=file, parameters=sweep.parse_vary(vary),
-                                   design=design, points=points, replications=replications, seed=seed)  # type: ignore[arg-type]
+                                   design=design, points=points, replications=replications or 100,
+                                   seed=seed)  # type: ignore[arg-type]
         else:
             spec = sweep.load_spec(file)
+            spec = spec.model_copy(update={k: v for k, v in (("replications", replications), ("seed", seed),
+                                                               ("points", points)) if v is not None})
         sweep.check_spec(spec, file)
         folder = sweep.start(spec, results, sys.argv)
     manifest = json.loads((folder / "manifest.json").read_text())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -76,3 +77,44 @@ def comparison_chart(runs: list[tuple[str, list[dt.date], dict[str, np.ndarray]]
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def sweep_charts(table: dict[str, list[Any]], params: list[str], outcome: str, unit: str, title: str,
+                 folder: Path) -> list[Path]:
+    """The outcome (mean with its 95% interval) against each parameter; a heatmap for two-parameter grids."""
+    paths = []
+    y = np.array(table[outcome])
+    low, high = np.array(table[f"{outcome}_low"]), np.array(table[f"{outcome}_high"])
+    fig, axes = plt.subplots(1, len(params), figsize=(4.2 * len(params), 3.8), squeeze=False)
+    for ax, p in zip(axes[0], params, strict=True):
+        x = np.array(table[f"param.{p}"])
+        ax.errorbar(x, y, yerr=[y - low, high - y], fmt="o", ms=3, color="#b2182b", ecolor="#d6604d", alpha=0.8)
+        ax.set_xlabel(p, fontsize=8)
+        ax.set_ylabel(f"{outcome} ({unit})", fontsize=8)
+        ax.grid(alpha=0.3)
+    fig.suptitle(title, fontsize=9, x=0.01, ha="left")
+    fig.tight_layout()
+    paths.append(folder / "outcome_by_parameter.png")
+    fig.savefig(paths[-1], dpi=110)
+    plt.close(fig)
+    if len(params) == 2:
+        xs, ys = (sorted(set(table[f"param.{p}"])) for p in params)
+        if len(xs) * len(ys) == len(y):  # a full grid
+            grid = np.full((len(ys), len(xs)), np.nan)
+            for a, b, v in zip(table[f"param.{params[0]}"], table[f"param.{params[1]}"], y, strict=True):
+                grid[ys.index(b), xs.index(a)] = v
+            fig, ax = plt.subplots(figsize=(6.5, 5))
+            image = ax.imshow(grid, origin="lower", aspect="auto", cmap="Reds")
+            ax.set_xticks(range(len(xs)), [f"{v:.3g}" for v in xs], fontsize=8)
+            ax.set_yticks(range(len(ys)), [f"{v:.3g}" for v in ys], fontsize=8)
+            ax.set_xlabel(params[0], fontsize=8)
+            ax.set_ylabel(params[1], fontsize=8)
+            for (i, j), v in np.ndenumerate(grid):
+                ax.text(j, i, f"{v:,.0f}", ha="center", va="center", fontsize=7)
+            fig.colorbar(image, label=f"{outcome} ({unit})")
+            ax.set_title(title, fontsize=9, loc="left")
+            fig.tight_layout()
+            paths.append(folder / "heatmap.png")
+            fig.savefig(paths[-1], dpi=110)
+            plt.close(fig)
+    return paths

@@ -37,6 +37,7 @@ from resim.errors import InputError, Problem
 from resim.loader import load
 from resim.model import columns
 from resim.params import _Spec
+from resim.plots import sweep_charts
 from resim.results import timestamp
 from resim.runner import run_one
 from resim.summary import SHORT_T, proportion_ci, quantile_ci
@@ -253,6 +254,9 @@ def run(folder: Path, workers: int, on_point: Callable[[int], None] | None = Non
     table = pa.concat_tables([pq.read_table(folder / "points" / f"{i}.parquet") for i in range(len(points))])
     pq.write_table(table, folder / ".points.parquet")
     (folder / ".points.parquet").rename(folder / "points.parquet")
+    sweep_charts(table.to_pydict(), list(spec.parameters), "mean_cumulative_shortfall_t", "t NdFeB",
+                 f"{spec.name}: mean cumulative shortfall over the horizon\n({spec.replications} replications "
+                 f"per point, 95% intervals)", folder)
     manifest["complete"] = True
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2))
     return folder / "points.parquet"
