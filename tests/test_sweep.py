@@ -188,3 +188,24 @@ def test_sobol_ranks_the_only_parameter_that_matters_first(tmp_path):  # type: i
     assert all(abs(r["ST"]) < 0.05 and abs(r["S1"]) < 0.05 for r in rows[1:])
     assert (folder / "sensitivity.png").read_bytes()[:4] == b"\x89PNG"
     assert "too small" in res.output  # 16 base samples: the tool says so
+
+
+def test_discovery_finds_the_region_of_severe_shortfall(tmp_path):  # type: ignore[no-untyped-def]
+    # Severe shortfall needs low approval odds; the box must say so, with high density.
+    res = cli.invoke(app, ["sweep", str(ENDS), "--vary", "china.licensing.approval_probability=0.0:0.6",
+                           "--vary", "levers.stockpile.release_below_cover_weeks=1:4", "--design", "lhs",
+                           "--points", "30", "-n", "4", "--results", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    folder = next(tmp_path.glob("sweeps/*/*"))
+    table = pq.read_table(folder / "points.parquet").to_pydict()
+    threshold = float(np.percentile(table["mean_cumulative_shortfall_t"], 70))
+    res = cli.invoke(app, ["discover", str(folder), "--above", str(threshold)])
+    assert res.exit_code == 0, res.output
+    boxes = json.loads((folder / "discovery.json").read_text())["boxes"]
+    top = boxes[0]
+    assert top["density"] >= 0.8 and top["coverage"] >= 0.5
+    low, high = top["bounds"]["china.licensing.approval_probability"]
+    assert high < 0.4  # low approval odds
+    assert "levers.stockpile.release_below_cover_weeks" not in top["bounds"]  # irrelevant here
+    bad = cli.invoke(app, ["discover", str(folder), "--outcome", "nonsense"])
+    assert bad.exit_code == 2 and "allowed: mean_cumulative_shortfall_t" in bad.output

@@ -358,6 +358,30 @@ def _show_sweep(path: Path) -> None:
 
 @app.command()
 @friendly
+def discover(
+    sweep_run: Annotated[Path, typer.Argument(help="A finished sweep folder (results/sweeps/<name>/<run-id>).",
+                                              show_default=False)],
+    outcome: Annotated[str, typer.Option(help="Point outcome that defines severe.")] = "mean_cumulative_shortfall_t",
+    above: Annotated[float, typer.Option(help="Severe: the outcome is above this.")] = 1000.0,
+    max_depth: Annotated[int, typer.Option(min=1, max=8, help="Depth of the CART tree (box complexity).")] = 3,
+) -> None:
+    """Find the parameter ranges (boxes) that lead to severe shortfall, with coverage and density."""
+    from resim.discovery import discover as find_boxes
+
+    boxes = find_boxes(sweep_run, outcome, above, max_depth)
+    table = Table(title=f"boxes where {outcome} > {above:g} (CART tree, depth {max_depth}); densest first",
+                  caption="coverage: share of all severe points inside the box; density: share of the box's points "
+                          "that are severe", caption_justify="left", title_justify="left")
+    for name in ("box", "parameter ranges", "points", "coverage", "density"):
+        table.add_column(name, justify="left" if name == "parameter ranges" else "right")
+    for i, b in enumerate(boxes, 1):
+        table.add_row(str(i), b.describe(), str(b.points), f"{b.coverage:.2f}", f"{b.density:.2f}")
+    out.print(table)
+    out.print(f"boxes: {sweep_run / 'discovery.json'}", highlight=False, soft_wrap=True)
+
+
+@app.command()
+@friendly
 def report(
     run_dirs: Annotated[list[Path], typer.Argument(help="Results folders; with several, the first is the "
                                                    "reference of a comparison.", show_default=False)],
