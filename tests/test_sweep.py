@@ -209,3 +209,17 @@ def test_discovery_finds_the_region_of_severe_shortfall(tmp_path):  # type: igno
     assert "levers.stockpile.release_below_cover_weeks" not in top["bounds"]  # irrelevant here
     bad = cli.invoke(app, ["discover", str(folder), "--outcome", "nonsense"])
     assert bad.exit_code == 2 and "allowed: mean_cumulative_shortfall_t" in bad.output
+
+
+def test_a_dask_cluster_gives_the_same_table_as_local_processes(tmp_path):  # type: ignore[no-untyped-def]
+    from dask.distributed import LocalCluster
+
+    args = [str(ENDS), "--vary", "china.licensing.approval_probability=0.05:0.6:3", "-n", "4"]
+    local = cli.invoke(app, ["sweep", *args, "-w", "2", "--results", str(tmp_path / "local")])
+    assert local.exit_code == 0, local.output
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        res = cli.invoke(app, ["sweep", *args, "--dask", cluster.scheduler_address,
+                               "--results", str(tmp_path / "dask")])
+    assert res.exit_code == 0, res.output
+    a, b = (pq.read_table(next((tmp_path / d).glob("sweeps/*/*")) / "points.parquet") for d in ("local", "dask"))
+    assert a.equals(b)

@@ -273,6 +273,8 @@ def sweep_command(
     analyze: Annotated[str | None, typer.Option(help="sobol or morris: global sensitivity with SALib (sets the "
                                                 "design to saltelli or morris).")] = None,
     outcome: Annotated[str, typer.Option(help="Point outcome to analyse.")] = "mean_cumulative_shortfall_t",
+    dask: Annotated[str | None, typer.Option(help="Run the points on an existing dask.distributed cluster "
+                                             "(scheduler address, e.g. tcp://10.0.0.5:8786).")] = None,
 ) -> None:
     """Sweep scenario fields over a design; each point's outcomes are saved as soon as it finishes."""
     from resim import runner, sweep
@@ -308,7 +310,7 @@ def sweep_command(
                   TimeRemainingColumn(), console=err, transient=True) as progress:
         task = progress.add_task("points", total=total)
         try:
-            table = sweep.run(folder, workers or runner.default_workers(), lambda _i: progress.advance(task))
+            table = sweep.run(folder, workers or runner.default_workers(), lambda _i: progress.advance(task), dask)
         except SweepError as exc:
             err.print(f"[bold red]sweep stopped:[/] {exc}\nfinished points are kept; after fixing the cause: "
                       f"resim sweep --resume {folder}", highlight=False, soft_wrap=True)

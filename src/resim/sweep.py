@@ -2,7 +2,9 @@
 with the same replications (seed and indices), so that differences between points are not noise
 (common random numbers).
 
-Designs: a full grid (itertools.product), Latin hypercube and Sobol (scipy.stats.qmc). Each point's
+Designs: a full grid (itertools.product), Latin hypercube and Sobol (scipy.stats.qmc), and the
+Saltelli and Morris designs of SALib. Points run on local processes, or on a dask.distributed
+cluster (`--dask SCHEDULER_ADDRESS`). Each point's
 outcomes go to disk as the point finishes (`points/<index>.parquet`), so a killed sweep loses at most
 the points in flight and `--resume` finishes it; `points.parquet` appears only when all are done.
 A worker's error stops the sweep at once, naming the point.
@@ -236,8 +238,10 @@ def start(spec: SweepSpec, results: Path, command: list[str]) -> Path:
     return folder
 
 
-def run(folder: Path, workers: int, on_point: Callable[[int], None] | None = None) -> Path:
-    """Run (or finish) the sweep in `folder`; return the consolidated points table's path."""
+def run(folder: Path, workers: int, on_point: Callable[[int], None] | None = None,
+        dask_scheduler: str | None = None) -> Path:
+    """Run (or finish) the sweep in `folder` on local processes, or on the dask.distributed
+    cluster at `dask_scheduler`; return the consolidated points table's path."""
     manifest = json.loads((folder / "manifest.json").read_text())
     spec = SweepSpec.model_validate(manifest["spec"])
     points, seed = manifest["points"], manifest["seed"]
@@ -247,7 +251,9 @@ def run(folder: Path, workers: int, on_point: Callable[[int], None] | None = Non
         if on_point:
             on_point(-1)
     function = functools.partial(_point, str(spec.scenario), replications=spec.replications, seed=seed)
-    for index, outcome in evaluate_points(function, points, todo, workers):
+    evaluated = (evaluate_points_dask(function, points, todo, dask_scheduler) if dask_scheduler
+                 else evaluate_points(function, points, todo, workers))
+    for index, outcome in evaluated:
         _write_point(folder, index, points[index], outcome)
         if on_point:
             on_point(index)
@@ -289,6 +295,26 @@ def evaluate_points(function: Callable[[dict[str, float]], dict[str, float]], po
             for future in pending:
                 future.cancel()
             pool.shutdown(wait=False, cancel_futures=True)
+
+
+def evaluate_points_dask(function: Callable[[dict[str, float]], dict[str, float]], points: list[dict[str, float]],
+                         todo: list[int], scheduler: str) -> Iterator[tuple[int, dict[str, float]]]:
+    """As evaluate_points, on an existing dask.distributed cluster (same results: each point is a
+    pure function of its overrides, replications and seed)."""
+    from dask.distributed import Client, as_completed
+
+    try:
+        client = Client(scheduler, timeout="10s")
+    except OSError as exc:
+        raise InputError.one(None, f"cannot reach the Dask scheduler at {scheduler}: {exc}", field="--dask") from None
+    with client:
+        futures = {client.submit(function, points[i], pure=False): i for i in todo}
+        try:
+            for future in as_completed(futures):
+                i = futures[future]
+                yield i, _guarded(lambda _p, f=future: f.result(), points, i)
+        finally:
+            client.cancel(list(futures))
 
 
 def _guarded(function: Callable[[dict[str, float]], dict[str, float]], points: list[dict[str, float]],
