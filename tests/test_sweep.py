@@ -223,3 +223,18 @@ def test_a_dask_cluster_gives_the_same_table_as_local_processes(tmp_path):  # ty
     assert res.exit_code == 0, res.output
     a, b = (pq.read_table(next((tmp_path / d).glob("sweeps/*/*")) / "points.parquet") for d in ("local", "dask"))
     assert a.equals(b)
+
+
+def test_one_at_a_time_design_and_tornado(tmp_path):  # type: ignore[no-untyped-def]
+    points = design_points(spec("oat"), seed=1)
+    assert len(points) == 1 + 2 * 2 and points[0] == {"china.licensing.approval_probability": 0.3,
+                                                      "demand.inventory_cover_weeks": 4.0}
+    assert points[1]["china.licensing.approval_probability"] == 0.1 and points[1]["demand.inventory_cover_weeks"] == 4
+    res = cli.invoke(app, ["sweep", str(ENDS), "--design", "oat", "--vary", "demand.inventory_cover_weeks=2:6",
+                           "-n", "3", "-w", "1", "--results", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    folder = next(tmp_path.glob("sweeps/*/*"))
+    assert (folder / "tornado.png").read_bytes()[:4] == b"\x89PNG"
+    row = pq.read_table(folder / "points.parquet").to_pylist()[0]
+    first = row["median_first_short_month"]
+    assert row["median_first_short_month_low"] <= first <= row["median_first_short_month_high"]

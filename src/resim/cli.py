@@ -262,7 +262,7 @@ def sweep_command(
                                                 show_default=False)] = None,
     vary: Annotated[list[str] | None, typer.Option("--vary", help="PATH=LOW:HIGH[:LEVELS] or PATH=V1,V2,... "
                                                    "(a dotted scenario field; repeat for more).")] = None,
-    design: Annotated[str, typer.Option(help="grid, lhs or sobol.")] = "grid",
+    design: Annotated[str, typer.Option(help="grid, oat (one at a time: tornado chart), lhs or sobol.")] = "grid",
     points: Annotated[int | None, typer.Option(min=1, help="Points for lhs/sobol (default 64).")] = None,
     replications: Annotated[int | None, typer.Option("--replications", "-n", min=2, help="Replications per point "
                                                      "(default: the sweep file's, or 100).")] = None,

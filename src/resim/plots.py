@@ -118,3 +118,26 @@ def sweep_charts(table: dict[str, list[Any]], params: list[str], outcome: str, u
             fig.savefig(paths[-1], dpi=110)
             plt.close(fig)
     return paths
+
+
+def tornado_chart(table: dict[str, list[Any]], params: list[str], outcome: str, unit: str, title: str,
+                  path: Path) -> None:
+    """One-at-a-time sweep: for each parameter, the outcome at its low and high ends around the base
+    point (point 0), widest swing on top."""
+    y = table[outcome]
+    base = y[0]
+    swings = [(p, y[1 + 2 * i], y[2 + 2 * i]) for i, p in enumerate(params)]
+    swings.sort(key=lambda s: abs(s[2] - s[1]))
+    fig, ax = plt.subplots(figsize=(9, 1.4 + 0.5 * len(params)))
+    for row, (_name, low_end, high_end) in enumerate(swings):
+        first = row == 0
+        ax.barh(row, low_end - base, left=base, color="#2166ac", label="parameter at its low end" if first else None)
+        ax.barh(row, high_end - base, left=base, color="#b2182b", label="parameter at its high end" if first else None)
+    ax.axvline(base, color="black", lw=0.8)
+    ax.set_yticks(range(len(swings)), [s[0] for s in swings], fontsize=8)
+    ax.set_xlabel(f"{outcome} ({unit}); base point {base:,.0f}")
+    ax.legend(fontsize=8, loc="lower right")
+    ax.set_title(title, fontsize=9, loc="left")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

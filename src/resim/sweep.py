@@ -39,7 +39,7 @@ from resim.errors import InputError, Problem
 from resim.loader import load
 from resim.model import columns
 from resim.params import _Spec
-from resim.plots import sweep_charts
+from resim.plots import sweep_charts, tornado_chart
 from resim.results import timestamp
 from resim.runner import run_one
 from resim.summary import SHORT_T, proportion_ci, quantile_ci
@@ -71,7 +71,7 @@ class SweepSpec(BaseModel):
     name: str
     scenario: Path
     parameters: dict[str, Range | Values] = Field(min_length=1)
-    design: Literal["grid", "lhs", "sobol", "saltelli", "morris"] = "grid"
+    design: Literal["grid", "oat", "lhs", "sobol", "saltelli", "morris"] = "grid"
     points: int | None = Field(None, ge=1, description="Points (lhs, sobol), or base samples N (saltelli: "
                                "N (d + 2) points; morris: N (d + 1)).")
     replications: int = Field(100, ge=2)
@@ -91,6 +91,12 @@ def design_points(spec: SweepSpec, seed: int) -> list[dict[str, float]]:
             else:
                 axes.append(np.linspace(p.low, p.high, p.levels or 5).tolist())
         return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*axes)]
+    if spec.design == "oat":  # one at a time: the base point, then each parameter at its ends
+        ends = {n: ((p.low, p.high) if isinstance(p, Range) else (min(p.values), max(p.values)))
+                for n, p in spec.parameters.items()}
+        base = {n: (p.low + p.high) / 2 if isinstance(p, Range) else float(np.median(p.values))
+                for n, p in spec.parameters.items()}
+        return [base] + [{**base, n: end} for n in names for end in ends[n]]
     if spec.design in ("saltelli", "morris"):
         ranges = [spec.parameters[n] for n in names]
         prob = sensitivity.problem(names, [(r.low, r.high) for r in ranges])  # type: ignore[union-attr]
@@ -146,6 +152,8 @@ def summarise(outcomes: dict[str, np.ndarray]) -> dict[str, float]:
     row["p_any_shortfall_low"], row["p_any_shortfall_high"] = proportion_ci(int(anyshort.sum()), n)
     found = first[~np.isnan(first)]
     row["median_first_short_month"] = float(np.median(found)) if len(found) else float("nan")
+    row["median_first_short_month_low"], row["median_first_short_month_high"] = (
+        quantile_ci(found, 0.5) if len(found) else (float("nan"), float("nan")))
     return {k: float(v) for k, v in row.items()}
 
 
@@ -260,6 +268,10 @@ def run(folder: Path, workers: int, on_point: Callable[[int], None] | None = Non
     table = pa.concat_tables([pq.read_table(folder / "points" / f"{i}.parquet") for i in range(len(points))])
     pq.write_table(table, folder / ".points.parquet")
     (folder / ".points.parquet").rename(folder / "points.parquet")
+    if spec.design == "oat":
+        tornado_chart(table.to_pydict(), list(spec.parameters), "mean_cumulative_shortfall_t", "t NdFeB",
+                      f"{spec.name}: one at a time around the mid-range point ({spec.replications} replications "
+                      "per point)", folder / "tornado.png")
     sweep_charts(table.to_pydict(), list(spec.parameters), "mean_cumulative_shortfall_t", "t NdFeB",
                  f"{spec.name}: mean cumulative shortfall over the horizon\n({spec.replications} replications "
                  f"per point, 95% intervals)", folder)
