@@ -42,9 +42,9 @@ def main() -> None:
     print("scenario: pause_ends (60 months); Latin hypercube over 2 parameters")
     rates = {}
     for workers in (1, 2):
-        r = sweep(20, 50, workers)
-        rates[workers] = 20 * 50 / r["wall_s"]
-        print(f"20 points x 50 replications, {workers} worker(s): {r['wall_s']:5.1f} s, "
+        r = sweep(40, 50, workers)
+        rates[workers] = 40 * 50 / r["wall_s"]
+        print(f"40 points x 50 replications, {workers} worker(s): {r['wall_s']:5.1f} s, "
               f"{rates[workers]:6.1f} point-replications/s")
     print(f"parallel efficiency on 2 workers: {rates[2] / rates[1]:.2f}x (goal >= 1.8x)")
     r = sweep(100, 100, 2)
