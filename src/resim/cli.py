@@ -21,6 +21,7 @@ from resim.loader import load
 from resim.model import ConservationError
 from resim.provenance import parameter_rows
 from resim.scenario import Scenario
+from resim.summary import OUTCOMES
 from resim.tree import iter_specs
 
 app = typer.Typer(
@@ -66,14 +67,7 @@ Check = Annotated[bool, typer.Option("--check", help="Check after every event th
                                      "every node's books balance (slower).")]
 
 
-class PrecisionOutcome(StrEnum):
-    """Per-replication outcomes (over the horizon) whose mean --precision can target."""
-
-    cumulative_shortfall_t = "cumulative_shortfall_t"
-    shortfall_pct_of_demand = "shortfall_pct_of_demand"
-    peak_month_shortfall_t = "peak_month_shortfall_t"
-    short_months = "short_months"
-    vehicles_not_built = "vehicles_not_built"
+PrecisionOutcome = StrEnum("PrecisionOutcome", {name: name for name in OUTCOMES})  # type: ignore[misc]
 
 
 @app.command()
@@ -88,21 +82,16 @@ def run(scenario_file: ScenarioFile, replications: Replications = None, seed: Se
         = PrecisionOutcome.cumulative_shortfall_t,
         max_replications: Annotated[int, typer.Option(min=1, help="Cap for --precision.")] = 20_000) -> None:
     """Run a scenario many times (Monte Carlo) and write the distribution of monthly shortfall."""
-    target = None if precision is None else (precision, precision_of.value, max_replications)
+    target = None if precision is None else (precision, str(precision_of.value), max_replications)
     _show_run(_run(scenario_file, replications, seed, workers, results, check, target))
 
 
 def _precision_reached(writer: Any, outcome: str, target: float) -> dict[str, Any]:
     """Mean of `outcome` over the replications so far and its 95% interval's relative half-width."""
-    import types
-
     import scipy.stats as st
 
-    from resim.compare import OUTCOMES
-
     kept = writer.kept_so_far()
-    values = OUTCOMES[outcome][1](types.SimpleNamespace(shortfall_t=kept["shortfall_t"], demand_t=kept["demand_t"],
-                                                        not_built=kept["vehicles_not_built"]))
+    values = OUTCOMES[outcome][1](kept["shortfall_t"], kept["demand_t"], kept["vehicles_not_built"])
     mean = float(values.mean())
     half = float(st.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values)))
     relative = half / abs(mean) if mean else (0.0 if half == 0 else float("inf"))

@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 import scipy.stats as st
 
 from resim.errors import InputError
-from resim.summary import SHORT_T
+from resim.summary import OUTCOMES
 
 CONFIDENCE = 0.95
 N_RESAMPLES = 2000
@@ -82,17 +82,6 @@ def check_comparable(a: RunData, b: RunData) -> None:
 
 def is_paired(a: RunData, b: RunData) -> bool:
     return a.seed == b.seed and np.array_equal(a.replications, b.replications)
-
-
-# Per-replication outcomes: name -> (unit, function of a run)
-OUTCOMES = {
-    "cumulative_shortfall_t": ("t NdFeB", lambda r: r.shortfall_t.sum(axis=1)),
-    "shortfall_pct_of_demand": ("% of demand",
-                                lambda r: 100 * r.shortfall_t.sum(axis=1) / np.maximum(r.demand_t.sum(axis=1), 1e-12)),
-    "peak_month_shortfall_t": ("t NdFeB per month", lambda r: r.shortfall_t.max(axis=1)),
-    "short_months": ("months", lambda r: (r.shortfall_t > SHORT_T).sum(axis=1).astype(float)),
-    "vehicles_not_built": ("vehicles", lambda r: r.not_built.sum(axis=1)),
-}
 
 
 @dataclass
@@ -199,7 +188,9 @@ def compare(a: RunData, b: RunData, paired: bool | None = None) -> Comparison:
     """B against reference A; paired when they share seed and replications (or as forced)."""
     check_comparable(a, b)
     paired = is_paired(a, b) if paired is None else paired
-    outcomes = [compare_outcome(name, fn(a), fn(b), paired) for name, (_, fn) in OUTCOMES.items()]
+    outcomes = [compare_outcome(name, fn(a.shortfall_t, a.demand_t, a.not_built),
+                                fn(b.shortfall_t, b.demand_t, b.not_built), paired)
+                for name, (_, fn) in OUTCOMES.items()]
     return Comparison(a, b, paired, outcomes, monthly_difference(a, b, paired))
 
 

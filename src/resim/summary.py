@@ -7,9 +7,9 @@ dust never counts as a shortage.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import numpy as np
-import scipy.stats as st
 
 QUANTILES = (5, 25, 50, 75, 95)
 SHORT_T = 1e-3
@@ -27,6 +27,19 @@ def monthly(shortfall_t: np.ndarray, demand_t: np.ndarray) -> dict[str, np.ndarr
     out["demand_t_p50"] = np.median(demand_t, axis=0)
     out["p_shortfall"] = (shortfall_t > SHORT_T).mean(axis=0)
     return out
+
+
+Outcome = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+
+# Run outcomes per replication, over the horizon: name -> (unit, f(shortfall_t, demand_t, not_built)),
+# each argument a (replications x months) array. Used by compare, run --precision and sweeps.
+OUTCOMES: dict[str, tuple[str, Outcome]] = {
+    "cumulative_shortfall_t": ("t NdFeB", lambda s, d, nb: s.sum(axis=1)),
+    "shortfall_pct_of_demand": ("% of demand", lambda s, d, nb: 100 * s.sum(axis=1) / np.maximum(d.sum(axis=1), 1e-12)),
+    "peak_month_shortfall_t": ("t NdFeB per month", lambda s, d, nb: s.max(axis=1)),
+    "short_months": ("months", lambda s, d, nb: (s > SHORT_T).sum(axis=1).astype(float)),
+    "vehicles_not_built": ("vehicles", lambda s, d, nb: nb.sum(axis=1)),
+}
 
 
 def per_replication(shortfall_t: np.ndarray, not_built: np.ndarray) -> dict[str, np.ndarray]:
@@ -52,6 +65,8 @@ def _longest_run(flags: np.ndarray) -> int:
 def quantile_ci(values: np.ndarray, q: float, confidence: float = 0.95) -> tuple[float, float]:
     """Distribution-free interval for the q-quantile from order statistics: x_(j) .. x_(k) with j, k
     from the binomial count of replications below the true quantile (the Monte Carlo uncertainty)."""
+    import scipy.stats as st  # imported here: the CLI imports this module and starts fast
+
     x = np.sort(np.asarray(values))
     n = len(x)
     j = int(st.binom.ppf((1 - confidence) / 2, n, q))
@@ -61,6 +76,8 @@ def quantile_ci(values: np.ndarray, q: float, confidence: float = 0.95) -> tuple
 
 def proportion_ci(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
     """Wilson interval for a proportion (e.g. P(any shortfall))."""
+    import scipy.stats as st
+
     z = st.norm.ppf(0.5 + confidence / 2)
     p = successes / n
     shrink = 1 + z**2 / n

@@ -42,7 +42,7 @@ from resim.params import _Spec
 from resim.plots import sweep_charts, tornado_chart
 from resim.results import timestamp
 from resim.runner import run_one
-from resim.summary import SHORT_T, proportion_ci, quantile_ci
+from resim.summary import per_replication, proportion_ci, quantile_ci
 from resim.tree import iter_specs
 
 
@@ -123,15 +123,15 @@ def evaluate(scenario_file: Path, overrides: dict[str, float], replications: int
     """Per-replication outcomes of one point (replications 0..n-1 with `seed`)."""
     sc = load(scenario_file, overrides).scenario
     cols = columns(sc)
-    short_i, nb_i = cols.index("shortfall_t"), cols.index("vehicles_not_built")
     series = [run_one(sc, seed, i).series for i in range(replications)]
-    shortfall = np.array([s[:, short_i] for s in series])
-    short = shortfall > SHORT_T
+    per = per_replication(*(np.array([s[:, cols.index(c)] for s in series]) for c in ("shortfall_t",
+                                                                                       "vehicles_not_built")))
+    short = per["first_short_month"] >= 0
     return {
-        "cumulative_shortfall_t": shortfall.sum(axis=1),
-        "vehicles_not_built": np.array([s[:, nb_i].sum() for s in series]),
-        "any_shortfall": short.any(axis=1).astype(float),
-        "first_short_month": np.where(short.any(axis=1), short.argmax(axis=1), np.nan),
+        "cumulative_shortfall_t": per["cumulative_shortfall_t"],
+        "vehicles_not_built": per["cumulative_vehicles_not_built"],
+        "any_shortfall": short.astype(float),
+        "first_short_month": np.where(short, per["first_short_month"], np.nan),
     }
 
 

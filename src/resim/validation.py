@@ -26,7 +26,7 @@ import numpy as np
 import scipy.stats as st
 import simpy
 
-from resim.model.clock import after, month_starts
+from resim.model.clock import Months, after
 from resim.model.licensing import Application, LicenceDraws, LicenceOffice
 from resim.model.regime import Regime
 from resim.model.supply import Shipping
@@ -238,8 +238,7 @@ def _shortfall(scenario: Scenario, seed: int, replications: int) -> np.ndarray:
 
 
 def _days(scenario: Scenario) -> np.ndarray:
-    starts = month_starts(scenario.start, scenario.horizon_months)
-    return np.array([(b - a).days for a, b in zip(starts, starts[1:], strict=False)], dtype=float)
+    return Months.of(scenario.start, scenario.horizon_months).days
 
 
 def deterministic_month_by_month(seed: int = SEED) -> OracleResult:
