@@ -80,7 +80,7 @@ def _licence_run(seed: int, rep: int, arrivals_per_day: float, delay: Any, revie
     filed: list[Application] = []
 
     def arrive(i: int) -> None:
-        app = Application(product, i, [], on_approved=lambda a: None, on_abandoned=lambda a: None)
+        app = Application(product, i, [], 0.0, on_approved=lambda a: None, on_abandoned=lambda a: None)
         app.queued_since = env.now
         filed.append(app)
         office.file(app)

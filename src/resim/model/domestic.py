@@ -81,7 +81,7 @@ class DomesticSector:
             self._ship(kind, take, "non_china", self.lead_time[f"non_china.{kind}"](m))
             gap -= take
             consignment: Parts = []
-            shipped, filed = self.china.order(product, [(self.buyers[kind], gap)], consignment, self.shipping, m)
+            shipped, filed = self.china.order(product, [(self.buyers[kind], 1.0)], gap, consignment, self.shipping, m)
             self.shipping.consign(consignment, "china", self.lead_time[f"china.{kind}"](m))
             self.on_order[kind] += gap * shipped
             self.licence_pending_t[kind] += gap * filed

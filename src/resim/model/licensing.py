@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import simpy
@@ -31,6 +31,9 @@ class Buyer(NamedTuple):
     abandoned: Callable[[float], None]
 
 
+Split = list[tuple[Buyer, float]]  # the buyers of one order and their shares of it (summing to 1)
+
+
 @dataclass(frozen=True)
 class LicenceDraws:
     """The luck of one product's licence files, keyed by filing month and attempt (see
@@ -45,20 +48,17 @@ class LicenceDraws:
 
 @dataclass(eq=False)
 class Application:
-    """One file for `product`, filed in month `month`, covering several buyers' parts (tonnes)."""
+    """One file for `tonnes` of `product`, filed in month `month`, shared by several buyers."""
 
     product: str
     month: int
-    parts: list[tuple[Buyer, float]]
+    split: Split
+    tonnes: float
     on_approved: Callable[[Application], None]
     on_abandoned: Callable[[Application], None]
     rejections: int = 0
-    tonnes: float = field(init=False)
     queued_since: float = 0.0  # when it last joined the reviewers' queue (days)
     waited_days: float = 0.0  # total time spent waiting for a reviewer (finite review capacity)
-
-    def __post_init__(self) -> None:
-        self.tonnes = sum(t for _, t in self.parts)
 
 
 class LicenceOffice:

@@ -19,14 +19,19 @@ from functools import partial
 import simpy
 
 from resim.model.clock import DAYS_PER_MONTH, Months, after, ramp
-from resim.model.licensing import Application, Buyer, LicenceOffice
+from resim.model.licensing import Application, LicenceOffice, Split
 from resim.model.makers import GRADES, PRODUCT, Maker
 from resim.model.regime import Regime
 from resim.sampling import MonthlyDraws
 from resim.scenario import RuleSet
 from resim.scenario import Supplier as SupplierSpec
 
-Parts = list[tuple[Callable[[float], None], float]]  # (on arrival, tonnes) of one consignment
+Receivers = list[tuple[Callable[[float], None], float]]  # who gets which share of a lot
+Parts = list[tuple[Receivers, float]]  # one consignment: lots of (receivers, tonnes)
+
+
+def receivers(split: Split) -> Receivers:
+    return [(buyer.receive, share) for buyer, share in split]
 
 
 class Shipping:
@@ -39,11 +44,11 @@ class Shipping:
         self.arrived_month_t: dict[str, float] = defaultdict(float)  # this month, by source
 
     def send(self, tonnes: float, source: str, delay: float, on_arrival: Callable[[float], None]) -> None:
-        self.consign([(on_arrival, tonnes)], source, delay)
+        self.consign([([(on_arrival, 1.0)], tonnes)], source, delay)
 
-    def consign(self, parts: list[tuple[Callable[[float], None], float]], source: str, delay: float) -> None:
-        """Ship several consignees' parts together (one event): each callback gets its tonnes."""
-        parts = [(receive, t) for receive, t in parts if t > 0]
+    def consign(self, parts: Parts, source: str, delay: float) -> None:
+        """Ship several lots together (one event); each lot is shared among its receivers on arrival."""
+        parts = [part for part in parts if part[1] > 0]
         if not parts:
             return
         tonnes = sum(t for _, t in parts)
@@ -51,11 +56,12 @@ class Shipping:
         self.shipped_t[source] += tonnes
         after(self.env, delay, self._arrive, parts, tonnes, source)
 
-    def _arrive(self, parts: list[tuple[Callable[[float], None], float]], tonnes: float, source: str) -> None:
+    def _arrive(self, parts: Parts, tonnes: float, source: str) -> None:
         self.in_transit_t -= tonnes
         self.arrived_month_t[source] += tonnes
-        for receive, t in parts:
-            receive(t)
+        for lot, t in parts:
+            for receive, share in lot:
+                receive(t * share)
 
 
 class ChinaExporter:
@@ -66,41 +72,40 @@ class ChinaExporter:
         self.env, self.regime, self.office = env, regime, office
         self.general_share, self.general_from_day = general_share, general_from_day
 
-    def order(self, product: str, requests: list[tuple[Buyer, float]], consignment: Parts,
-              shipping: Shipping, month: int) -> tuple[float, float]:
-        """Order `product` for several buyers at once, as one consolidated file if it needs a
-        licence. Returns the shares of each request (shipped now, filed); what ships now joins
+    def order(self, product: str, split: Split, tonnes: float, consignment: Parts, shipping: Shipping,
+              month: int) -> tuple[float, float]:
+        """Order `tonnes` of `product`, shared by several buyers, as one consolidated file if it needs
+        a licence. Returns the shares of the order (shipped now, filed); what ships now joins
         `consignment` (the month's shipment from China), what is licensed later goes by `shipping`.
         A banned product returns (0, 0)."""
-        requests = [(buyer, t) for buyer, t in requests if t > 0]
-        if not requests:
+        if tonnes <= 0 or not split:
             return 0.0, 0.0
         day = self.env.now
         rules = self.regime.rules_at(day)
         if product in rules.banned:
             return 0.0, 0.0
         if product not in rules.licensed:
-            consignment.extend((buyer.receive, t) for buyer, t in requests)
+            consignment.append((receivers(split), tonnes))
             return 1.0, 0.0
         general = self.general_share if day >= self.general_from_day else 0.0
         if general > 0:
-            consignment.extend((buyer.receive, t * general) for buyer, t in requests)
+            consignment.append((receivers(split), tonnes * general))
         if general < 1:
-            self.office.file(Application(product, month, [(buyer, t * (1 - general)) for buyer, t in requests],
+            self.office.file(Application(product, month, split, tonnes * (1 - general),
                                          on_approved=partial(self._ship_licensed, shipping),
                                          on_abandoned=self._abandoned))
         return general, 1 - general
 
     def _ship_licensed(self, shipping: Shipping, app: Application) -> None:
-        for buyer, t in app.parts:
-            buyer.granted(t)
+        for buyer, share in app.split:
+            buyer.granted(app.tonnes * share)
         lead_time = self.office.draws[app.product].shipping_days(app.month, app.rejections)
-        shipping.consign([(buyer.receive, t) for buyer, t in app.parts], "china", lead_time)
+        shipping.consign([(receivers(app.split), app.tonnes)], "china", lead_time)
 
     @staticmethod
     def _abandoned(app: Application) -> None:
-        for buyer, t in app.parts:
-            buyer.abandoned(t)
+        for buyer, share in app.split:
+            buyer.abandoned(app.tonnes * share)
 
 
 class Supplier:
@@ -150,26 +155,26 @@ class OrderBook:
         self.non_china_min_share = non_china_min_share
 
     def place(self, makers: list[Maker], orders: list[dict[str, float]], m: int, day: float) -> None:
-        """Allocate the month's orders; each source ships its month's parts as one consignment.
+        """Allocate the month's orders; each source ships its month's lots as one consignment.
 
         Every step shares pro rata, so each maker's part of every source's delivery equals its
         share of the month's order for that grade: sources are allocated totals per grade, and
-        each consignment is split by those shares. (Each source's lead time is keyed by month, so the
-        same month's shipment has the same luck in every scenario.)"""
+        every lot of that grade is split by the same shares. (Each source's lead time is keyed by
+        month, so the same month's shipment has the same luck in every scenario.)"""
         rules = self.regime.rules_at(day)
         ordered = {g: sum(o[g] for o in orders) for g in GRADES}
-        shares = {g: [o[g] / ordered[g] if ordered[g] > 0 else 0.0 for o in orders] for g in GRADES}
-        left = dict(ordered)
+        split = {g: [(maker.buyers[g], o[g] / ordered[g]) for maker, o in zip(makers, orders, strict=True) if o[g] > 0]
+                 for g in GRADES}
+        lots = {g: receivers(split[g]) for g in GRADES}
+        left, firm = dict(ordered), dict.fromkeys(GRADES, 0.0)
 
         def ship(given: dict[str, float], source: str, lead_time_days: float) -> None:
             parts: Parts = []
             for g in GRADES:
                 if given[g] > 0:
                     left[g] -= given[g]
-                    for maker, share in zip(makers, shares[g], strict=True):
-                        if share > 0:
-                            maker.on_order[g] += given[g] * share
-                            parts.append((maker.buyers[g].receive, given[g] * share))
+                    firm[g] += given[g]
+                    parts.append((lots[g], given[g]))
             self.shipping.consign(parts, source, lead_time_days)
 
         domestic = {g: min(left[g], self.warehouse[g]) for g in GRADES}
@@ -195,9 +200,11 @@ class OrderBook:
 
         parts: Parts = []
         for g in GRADES:
-            requests = [(maker.buyers[g], left[g] * share) for maker, share in zip(makers, shares[g], strict=True)]
-            shipped, filed = self.china.order(PRODUCT[g], requests, parts, self.shipping, m)
-            for maker, share in zip(makers, shares[g], strict=True):
-                maker.on_order[g] += left[g] * share * shipped
-                maker.licence_pending_t[g] += left[g] * share * filed
+            shipped, filed = self.china.order(PRODUCT[g], split[g], left[g], parts, self.shipping, m)
+            firm[g] += left[g] * shipped
+            for maker, o in zip(makers, orders, strict=True):
+                if o[g] > 0:
+                    share = o[g] / ordered[g]
+                    maker.on_order[g] += firm[g] * share
+                    maker.licence_pending_t[g] += left[g] * filed * share
         self.shipping.consign(parts, "china", self.china_lead(m))
