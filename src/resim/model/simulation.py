@@ -113,6 +113,9 @@ def simulate(world: World, seed: int, replication: int, check: bool = False) -> 
                                                    "stock_t")] for m in makers]
     totals = [index[c] for c in ("demand_units", "built_units", "vehicles_not_built", "ferrite_units", "demand_t",
                                  "used_t", "shortfall_t", "maker_stock_t")]
+    delivered = [index[f"delivered_{source}_t"] for source in SOURCES]
+    others = [index[c] for c in ("domestic_output_t", "dytb_short_t", "delivered_stockpile_t", "in_transit_t",
+                                 "licences_pending", "licences_pending_t", "domestic_warehouse_t", "stockpile_t")]
 
     def start_month(m: int) -> None:
         day, days = day_of[m], days_in[m]
@@ -136,46 +139,44 @@ def simulate(world: World, seed: int, replication: int, check: bool = False) -> 
                        made.used_t, stock)
             maker.received_before_t = maker.received_t
         row[totals] = total
-        row[index["domestic_output_t"]] = domestic.produce(m)
-        row[index["dytb_short_t"]] = domestic.dytb_short_month_t
-        for source in SOURCES:
-            row[index[f"delivered_{source}_t"]] = magnets.arrived_month_t[source]
-        magnets.arrived_month_t.clear()
-        row[index["delivered_stockpile_t"]] = stockpile.released_month_t
-        row[index["in_transit_t"]] = magnets.in_transit_t
-        row[index["licences_pending"]] = len(office.pending)
-        row[index["licences_pending_t"]] = office.pending_tonnes
-        row[index["domestic_warehouse_t"]] = sum(domestic.warehouse.values())
-        row[index["stockpile_t"]] = stockpile.tonnes
+        arrived = magnets.arrived_month_t
+        row[delivered] = [arrived[source] for source in SOURCES]
+        arrived.clear()
+        row[others] = (domestic.produce(m), domestic.dytb_short_month_t, stockpile.released_month_t,
+                       magnets.in_transit_t, len(office.pending), office.pending_tonnes,
+                       sum(domestic.warehouse.values()), stockpile.tonnes)
         check_books()
+
+    stock_nodes = [f"maker {m.name} {g} stock" for m in makers for g in GRADES] + [
+        f"plants' {k} stock" for k in domestic.stock] + [f"plants' warehouse {g}" for g in GRADES] + [
+        "stockpile", "magnets in transit", "inputs in transit"]
 
     def check_books() -> None:
         """No stock is negative, and each node's books balance: makers (opening + received =
         used + stock), the plants' inputs (received = consumed, yield included, + stock), and all
         magnets (what came in = used + stocks + in transit + warehouse + stockpile)."""
-        when = f"{sc.start + dt.timedelta(days=env.now)} (day {env.now:.2f})"
-        stocks = [(f"maker {m.name} {g} stock", m.stock[g]) for m in makers for g in GRADES]
-        stocks += [(f"plants' {k} stock", domestic.stock[k]) for k in domestic.stock]
-        stocks += [(f"plants' warehouse {g}", domestic.warehouse[g]) for g in GRADES]
-        stocks += [("stockpile", stockpile.tonnes), ("magnets in transit", magnets.in_transit_t),
-                   ("inputs in transit", inputs.in_transit_t)]
-        for node, tonnes in stocks:
-            if tonnes < -1e-9:
-                raise ConservationError(f"{when}: {node} is negative: {tonnes:g} t")
+        stocks = [m.stock[g] for m in makers for g in GRADES] + list(domestic.stock.values()) + [
+            domestic.warehouse[g] for g in GRADES] + [stockpile.tonnes, magnets.in_transit_t, inputs.in_transit_t]
+        if min(stocks) < -1e-9:
+            node, tonnes = next((node, t) for node, t in zip(stock_nodes, stocks, strict=True) if t < -1e-9)
+            raise ConservationError(f"{when()}: {node} is negative: {tonnes:g} t")
         for maker in makers:
             if abs(maker.imbalance_t()) > 1e-6 * max(1.0, maker.received_t):
-                raise ConservationError(f"{when}: maker {maker.name}: opening {maker.opening_stock_t:g} + received "
+                raise ConservationError(f"{when()}: maker {maker.name}: opening {maker.opening_stock_t:g} + received "
                                         f"{maker.received_t:g} != used {maker.used_t:g} + stock "
                                         f"{sum(maker.stock.values()):g} t")
         if abs(domestic.input_imbalance_t()) > 1e-6 * max(1.0, sum(domestic.received.values())):
-            raise ConservationError(f"{when}: plants' inputs: received {domestic.received} != consumed "
+            raise ConservationError(f"{when()}: plants' inputs: received {domestic.received} != consumed "
                                     f"{domestic.consumed} + stock {domestic.stock} t")
         came_in = opening_t + stockpile.initial_t + domestic.produced_t + sum(
             t for source, t in magnets.shipped_t.items() if source != "domestic")
         accounted = (sum(mk.used_t + sum(mk.stock.values()) for mk in makers) + magnets.in_transit_t
                      + sum(domestic.warehouse.values()) + stockpile.tonnes)
         if abs(came_in - accounted) > 1e-6 * max(1.0, came_in):
-            raise ConservationError(f"{when}: all magnets: came in {came_in:g} t, accounted for {accounted:g} t")
+            raise ConservationError(f"{when()}: all magnets: came in {came_in:g} t, accounted for {accounted:g} t")
+
+    def when() -> str:
+        return f"{sc.start + dt.timedelta(days=env.now)} (day {env.now:.2f})"
 
     def monthly_cycle(env: simpy.Environment):  # type: ignore[no-untyped-def]
         for m in range(sc.horizon_months):
