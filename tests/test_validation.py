@@ -94,6 +94,17 @@ def test_quantile_intervals_cover_the_true_quantile():  # type: ignore[no-untype
         assert 0.93 <= covered <= 0.995, (q, covered)
 
 
+def test_binomial_quantile_matches_scipy_stats():  # type: ignore[no-untyped-def]
+    import scipy.stats as st
+
+    from resim.summary import _binom_ppf
+
+    for n in (1, 7, 40, 199, 1000, 10_001):
+        for p in (0.01, 0.05, 0.5, 0.95):
+            for u in (0.005, 0.025, 0.975, 0.995):
+                assert _binom_ppf(u, n, p) == st.binom.ppf(u, n, p), (u, n, p)
+
+
 def test_outage_shortfall_is_exact_replication_by_replication():  # type: ignore[no-untyped-def]
     # Beyond the averages: given each replication's drawn outage length D, makers re-order at the
     # first month start b >= D, so the shortfall is exactly max(0, b - k) t (1 t/day, k = 45 days).
