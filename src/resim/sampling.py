@@ -50,16 +50,16 @@ class MonthlyDraws:
     def __init__(self, spec: _Spec | None, seed: int, replication: int, component: str, months: int,
                  slots: int = 1):
         self.spec, self.stream, self.shape = spec, (seed, replication, component), (months, slots)
-        self.constant = spec.support()[0] if spec is not None and spec.is_fixed else None
         self.values: list[list[float]] | None = None  # drawn on first use: unused streams cost nothing
+        if spec is not None and spec.is_fixed:
+            self.values = [[spec.support()[0]] * slots] * months
 
     def __call__(self, month: int, slot: int = 0) -> float:
-        if self.constant is not None:
-            return self.constant
-        if self.values is None:
+        values = self.values
+        if values is None:
             u = event_rng(*self.stream).random(self.shape)
-            self.values = (u if self.spec is None else self.spec.ppf(u)).tolist()
-        return self.values[month][slot]
+            values = self.values = (u if self.spec is None else self.spec.ppf(u)).tolist()
+        return values[month][slot]
 
 
 @dataclass(frozen=True)

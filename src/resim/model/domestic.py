@@ -22,6 +22,7 @@ from resim.sampling import MonthlyDraws
 from resim.scenario import Domestic, HeavyRee, Plant
 
 INPUT_COVER_MONTHS = 2.0  # plants order inputs up to two months of planned output
+INPUTS = (("ndpr", "ndpr_oxide"), ("dytb", "dytb_oxide"))  # input and the product China licenses
 
 
 class DomesticSector:
@@ -41,19 +42,23 @@ class DomesticSector:
         irel_frac = ramp(months.mid_day, (spec.irel_ramp_start - months.start).days,
                          f(spec.irel_ramp_months) * DAYS_PER_MONTH)  # type: ignore[arg-type]
         self.irel_t = ((irel_start + (irel_target - irel_start) * irel_frac) * months.days / 365.25).tolist()
-        self.days = months.days.tolist()
         self.oxide_per_t = f(spec.ndpr_oxide_t_per_t_magnet)  # type: ignore[arg-type]
         self.dytb_share = f(spec.dytb_output_share)  # type: ignore[arg-type]
         self.dytb_content = f(spec.dytb_content_share)  # type: ignore[arg-type]
-        self.non_china_oxide_t_per_day = ev * f(spec.non_china_ndpr_oxide_t_per_year) / 365.25  # type: ignore[arg-type]
-        self.alt_dytb_t_per_day = ev * f(heavy.alt_dytb_t_per_year) / 365.25  # type: ignore[arg-type]
-        self.in_dytb_t_per_day = ev * f(heavy.domestic_dytb_t_per_year) / 365.25  # type: ignore[arg-type]
+        # per input, per month: t needed per t of planned magnet output; Indian and non-China supply (t)
+        self.input_per_t = {"ndpr": self.oxide_per_t, "dytb": self.dytb_share * self.dytb_content}
+        self.local_t = {"ndpr": self.irel_t,
+                        "dytb": (ev * f(heavy.domestic_dytb_t_per_year) / 365.25 * months.days).tolist()}  # type: ignore[arg-type]
+        self.imported_t = {
+            "ndpr": (ev * f(spec.non_china_ndpr_oxide_t_per_year) / 365.25 * months.days).tolist(),  # type: ignore[arg-type]
+            "dytb": (ev * f(heavy.alt_dytb_t_per_year) / 365.25 * months.days).tolist()}  # type: ignore[arg-type]
         self.china, self.lead_time, self.shipping = china, lead_time, shipping
         self.stock = {"ndpr": 0.0, "dytb": 0.0}  # oxide and Dy/Tb at the plants, t
         self.on_order = {"ndpr": 0.0, "dytb": 0.0}
         self.licence_pending_t = {"ndpr": 0.0, "dytb": 0.0}
         self.buyers = {k: Buyer(partial(self._receive, k), partial(self._granted, k), partial(self._abandoned, k))
                        for k in self.stock}
+        self.own = {k: [(buyer, 1.0)] for k, buyer in self.buyers.items()}  # the plants buy alone
         self.received = {"ndpr": 0.0, "dytb": 0.0}  # cumulative
         self.consumed = {"ndpr": 0.0, "dytb": 0.0}
         self.warehouse = {"dytb": 0.0, "light": 0.0}  # finished magnets, t
@@ -61,27 +66,24 @@ class DomesticSector:
         self.dytb_short_month_t = 0.0
 
     def order_inputs(self, m: int, day: float) -> None:
-        """At month start: order NdPr oxide and Dy/Tb up to two months of planned output. Imported
-        inputs travel with the China shipping lead time (drawn per month and route)."""
-        plan, days = self.potential_t[m], self.days[m]
+        """At month start: order NdPr oxide and Dy/Tb up to two months of planned output, from
+        Indian supply first, then non-China imports, then China (under the regime). Imported inputs
+        travel with the China shipping lead time (drawn per month and route)."""
+        plan = self.potential_t[m]
         if plan <= 0:
             return
-        targets = {"ndpr": plan * self.oxide_per_t * INPUT_COVER_MONTHS,
-                   "dytb": plan * self.dytb_share * self.dytb_content * INPUT_COVER_MONTHS}
-        local = {"ndpr": self.irel_t[m], "dytb": self.in_dytb_t_per_day * days}
-        imported = {"ndpr": self.non_china_oxide_t_per_day * days, "dytb": self.alt_dytb_t_per_day * days}
-        for kind, product in (("ndpr", "ndpr_oxide"), ("dytb", "dytb_oxide")):
-            approval = self.china.regime.approval_probability(day)
+        approval = self.china.regime.approval_probability(day)
+        for kind, product in INPUTS:
             position = self.stock[kind] + self.on_order[kind] + approval * self.licence_pending_t[kind]
-            gap = max(0.0, targets[kind] - position)
-            take = min(gap, local[kind])
+            gap = max(0.0, plan * self.input_per_t[kind] * INPUT_COVER_MONTHS - position)
+            take = min(gap, self.local_t[kind][m])
             self._receive(kind, take, ordered=False)
             gap -= take
-            take = min(gap, imported[kind])
+            take = min(gap, self.imported_t[kind][m])
             self._ship(kind, take, "non_china", self.lead_time[f"non_china.{kind}"](m))
             gap -= take
             consignment: Parts = []
-            shipped, filed = self.china.order(product, [(self.buyers[kind], 1.0)], gap, consignment, self.shipping, m)
+            shipped, filed = self.china.order(product, self.own[kind], gap, consignment, self.shipping, m)
             self.shipping.consign(consignment, "china", self.lead_time[f"china.{kind}"](m))
             self.on_order[kind] += gap * shipped
             self.licence_pending_t[kind] += gap * filed

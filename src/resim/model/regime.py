@@ -19,14 +19,17 @@ class Regime:
         self.days = [day for day, _ in timeline]
         self.rules = [rules for _, rules in timeline]
         self.default_approval = default_approval
+        self.approvals = [default_approval if r.approval_probability is None else float(r.approval_probability)  # type: ignore[arg-type]
+                          for r in self.rules]
 
     def rules_at(self, day: float) -> RuleSet:
         i = bisect.bisect_right(self.days, day) - 1
         return self.rules[i] if i >= 0 else OPEN
 
     def approval_probability(self, day: float) -> float:
-        override = self.rules_at(day).approval_probability
-        return self.default_approval if override is None else float(override)  # type: ignore[arg-type]
+        """The chance that a licence application decided on `day` is approved."""
+        i = bisect.bisect_right(self.days, day) - 1
+        return self.approvals[i] if i >= 0 else self.default_approval
 
     def first_restriction_day(self, product: str) -> float | None:
         """The first day (possibly before the start) on which `product` needs a licence or is banned."""
