@@ -17,7 +17,7 @@ import numpy as np
 
 from resim.model.clock import DAYS_PER_MONTH, Months, ramp
 from resim.model.licensing import Buyer
-from resim.model.supply import ChinaExporter, Parts, Shipping
+from resim.model.supply import ChinaExporter, Parts, Shipping, receivers
 from resim.sampling import MonthlyDraws
 from resim.scenario import Domestic, HeavyRee, Plant
 
@@ -59,6 +59,7 @@ class DomesticSector:
         self.buyers = {k: Buyer(partial(self._receive, k), partial(self._granted, k), partial(self._abandoned, k))
                        for k in self.stock}
         self.own = {k: [(buyer, 1.0)] for k, buyer in self.buyers.items()}  # the plants buy alone
+        self.receivers = {k: receivers(split) for k, split in self.own.items()}
         self.received = {"ndpr": 0.0, "dytb": 0.0}  # cumulative
         self.consumed = {"ndpr": 0.0, "dytb": 0.0}
         self.warehouse = {"dytb": 0.0, "light": 0.0}  # finished magnets, t
@@ -67,12 +68,14 @@ class DomesticSector:
 
     def order_inputs(self, m: int, day: float) -> None:
         """At month start: order NdPr oxide and Dy/Tb up to two months of planned output, from
-        Indian supply first, then non-China imports, then China (under the regime). Imported inputs
-        travel with the China shipping lead time (drawn per month and route)."""
+        Indian supply first, then non-China imports, then China (under the regime). Each route's
+        inputs travel together, with the China shipping lead time (drawn per month and route)."""
         plan = self.potential_t[m]
         if plan <= 0:
             return
         approval = self.china.regime.approval_probability(day)
+        non_china: Parts = []
+        china: Parts = []
         for kind, product in INPUTS:
             position = self.stock[kind] + self.on_order[kind] + approval * self.licence_pending_t[kind]
             gap = max(0.0, plan * self.input_per_t[kind] * INPUT_COVER_MONTHS - position)
@@ -80,18 +83,14 @@ class DomesticSector:
             self._receive(kind, take, ordered=False)
             gap -= take
             take = min(gap, self.imported_t[kind][m])
-            self._ship(kind, take, "non_china", self.lead_time[f"non_china.{kind}"](m))
+            non_china.append((self.receivers[kind], take))
+            self.on_order[kind] += take
             gap -= take
-            consignment: Parts = []
-            shipped, filed = self.china.order(product, self.own[kind], gap, consignment, self.shipping, m)
-            self.shipping.consign(consignment, "china", self.lead_time[f"china.{kind}"](m))
+            shipped, filed = self.china.order(product, self.own[kind], gap, china, self.shipping, m)
             self.on_order[kind] += gap * shipped
             self.licence_pending_t[kind] += gap * filed
-
-    def _ship(self, kind: str, tonnes: float, source: str, lead_time_days: float) -> None:
-        if tonnes > 0:
-            self.on_order[kind] += tonnes
-            self.shipping.send(tonnes, source, lead_time_days, self.buyers[kind].receive)
+        self.shipping.consign(non_china, "non_china", self.lead_time["non_china"](m))
+        self.shipping.consign(china, "china", self.lead_time["china"](m))
 
     def _receive(self, kind: str, tonnes: float, ordered: bool = True) -> None:
         self.stock[kind] += tonnes

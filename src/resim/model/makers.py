@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import partial
+from typing import NamedTuple
 
 import numpy as np
 
@@ -31,23 +32,17 @@ class Plan:
     need_t: dict[str, float] = field(default_factory=lambda: dict.fromkeys(GRADES, 0.0))
 
 
-@dataclass
-class Output:
-    """What one month's production did (tonnes of NdFeB and vehicles)."""
+class Output(NamedTuple):
+    """What one month's production did, in vehicles and tonnes of NdFeB (the order of the totals'
+    columns in the monthly series)."""
 
-    need_t: float
-    used_t: float
     units: float
     built_units: float
+    not_built: float
     ferrite_units: float
-
-    @property
-    def shortfall_t(self) -> float:
-        return self.need_t - self.used_t
-
-    @property
-    def not_built(self) -> float:
-        return self.units - self.built_units
+    need_t: float
+    used_t: float
+    shortfall_t: float
 
 
 class Maker:
@@ -138,8 +133,9 @@ class Maker:
         self.used_t += used
         ferrite_units = plan.units * plan.ferrite_share
         magnet_units = plan.units - ferrite_units
-        built = ferrite_units + (used / kg if kg > 0 else magnet_units)
-        return Output(sum(plan.need_t.values()), used, plan.units, min(built, plan.units), ferrite_units)
+        built = min(ferrite_units + (used / kg if kg > 0 else magnet_units), plan.units)
+        need = plan.need_t["dytb"] + plan.need_t["light"]
+        return Output(plan.units, built, plan.units - built, ferrite_units, need, used, need - used)
 
     def imbalance_t(self) -> float:
         """Opening stock + received - used - stock now: zero if no magnet was created or lost."""

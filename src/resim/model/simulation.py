@@ -71,8 +71,8 @@ def simulate(world: World, seed: int, replication: int, check: bool = False) -> 
     suppliers = [Supplier(name, spec, months, monthly(spec.lead_time_days, f"supplier.{name}.lead_time"))
                  for name, spec in sc.suppliers.items()]
     domestic = DomesticSector(sc.domestic, sc.heavy_ree, world.plants, months, china,
-                              {f"{route}.{kind}": monthly(sc.china.lead_time_days, f"inputs.lead_time.{route}.{kind}")
-                               for route in ("china", "non_china") for kind in ("ndpr", "dytb")}, inputs)
+                              {route: monthly(sc.china.lead_time_days, f"inputs.lead_time.{route}")
+                               for route in ("china", "non_china")}, inputs)
     dem = sc.demand
     first_control = regime.first_restriction_day("dytb_magnet")
     redesign_done = None if first_control is None else \
@@ -108,7 +108,7 @@ def simulate(world: World, seed: int, replication: int, check: bool = False) -> 
 
     cols = columns(sc)
     index = {c: i for i, c in enumerate(cols)}
-    out = np.zeros((sc.horizon_months, len(cols)))
+    rows: list[list[float]] = []  # one per month, in column order
     per_maker = [[index[f"{c}.{m.name}"] for c in ("shortfall_t", "vehicles_not_built", "delivered_t", "used_t",
                                                    "stock_t")] for m in makers]
     totals = [index[c] for c in ("demand_units", "built_units", "vehicles_not_built", "ferrite_units", "demand_t",
@@ -127,24 +127,25 @@ def simulate(world: World, seed: int, replication: int, check: bool = False) -> 
         domestic.order_inputs(m, day)
 
     def end_month(m: int) -> None:
-        row = out[m]
-        total = [0.0] * len(totals)
+        row = [0.0] * len(cols)
         for maker, at in zip(makers, per_maker, strict=True):
             made = maker.produce()
             stock = maker.stock["dytb"] + maker.stock["light"]
-            values = (made.units, made.built_units, made.not_built, made.ferrite_units, made.need_t, made.used_t,
-                      made.shortfall_t, stock)
-            total = [a + b for a, b in zip(total, values, strict=True)]
-            row[at] = (made.shortfall_t, made.not_built, maker.received_t - maker.received_before_t,
-                       made.used_t, stock)
+            for i, value in zip(totals, (*made, stock), strict=True):
+                row[i] += value
+            received = maker.received_t - maker.received_before_t
             maker.received_before_t = maker.received_t
-        row[totals] = total
+            for i, value in zip(at, (made.shortfall_t, made.not_built, received, made.used_t, stock), strict=True):
+                row[i] = value
         arrived = magnets.arrived_month_t
-        row[delivered] = [arrived[source] for source in SOURCES]
+        for i, source in zip(delivered, SOURCES, strict=True):
+            row[i] = arrived[source]
         arrived.clear()
-        row[others] = (domestic.produce(m), domestic.dytb_short_month_t, stockpile.released_month_t,
-                       magnets.in_transit_t, len(office.pending), office.pending_tonnes,
-                       sum(domestic.warehouse.values()), stockpile.tonnes)
+        for i, value in zip(others, (domestic.produce(m), domestic.dytb_short_month_t, stockpile.released_month_t,
+                                     magnets.in_transit_t, len(office.pending), office.pending_tonnes,
+                                     sum(domestic.warehouse.values()), stockpile.tonnes), strict=True):
+            row[i] = value
+        rows.append(row)
         check_books()
 
     stock_nodes = [f"maker {m.name} {g} stock" for m in makers for g in GRADES] + [
@@ -191,4 +192,4 @@ def simulate(world: World, seed: int, replication: int, check: bool = False) -> 
             check_books()
     else:
         env.run(until=cycle)
-    return out
+    return np.array(rows)

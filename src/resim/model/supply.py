@@ -121,14 +121,19 @@ class Supplier:
         self.base_t = (per_day * months.days * ramp(months.mid_day, from_day, ramp_days)).tolist()
 
     def capacity_t(self, m: int, rules: RuleSet, dytb_inputs_restricted: bool) -> dict[str, float]:
-        """Month m's capacity by grade under `rules` (the dytb figure is a cap within the total)."""
+        """Month m's capacity by grade under `rules` (each grade's figure is a cap within the total)."""
         total = self.base_t[m]
+        if total <= 0:
+            return NO_CAPACITY
         if self.kind == "import":
             total *= 1 - float(rules.non_china_exposed_share)  # type: ignore[arg-type]
         dytb = total if "dytb" in self.spec.grades else 0.0
         if dytb_inputs_restricted:
             dytb *= float(self.spec.dytb_secured_share)  # type: ignore[arg-type]
         return {"dytb": dytb, "light": total if "light" in self.spec.grades else 0.0, "total": total}
+
+
+NO_CAPACITY = {"dytb": 0.0, "light": 0.0, "total": 0.0}
 
 
 def pro_rata(requests: list[float], available: float) -> list[float]:
@@ -162,10 +167,11 @@ class OrderBook:
         every lot of that grade is split by the same shares. (Each source's lead time is keyed by
         month, so the same month's shipment has the same luck in every scenario.)"""
         rules = self.regime.rules_at(day)
-        ordered = {g: sum(o[g] for o in orders) for g in GRADES}
-        split = {g: [(maker.buyers[g], o[g] / ordered[g]) for maker, o in zip(makers, orders, strict=True) if o[g] > 0]
-                 for g in GRADES}
-        lots = {g: receivers(split[g]) for g in GRADES}
+        ordered, split, lots = {}, {}, {}
+        for g in GRADES:
+            ordered[g] = total = sum([o[g] for o in orders])
+            split[g] = [(maker.buyers[g], o[g] / total) for maker, o in zip(makers, orders, strict=True) if o[g] > 0]
+            lots[g] = receivers(split[g])
         left, firm = dict(ordered), dict.fromkeys(GRADES, 0.0)
 
         def ship(given: dict[str, float], source: str, lead_time_days: float) -> None:
@@ -186,7 +192,11 @@ class OrderBook:
         dytb_inputs_restricted = "dytb_oxide" in rules.licensed or "dytb_oxide" in rules.banned
         outside_china = dict.fromkeys(GRADES, 0.0)
         for supplier in self.recyclers + self.importers:
+            if left["dytb"] <= 0 and left["light"] <= 0:
+                break
             cap = supplier.capacity_t(m, rules, dytb_inputs_restricted)
+            if cap["total"] <= 0:
+                continue
             given = {}
             for g in GRADES:  # dytb first: it is the scarcer grade
                 wanted = left[g]
