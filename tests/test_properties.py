@@ -78,3 +78,18 @@ def test_conservation_and_no_negative_stock_for_any_settings(tmp_path_factory, c
                                                     "opening"))
     np.testing.assert_allclose(np.diff(s["maker_stock_t"]), delivered[1:] - s["used_t"][1:], atol=1e-6)
     np.testing.assert_allclose(s["used_t"] + s["shortfall_t"], s["demand_t"], rtol=1e-9)
+
+
+@given(seed=st.integers(min_value=0, max_value=2**130), replication=st.integers(min_value=0, max_value=2**32 - 1),
+       group=st.integers(min_value=0, max_value=3), n_words=st.integers(min_value=1, max_value=9),
+       lasts=st.lists(st.integers(min_value=0, max_value=2**32 - 1), min_size=1, max_size=6))
+@settings(max_examples=200, deadline=None)
+def test_vectorised_streams_are_exactly_numpy_seed_sequence_children(seed, replication, group, n_words, lasts):  # type: ignore[no-untyped-def]
+    from resim.sampling import _U53, WORLD, seed_words, uniforms
+
+    expected = [np.random.SeedSequence(seed, spawn_key=(replication, group, k)).generate_state(n_words)
+                for k in lasts]
+    assert np.array_equal(seed_words(seed, (replication, group), np.array(lasts), n_words), np.stack(expected))
+    words = [np.random.SeedSequence(seed, spawn_key=(replication, WORLD, k)).generate_state(1, np.uint64)[0]
+             for k in lasts]
+    assert uniforms(seed, replication, np.array(lasts)).tolist() == [(int(w >> 11) + 0.5) * _U53 for w in words]
