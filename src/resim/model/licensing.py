@@ -85,21 +85,21 @@ class LicenceOffice:
         rules = self.regime.rules_at(day)
         if app.product in rules.banned:
             return "abandoned"
-        draws = self.draws[app.product]
         if app.product not in rules.licensed or \
-                draws.approval_u(app.month, app.rejections) < self.regime.approval_probability(day):
+                self.draws[app.product].approval_u(app.month, app.rejections) < self.regime.approval_probability(day):
             return "approved"
         return "refile" if app.rejections < self.max_refilings else "abandoned"
 
     def _resolve_chain(self, app: Application) -> None:
         """Draw every decision and re-filing of `app` now; schedule only its final outcome."""
-        draws, t = self.draws[app.product], self.env.now
+        draws, t, month = self.draws[app.product], self.env.now, app.month
+        decision_delay, refile_delay = draws.decision_delay_days, draws.refile_delay_days
         while True:
-            t += draws.decision_delay_days(app.month, app.rejections)
+            t += decision_delay(month, app.rejections)
             verdict = self._verdict(app, t)
             if verdict != "refile":
                 break
-            t += draws.refile_delay_days(app.month, app.rejections)
+            t += refile_delay(month, app.rejections)
             app.rejections += 1
         after(self.env, t - self.env.now, self._settle, app, verdict == "approved")
 

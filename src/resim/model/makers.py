@@ -10,7 +10,6 @@ reverse. Unmet demand is lost, not carried forward.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from functools import partial
 from typing import NamedTuple
 
@@ -24,12 +23,14 @@ GRADES = ("dytb", "light")
 PRODUCT = {"dytb": "dytb_magnet", "light": "light_magnet"}
 
 
-@dataclass
-class Plan:
-    units: float = 0.0
-    ferrite_share: float = 0.0
-    dytb_share: float = 0.0
-    need_t: dict[str, float] = field(default_factory=lambda: dict.fromkeys(GRADES, 0.0))
+class Plan(NamedTuple):
+    """One month's plan: vehicles, their ferrite/magnet-free share and Dy/Tb-grade share, and the
+    NdFeB needed by grade (t)."""
+
+    units: float
+    ferrite_share: float
+    dytb_share: float
+    need_t: dict[str, float]
 
 
 class Output(NamedTuple):
