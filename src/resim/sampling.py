@@ -102,16 +102,16 @@ class MonthlyDraws:
     def __init__(self, spec: _Spec | None, seed: int, replication: int, component: str, months: int,
                  slots: int = 1):
         self.spec, self.stream, self.shape = spec, (seed, replication, component), (months, slots)
-        self.values: list[list[float]] | None = None  # drawn on first use: unused streams cost nothing
+        self.values: list[list[float]] | None = None  # [slot][month], drawn on first use: unused streams cost nothing
         if spec is not None and spec.is_fixed:
-            self.values = [[spec.support()[0]] * slots] * months
+            self.values = [[spec.support()[0]] * months] * slots
 
     def __call__(self, month: int, slot: int = 0) -> float:
         values = self.values
         if values is None:
             u = event_rng(*self.stream).random(self.shape)
-            values = self.values = (u if self.spec is None else self.spec.ppf(u)).tolist()
-        return values[month][slot]
+            values = self.values = (u if self.spec is None else self.spec.ppf(u)).T.tolist()
+        return values[slot][month]
 
 
 @dataclass(frozen=True)

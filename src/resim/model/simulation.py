@@ -21,7 +21,7 @@ from resim.model.licensing import LicenceDraws, LicenceOffice
 from resim.model.makers import GRADES, Maker
 from resim.model.regime import Regime
 from resim.model.stockpile import Stockpile
-from resim.model.supply import ChinaExporter, OrderBook, Shipping, Supplier
+from resim.model.supply import ChinaExporter, OrderBook, Parts, Shipping, Supplier
 from resim.sampling import MonthlyDraws, World
 from resim.scenario import Scenario
 
@@ -88,17 +88,18 @@ def simulate(world: World, seed: int, replication: int, check: bool = False) -> 
 
     days_in, day_of = [int(d) for d in months.days], months.first_day.tolist()
 
-    # Opening position: stock covering `cover`, and the pipeline of the planning lead time.
+    # Opening position: stock covering `cover`, and the pipeline of the planning lead time, arriving
+    # in equal tranches (one consignment each).
+    tranche: Parts = []
     for maker in makers:
         plan = maker.plan_month(0)
         for grade in GRADES:
             rate = plan.need_t[grade] / days_in[0]
             maker.open_with(grade, rate * cover_days)
-            tranche = rate * lead_days / OPENING_TRANCHES
-            for k in range(OPENING_TRANCHES):
-                maker.on_order[grade] += tranche
-                magnets.send(tranche, "opening", lead_days * (k + 1) / OPENING_TRANCHES,
-                             lambda t, m=maker, g=grade: m.receive(g, t))
+            tranche.append(([(maker.buyers[grade].receive, 1.0)], rate * lead_days / OPENING_TRANCHES))
+            maker.on_order[grade] += rate * lead_days
+    for k in range(OPENING_TRANCHES):
+        magnets.consign(tranche, "opening", lead_days * (k + 1) / OPENING_TRANCHES)
     opening_t = sum(m.opening_stock_t for m in makers)
     first_need_t = sum(sum(m.plan.need_t.values()) for m in makers)
     pile = sc.levers.stockpile
