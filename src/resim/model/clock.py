@@ -54,17 +54,21 @@ def month_starts(start: dt.date, months: int) -> list[dt.date]:
     return out
 
 
+def _run(event: _Call) -> None:
+    event.action(*event.args)
+
+
 class _Call(simpy.Event):
     """An already-triggered event that runs `action(*args)` when processed: what simpy.Timeout
-    does, but scheduled at URGENT priority and cheaper than a process (the model makes thousands)."""
+    does, but scheduled at URGENT priority and cheaper than a process (the model makes thousands).
+    Its state is the same for every instance, so it lives on the class (SimPy sets `callbacks` to
+    None on the instance once the event is processed)."""
+
+    callbacks = (_run,)  # type: ignore[assignment]
+    _ok, _value = True, None
 
     def __init__(self, env: simpy.Environment, action: Callable[..., Any], args: tuple[Any, ...]):
         self.env, self.action, self.args = env, action, args
-        self.callbacks = [self._run]
-        self._ok, self._value = True, None
-
-    def _run(self, _event: simpy.Event) -> None:
-        self.action(*self.args)
 
 
 def after(env: simpy.Environment, delay: float, action: Callable[..., Any], *args: Any) -> None:

@@ -83,8 +83,9 @@ class DomesticSector:
             self._receive(kind, take, ordered=False)
             gap -= take
             take = min(gap, self.imported_t[kind][m])
-            non_china.append((self.receivers[kind], take))
-            self.on_order[kind] += take
+            if take > 0:
+                non_china.append((self.receivers[kind], take))
+                self.on_order[kind] += take
             gap -= take
             shipped, filed = self.china.order(product, self.own[kind], gap, china, self.shipping, m)
             self.on_order[kind] += gap * shipped

@@ -46,7 +46,7 @@ class LicenceDraws:
     shipping_days: MonthlyDraws
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Application:
     """One file for `tonnes` of `product`, filed in month `month`, shared by several buyers."""
 

@@ -48,10 +48,9 @@ class Shipping:
 
     def consign(self, parts: Parts, source: str, delay: float) -> None:
         """Ship several lots together (one event); each lot is shared among its receivers on arrival."""
-        parts = [part for part in parts if part[1] > 0]
-        if not parts:
+        tonnes = sum([t for _, t in parts])
+        if tonnes <= 0:
             return
-        tonnes = sum(t for _, t in parts)
         self.in_transit_t += tonnes
         self.shipped_t[source] += tonnes
         after(self.env, delay, self._arrive, parts, tonnes, source)
