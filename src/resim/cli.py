@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from enum import StrEnum
 from functools import wraps
 from pathlib import Path
@@ -103,8 +105,8 @@ def _run(scenario_file: Path, replications: int | None, seed: int | None, worker
          results: Path, check: bool = False, target: tuple[float, str, int] | None = None) -> Path:
     """Run a scenario with a progress bar; return its finished results folder."""
     from resim import runner
-    from resim.results import RunWriter
 
+    started = time.perf_counter()
     loaded = load(scenario_file)
     sc = loaded.scenario
     n = replications or sc.replications
@@ -115,11 +117,17 @@ def _run(scenario_file: Path, replications: int | None, seed: int | None, worker
               f"{n_workers} worker(s)", highlight=False)
     progress = Progress(TextColumn("simulating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                         TextColumn("eta"), TimeRemainingColumn(), console=err, transient=True)
-    with RunWriter(results, sc, seed_, n, parameter_rows(loaded)) as writer, progress:
+    with ExitStack() as stack:
+        stack.enter_context(progress)
         task = progress.add_task("replications", total=n)
+        writer = None
         done, batch = 0, n
         while batch > 0:
-            for chunk in runner.run(sc, batch, seed_, n_workers, check, first=done):
+            chunks = runner.run(sc, batch, seed_, n_workers, check, first=done)  # the workers start now
+            if writer is None:  # opened while they compute: importing pyarrow and matplotlib takes ~0.5 s
+                from resim.results import RunWriter
+                writer = stack.enter_context(RunWriter(results, sc, seed_, n, parameter_rows(loaded), started))
+            for chunk in chunks:
                 writer.add(chunk)
                 progress.advance(task, len(chunk))
             done += batch

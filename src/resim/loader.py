@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 from resim.errors import InputError, Problem
 from resim.params import SPEC_CLASSES, Fixed, Pert, Ref, Triangular, Uniform
 from resim.scenario import Scenario
-from resim.seeds import Figure, find_seeds_dir, load_figures
+from resim.seeds import YAML_LOADER, Figure, find_seeds_dir, load_figures
 from resim.tree import map_specs
 
 Key = tuple[Any, ...]
@@ -67,8 +67,8 @@ def _read_yaml(path: Path) -> tuple[dict[str, Any], Marks]:
         raise InputError.one(path, "file not found")
     text = path.read_text()
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=YAML_LOADER)
+        data = yaml.load(text, Loader=YAML_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None

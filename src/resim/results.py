@@ -72,7 +72,7 @@ def unit_of(column: str) -> str:
 
 class RunWriter:
     def __init__(self, root: Path, scenario: Scenario, seed: int, replications: int,
-                 parameters: list[dict[str, str]] | None = None):
+                 parameters: list[dict[str, str]] | None = None, started: float | None = None):
         self.scenario, self.seed, self.replications = scenario, seed, replications
         self.parameters = parameters or []
         self.hash = scenario_hash(scenario)
@@ -98,7 +98,7 @@ class RunWriter:
         self.outcomes = np.zeros((replications, 0), dtype=object)
         self.count = 0  # replications added so far (a --precision run may add more than planned)
         self.precision: dict[str, Any] | None = None
-        self.started = time.perf_counter()
+        self.started = time.perf_counter() if started is None else started  # for the wall time
 
     def __enter__(self) -> RunWriter:
         return self

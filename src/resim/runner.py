@@ -79,21 +79,25 @@ def chunks(replications: int, workers: int) -> list[range]:
 
 def run(scenario: Scenario, replications: int, seed: int, workers: int | None = None, check: bool = False,
         first: int = 0) -> Iterator[list[Replication]]:
-    """Yield chunks of replications first..first+replications-1 in index order (`check`: check the
-    books after every event). A worker's exception propagates at once."""
+    """Chunks of replications first..first+replications-1, in index order (`check`: check the
+    books after every event). The worker processes start at once, so the caller can prepare (open
+    its writer) while the first chunks compute. A worker's exception propagates at once."""
     workers = workers or default_workers()
     parts = [range(first + p.start, first + p.stop) for p in chunks(replications, workers)]
     if workers <= 1 or len(parts) <= 1:
-        for part in parts:
-            yield [run_one(scenario, seed, i, check) for i in part]
-        return
+        return ([run_one(scenario, seed, i, check) for i in part] for part in parts)
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(scenario,))
+    pending = iter(parts)
     window = workers * 3  # chunks in flight: keeps memory flat however many replications
-    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(scenario,)) as pool:
-        futures: deque[Future[list[Replication]]] = deque()
-        pending = iter(parts)
+    futures = deque(pool.submit(_run_chunk, seed, part, check) for part in itertools.islice(pending, window))
+    return _gather(pool, futures, pending, seed, check)
+
+
+def _gather(pool: ProcessPoolExecutor, futures: deque[Future[list[Replication]]], pending: Iterator[range],
+            seed: int, check: bool) -> Iterator[list[Replication]]:
+    """Yield finished chunks in order, keeping the window full; shut the pool down at the end."""
+    with pool:
         try:
-            for part in itertools.islice(pending, window):
-                futures.append(pool.submit(_run_chunk, seed, part, check))
             while futures:
                 done = futures.popleft().result()
                 for part in itertools.islice(pending, 1):
