@@ -31,6 +31,7 @@ Parts = list[tuple[Receivers, float]]  # one consignment: lots of (receivers, to
 
 
 def receivers(split: Split) -> Receivers:
+    """What a lot shared by `split` calls on arrival: each buyer's receive, with its share."""
     return [(buyer.receive, share) for buyer, share in split]
 
 
@@ -122,17 +123,12 @@ class Supplier:
     def capacity_t(self, m: int, rules: RuleSet, dytb_inputs_restricted: bool) -> dict[str, float]:
         """Month m's capacity by grade under `rules` (each grade's figure is a cap within the total)."""
         total = self.base_t[m]
-        if total <= 0:
-            return NO_CAPACITY
         if self.kind == "import":
             total *= 1 - float(rules.non_china_exposed_share)  # type: ignore[arg-type]
         dytb = total if "dytb" in self.spec.grades else 0.0
         if dytb_inputs_restricted:
             dytb *= float(self.spec.dytb_secured_share)  # type: ignore[arg-type]
         return {"dytb": dytb, "light": total if "light" in self.spec.grades else 0.0, "total": total}
-
-
-NO_CAPACITY = {"dytb": 0.0, "light": 0.0, "total": 0.0}
 
 
 def pro_rata(requests: list[float], available: float) -> list[float]:
