@@ -8,7 +8,7 @@ from tests.conftest import SCENARIOS
 
 from resim.loader import load
 from resim.model import columns
-from resim.model.clock import month_starts
+from resim.model.clock import Months
 from resim.runner import run_one
 from resim.sampling import sample_world
 from resim.tree import iter_specs
@@ -20,16 +20,11 @@ def series(path, replication=0, seed=None):  # type: ignore[no-untyped-def]
     return sc, {c: rep.series[:, i] for i, c in enumerate(columns(sc))}
 
 
-def days_per_month(sc):  # type: ignore[no-untyped-def]
-    starts = month_starts(sc.start, sc.horizon_months)
-    return np.array([(b - a).days for a, b in zip(starts, starts[1:], strict=False)], dtype=float)
-
-
 def test_hand_calculated_shortfall_with_china_banned(write_scenario):  # type: ignore[no-untyped-def]
     # Need 1 t/day; the only source gives 0.5 t/day with no lead time; no stock: each month is
     # short by exactly half its days, and 500 vehicles a day are not built.
     sc, s = series(write_scenario())
-    days = days_per_month(sc)
+    days = Months.of(sc.start, sc.horizon_months).days
     np.testing.assert_allclose(s["demand_t"], days * 1.0)
     np.testing.assert_allclose(s["delivered_non_china_t"], days * 0.5)
     np.testing.assert_allclose(s["shortfall_t"], days * 0.5)
@@ -65,7 +60,7 @@ def test_no_china_shortfall_equals_demand_minus_other_capacity(write_scenario): 
         },
     })
     sc, s = series(path)
-    days = days_per_month(sc)
+    days = Months.of(sc.start, sc.horizon_months).days
     steady = slice(15, None)  # b is fully ramped from 2027-01; allow the pipeline to fill
     expected = days[steady] * (1.0 - 180 / 365.25)
     assert s["shortfall_t"][steady].sum() == pytest.approx(expected.sum(), rel=0.02)
