@@ -19,7 +19,7 @@ import shutil
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -78,8 +78,8 @@ class RunWriter:
         self.hash = scenario_hash(scenario)
         self.run_id = f"{timestamp()}-{self.hash[:8]}"
         self.final = root / scenario.name / self.run_id
-        self.tmp = root / scenario.name / f".incomplete-{self.run_id}"
-        self.tmp.mkdir(parents=True)
+        self._staging = ExitStack()  # the folder is hidden until finish() renames it
+        self.tmp = self._staging.enter_context(staged(self.final))
         self.columns = columns(scenario)
         self.months = month_starts(scenario.start, scenario.horizon_months)[:-1]
         self.month_days = np.array(self.months, dtype="datetime64[D]")
@@ -104,8 +104,9 @@ class RunWriter:
         return self
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        if exc_type is not None:
-            self.abort()
+        if exc_type is not None:  # interrupted or failed: nothing is left that looks finished
+            self.writer.close()
+            self._staging.__exit__(exc_type, exc, tb)
 
     def add(self, reps: list[Replication]) -> None:
         months = self.scenario.horizon_months
@@ -129,10 +130,6 @@ class RunWriter:
             self.draws[r.index] = [r.draws[k] for k in self.draw_names]
             self.outcomes[r.index] = [r.outcomes[k] for k in self.outcome_names]
 
-    def abort(self) -> None:
-        self.writer.close()
-        shutil.rmtree(self.tmp, ignore_errors=True)
-
     def kept_so_far(self) -> dict[str, np.ndarray]:
         return {c: a[: self.count] for c, a in self.kept.items()}
 
@@ -152,7 +149,7 @@ class RunWriter:
                   subtitle, self.tmp / "fan_chart.png")
         manifest = self._manifest(command, workers, per_rep, years)
         (self.tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
-        self.tmp.rename(self.final)
+        self._staging.close()  # renames the folder: the run is complete
         return self.final
 
     def _write_tables(self, stats: dict[str, np.ndarray], per_rep: dict[str, np.ndarray],
