@@ -11,7 +11,6 @@ numbers). World parameters are drawn once per replication by inverse CDF of one 
 from __future__ import annotations
 
 import datetime as dt
-import weakref
 import zlib
 from dataclasses import dataclass
 from typing import Any
@@ -130,7 +129,16 @@ class World:
 
 
 def sample_world(scenario: Scenario, seed: int, replication: int) -> World:
-    names, crcs = _world_names(scenario)
+    names: list[str] = []  # every uniform the replication draws, found first so they are hashed in one pass
+
+    def note(spec: Any, path: str, field: Any) -> Any:
+        if _drawn(spec, path, field) and not spec.is_fixed:
+            names.append(path)
+        return spec
+
+    _map_world(scenario, note)
+    names += [f"china.regimes.{i}" for i, change in enumerate(scenario.china.regimes) if change.outcomes is not None]
+    crcs = np.array([zlib.crc32(name.encode()) for name in names], dtype=np.uint64)
     u = dict(zip(names, uniforms(seed, replication, crcs).tolist(), strict=True))
     draws: dict[str, float] = {}
 
@@ -142,45 +150,20 @@ def sample_world(scenario: Scenario, seed: int, replication: int) -> World:
         draws[path] = value = spec.ppf(u[path])
         return value
 
-    sampled = map_specs(scenario, draw)
-    plants = [
-        map_specs(scenario.domestic.plant, draw, f"domestic.plant.{i}")
-        for i in range(scenario.domestic.plants)
-    ]
+    sampled, plants = _map_world(scenario, draw)
     timeline, outcomes = _timeline(sampled, u)
     return World(sampled, plants, timeline, outcomes, draws)
+
+
+def _map_world(scenario: Scenario, fn: Any) -> tuple[Scenario, list[Plant]]:
+    """The scenario and each domestic plant (from the shared template) with fn applied to every spec."""
+    plants = [map_specs(scenario.domestic.plant, fn, f"domestic.plant.{i}") for i in range(scenario.domestic.plants)]
+    return map_specs(scenario, fn), plants
 
 
 def _drawn(spec: Any, path: str, field: Any) -> bool:
     """A parameter drawn once per replication (not per event; each plant draws its own)."""
     return isinstance(spec, _Spec) and not is_per_event(field) and not _is_plant_template(path)
-
-
-_NAMES: dict[int, tuple[weakref.ref[Scenario], list[str], np.ndarray]] = {}
-
-
-def _world_names(scenario: Scenario) -> tuple[list[str], np.ndarray]:
-    """Every uniform a replication draws (uncertain parameters, each plant's, uncertain regime
-    changes) and the crc32 of each name: the same in every replication, so found once per scenario."""
-    hit = _NAMES.get(id(scenario))
-    if hit is not None and hit[0]() is scenario:
-        return hit[1], hit[2]
-    names: list[str] = []
-
-    def note(spec: Any, path: str, field: Any) -> Any:
-        if _drawn(spec, path, field) and not spec.is_fixed:
-            names.append(path)
-        return spec
-
-    map_specs(scenario, note)
-    for i in range(scenario.domestic.plants):
-        map_specs(scenario.domestic.plant, note, f"domestic.plant.{i}")
-    names += [f"china.regimes.{i}" for i, change in enumerate(scenario.china.regimes) if change.outcomes is not None]
-    crcs = np.array([zlib.crc32(name.encode()) for name in names], dtype=np.uint64)
-    for key in [k for k, (ref, _, _) in _NAMES.items() if ref() is None]:
-        del _NAMES[key]
-    _NAMES[id(scenario)] = (weakref.ref(scenario), names, crcs)
-    return names, crcs
 
 
 def _is_plant_template(path: str) -> bool:
