@@ -32,27 +32,24 @@ def test_hand_calculated_shortfall_with_china_banned(write_scenario):  # type: i
     np.testing.assert_allclose(s["maker_stock_t"], 0, atol=1e-9)
 
 
-def test_hand_calculated_lead_time_and_opening_stock(write_scenario):  # type: ignore[no-untyped-def]
-    # Four weeks of cover (28 t) and a 45-day planning pipeline (45 t in four tranches) open the
-    # run; the supplier (lead time 0) can fill 2 t/day, more than the 1 t/day need: no shortfall
-    # ever. Orders go up to need x (cover + month + planning lead); as the real lead time is zero,
-    # the planned pipeline sits in stock: a month ends with 28 + 45 = 73 t.
-    sc, s = series(write_scenario({"demand.inventory_cover_weeks": 4, "demand.planning_lead_time_days": 45,
-                                   "suppliers.alt.capacity_t_per_year": 730.5}))
+def test_mean_stock_on_hand_is_the_reported_cover(write_scenario):  # type: ignore[no-untyped-def]
+    # Four weeks of cover, a supplier that can fill 2 t/day with no lead time, 1 t/day need,
+    # continuous review with 10-day batches: the group reorders at 23 t and fills to 33 t, so its
+    # stock saw-tooths between 23 and 33 t around a mean of exactly the 28 days of cover, and no
+    # hidden stock piles up: never short, never above 33 t.
+    sc, s = series(write_scenario({"demand.inventory_cover_weeks": 4, "suppliers.alt.capacity_t_per_year": 730.5}))
     assert np.all(s["shortfall_t"] < 1e-9)
-    assert s["delivered_opening_t"].sum() == pytest.approx(45.0)
-    # January: 28 + 31 ordered + 22.5 (two opening tranches due by day 31) - 31 used = 50.5 t;
-    # the other two tranches arrive in February and the level holds at 73 t from then on.
-    np.testing.assert_allclose(s["maker_stock_t"], [50.5] + [73.0] * 11)
+    assert np.all((s["maker_stock_t"] >= 23 - 1e-9) & (s["maker_stock_t"] <= 33 + 1e-9))
+    assert s["cover_days"].mean() == pytest.approx(28.0, abs=0.3)
+    assert np.all(np.abs(s["cover_days"] - 28.0) <= 5.0 + 1e-9)
 
 
 def test_no_china_shortfall_equals_demand_minus_other_capacity(write_scenario):  # type: ignore[no-untyped-def]
     # Two non-China suppliers with random lead times: once the pipeline fills, deliveries run at
-    # their joint capacity and the shortfall is demand minus that capacity. (Makers plan on a
-    # 120-day lead time, so their orders always exceed what the suppliers can ship.)
+    # their joint capacity and the shortfall is demand minus that capacity.
     path = write_scenario({
         "horizon_months": 36,
-        "demand.planning_lead_time_days": 120,
+        "demand.review": {"period_days": 14},
         "suppliers": {
             "a": {"capacity_t_per_year": 120, "lead_time_days": {"dist": "lognormal", "median": 40, "p90": 80}},
             "b": {"capacity_t_per_year": 60, "available_from": "2026-07-01", "ramp_months": 6,
@@ -63,28 +60,115 @@ def test_no_china_shortfall_equals_demand_minus_other_capacity(write_scenario): 
     days = Months.of(sc.start, sc.horizon_months).days
     steady = slice(15, None)  # b is fully ramped from 2027-01; allow the pipeline to fill
     expected = days[steady] * (1.0 - 180 / 365.25)
-    assert s["shortfall_t"][steady].sum() == pytest.approx(expected.sum(), rel=0.02)
-    # Month by month, one lump per supplier lands on a random day, so a month may get none or
-    # two; the running difference never exceeds two months of the suppliers' capacity.
+    month_of_capacity = 31 * 180 / 365.25
+    # In total, within one month of the suppliers' capacity (lumps in flight at either end); month
+    # by month, lumps land on random days, so a month may get none or two: the running difference
+    # never exceeds two months of capacity.
+    assert abs(s["shortfall_t"][steady].sum() - expected.sum()) <= month_of_capacity
     drift = np.cumsum(s["shortfall_t"][steady] - expected)
-    assert np.all(np.abs(drift) <= 2 * 31 * 180 / 365.25)
+    assert np.all(np.abs(drift) <= 2 * month_of_capacity)
+
+
+# Two groups of one segment, 0.5 t/day each: `light` designs only light-REE magnets, which China
+# ships freely; `heavy` needs Dy/Tb grades, which need a licence that is never granted (decided
+# after 10 days, no re-filing). No other source, no cover; orders arrive the instant they ship.
+TWO_GROUPS = {
+    "china.rule_sets": {"dytb_licensed": {"licensed": ["dytb_magnet"], "approval_probability": 0.0}},
+    "china.regimes": [{"from": "2020-01-01", "rules": "dytb_licensed"}],
+    "china.lead_time_days": 0,
+    "china.licensing": {"approval_probability": 0.0, "decision_delay_days": 10, "refile_delay_days": 0,
+                        "max_refilings": 0},
+    "suppliers": {},
+    "demand.segments.seg.groups": {"light": {"share": 0.5, "dytb_grade_share": 0.0},
+                                   "heavy": {"share": 0.5, "dytb_grade_share": 1.0, "min_dytb_grade_share": 1.0}},
+}
+
+
+def test_two_groups_by_hand(write_scenario):  # type: ignore[no-untyped-def]
+    # `light` reorders at zero stock and is refilled at once: never short. `heavy` opens with the
+    # pipeline of its planned 10-day lead (5 t, landing in four tranches by day 10, each used as it
+    # lands), then every file is refused: short by its whole need, less those 5 t in January.
+    sc, s = series(write_scenario(TWO_GROUPS))
+    days = Months.of(sc.start, sc.horizon_months).days
+    np.testing.assert_allclose(s["shortfall_t.seg.light"], 0.0, atol=1e-9)
+    expected = 0.5 * days
+    expected[0] -= 5.0
+    np.testing.assert_allclose(s["shortfall_t.seg.heavy"], expected, atol=1e-9)
+    np.testing.assert_allclose(s["shortfall_t.seg"], s["shortfall_t.seg.light"] + s["shortfall_t.seg.heavy"])
+    np.testing.assert_allclose(s["delivered_opening_t"].sum(), 5.0)
+    np.testing.assert_allclose(s["vehicles_not_built.seg.heavy"], expected * 1000)  # 1 kg a vehicle
+    # heavy files when its position reaches the reorder point (day 7.5), is refused on day 17.5, and
+    # (short, with nothing on order) files again at each month's review: one refusal a month
+    np.testing.assert_array_equal(s["licences_decided"], 1.0)
+    assert s["licences_approved"].sum() == 0
+
+
+def test_each_applicant_is_decided_independently(write_scenario):  # type: ignore[no-untyped-def]
+    # Eight groups each file for their first Dy/Tb order on day 0; each file is decided on day 15
+    # with approval odds 0.3. Independent decisions: January's approvals are Binomial(8, 0.3) across
+    # replications (one consolidated file would give 0 or 8, with variance 8 times larger).
+    n, p, reps = 8, 0.3, 400
+    overrides = dict(TWO_GROUPS)
+    overrides.update({
+        "horizon_months": 1,
+        "china.rule_sets": {"dytb_licensed": {"licensed": ["dytb_magnet"]}},
+        "china.licensing": {"approval_probability": p, "decision_delay_days": 15, "refile_delay_days": 0,
+                            "max_refilings": 0},
+        "demand.segments.seg.groups": {f"g{i}": {"share": 1 / n, "dytb_grade_share": 1.0, "min_dytb_grade_share": 1.0}
+                                       for i in range(n)},
+    })
+    sc = load(write_scenario(overrides)).scenario
+    col = columns(sc)
+    approved = np.array([run_one(sc, 5, r).series[0, col.index("licences_approved")] for r in range(reps)])
+    decided = np.array([run_one(sc, 5, r).series[0, col.index("licences_decided")] for r in range(3)])
+    assert np.all(decided == n)
+    mean, var = approved.mean(), approved.var(ddof=1)
+    assert abs(mean - n * p) < 3 * (n * p * (1 - p) / reps) ** 0.5
+    # sample variance of a binomial: within the 99.9% chi-square band of n p (1 - p)
+    import scipy.stats as st
+    lo, hi = st.chi2.ppf([0.0005, 0.9995], reps - 1) / (reps - 1) * n * p * (1 - p)
+    assert lo < var < hi
+
+
+def test_an_order_placed_two_days_before_a_control_is_caught_at_the_border(write_scenario):  # type: ignore[no-untyped-def]
+    # China is open until a ban on 2026-01-03; export processing takes 5 days. The opening order of
+    # 1 January reaches the border on 6 January, after the ban: it is stopped and never delivered.
+    # With the ban on 8 January instead, the same order ships.
+    def china_delivered(ban_day: str) -> float:
+        overrides = dict(TWO_GROUPS)
+        overrides.update({
+            "china.rule_sets": {"open": {}, "ban": {"banned": ["light_magnet", "dytb_magnet"]}},
+            "china.regimes": [{"from": "2020-01-01", "rules": "open"}, {"from": ban_day, "rules": "ban"}],
+            "china.export_processing_days": 5,
+            "demand.review": {"period_days": 14},  # reviews (and orders) on day 0
+            "demand.segments.seg.groups": {"all": {"share": 1.0}},
+        })
+        return series(write_scenario(overrides))[1]["delivered_china_t"][0]
+
+    assert china_delivered("2026-01-03") == 0.0
+    assert china_delivered("2026-01-08") > 0.0
 
 
 @pytest.mark.parametrize("name", sorted(p.stem for p in SCENARIOS.glob("*.yaml")))
-def test_conservation_per_maker_and_in_total(name):  # type: ignore[no-untyped-def]
-    # What arrived = what was used + change in stock, month by month, for each maker and in total.
-    # (The model also checks full mass balance, incl. transit and warehouses, every month.)
+def test_conservation_per_group_and_in_total(name):  # type: ignore[no-untyped-def]
+    # What arrived = what was used + change in stock, month by month, for each group, each segment
+    # and in total. (The model also checks full mass balance, incl. transit and warehouses, every month.)
     sc, s = series(SCENARIOS / f"{name}.yaml", replication=3)
-    segments = list(sc.demand.segments)
-    for seg in segments:
-        change = np.diff(s[f"stock_t.{seg}"])
-        np.testing.assert_allclose(change, s[f"delivered_t.{seg}"][1:] - s[f"used_t.{seg}"][1:], atol=1e-6)
+    keys = [f"{seg}.{g}" for seg, spec in sc.demand.segments.items() for g in spec.groups] + list(sc.demand.segments)
+    for key in keys:
+        change = np.diff(s[f"stock_t.{key}"])
+        np.testing.assert_allclose(change, s[f"delivered_t.{key}"][1:] - s[f"used_t.{key}"][1:], atol=1e-6)
+        np.testing.assert_allclose(s[f"shortfall_t.{key}"], s[f"demand_t.{key}"] - s[f"used_t.{key}"], atol=1e-6)
     delivered = sum(s[f"delivered_{src}_t"] for src in
-                    ("china", "non_china", "recycling", "domestic", "stockpile", "opening"))
-    np.testing.assert_allclose(delivered, sum(s[f"delivered_t.{seg}"] for seg in segments), atol=1e-6)
+                    ("china", "motor", "non_china", "recycling", "domestic", "stockpile", "opening"))
+    np.testing.assert_allclose(delivered, sum(s[f"delivered_t.{seg}"] for seg in sc.demand.segments), atol=1e-6)
     np.testing.assert_allclose(np.diff(s["maker_stock_t"]), delivered[1:] - s["used_t"][1:], atol=1e-6)
-    assert np.all(s["shortfall_t"] >= -1e-9) and np.all(s["maker_stock_t"] >= -1e-9)
+    assert np.all(s["shortfall_t"] >= 0) and np.all(s["maker_stock_t"] >= 0)
     np.testing.assert_allclose(s["shortfall_t"], s["demand_t"] - s["used_t"], atol=1e-6)
+    # vehicles: new demand = built + lost + the change in the waiting backlog
+    backlog_change = np.diff(np.concatenate([[0.0], s["backlog_units"]]))
+    np.testing.assert_allclose(s["demand_units"], s["built_units"] + s["lost_units"] + backlog_change, rtol=1e-9,
+                               atol=1e-6)
 
 
 def test_world_draws_are_shared_between_scenarios_where_they_agree():  # type: ignore[no-untyped-def]
@@ -107,22 +191,33 @@ def test_world_draws_are_shared_between_scenarios_where_they_agree():  # type: i
     assert sample_world(a, 11, 0).draws != sample_world(a, 11, 1).draws
 
 
-def test_more_supply_never_means_more_shortfall_in_any_paired_replication():  # type: ignore[no-untyped-def]
-    # A stockpile adds supply and changes nothing else. With per-event luck keyed by calendar
-    # month (not by order of use), replication i of both scenarios sees the same approvals and
-    # lead times, so the stockpile never leaves a replication shorter over the horizon. (A lever
-    # that reshapes orders, such as faster domestic plants, can: makers then file smaller licence
-    # applications, and lumpy approvals occasionally leave them shorter: about 1% of replications.)
+def _cumulative_shortfall(name, overrides=None, replications=60):  # type: ignore[no-untyped-def]
     from resim.runner import run
 
-    def cumulative(name):  # type: ignore[no-untyped-def]
-        sc = load(SCENARIOS / f"{name}.yaml").scenario
-        i = columns(sc).index("shortfall_t")
-        return np.array([r.series[:, i].sum() for chunk in run(sc, 60, 20261110, workers=2) for r in chunk])
+    sc = load(SCENARIOS / f"{name}.yaml", overrides).scenario
+    i = columns(sc).index("shortfall_t")
+    return np.array([r.series[:, i].sum() for chunk in run(sc, replications, 20261110, workers=2) for r in chunk])
 
-    base, more = cumulative("pause_ends"), cumulative("stockpile_90d")
+
+def test_a_stockpile_never_means_more_shortfall_in_any_paired_replication():  # type: ignore[no-untyped-def]
+    # The stockpile's magnets are a last resort outside the makers' order position, so no order,
+    # licence file or keyed draw changes: replication by replication the shortfall can only fall.
+    # (Deferred vehicles are off here: their catch-up reshapes consumption and so orders.)
+    off = {"demand.deferred_share": 0}
+    base, more = _cumulative_shortfall("pause_ends", off), _cumulative_shortfall("stockpile_90d", off)
     assert np.all(more <= base + 1e-6)
-    assert more.mean() < base.mean()
+    assert more.mean() < base.mean() - 100
+
+
+def test_better_licence_odds_help_in_nearly_every_paired_replication():  # type: ignore[no-untyped-def]
+    # Licence luck is keyed by applicant and filing week, so raising the odds turns refusals into
+    # approvals file by file; histories still diverge afterwards (approved stock changes later
+    # orders), so a few paired replications come out worse. Measured: 5-6% at 200 replications
+    # (the issue's goal is 2%: not met yet).
+    lo = _cumulative_shortfall("pause_ends", {"china.licensing.approval_probability": 0.12}, 100)
+    hi = _cumulative_shortfall("pause_ends", {"china.licensing.approval_probability": 0.30}, 100)
+    assert (hi > lo + 1e-6).mean() <= 0.10
+    assert hi.mean() < 0.85 * lo.mean()
 
 
 def test_full_ban_is_worse_than_licensing_on_average():  # type: ignore[no-untyped-def]

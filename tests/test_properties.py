@@ -48,20 +48,25 @@ def test_fast_inverse_cdf_and_support_match_scipy_stats(spec, us):  # type: igno
     capacity=st.floats(min_value=0.0, max_value=800.0),
     cover_weeks=st.floats(min_value=0.0, max_value=8.0),
     lead_days=st.floats(min_value=0.0, max_value=120.0),
-    plan_days=st.floats(min_value=0.0, max_value=120.0),
+    period_days=st.one_of(st.none(), st.floats(min_value=1.0, max_value=60.0)),
+    batch_days=st.floats(min_value=1.0, max_value=30.0),
+    processing_days=st.floats(min_value=0.0, max_value=30.0),
     rules=st.sampled_from(["ban", "open", "licensed"]),
     approval=st.floats(min_value=0.0, max_value=1.0),
     stockpile_days=st.floats(min_value=0.0, max_value=120.0),
 )
 def test_conservation_and_no_negative_stock_for_any_settings(tmp_path_factory, capacity, cover_weeks, lead_days,
-                                                            plan_days, rules, approval, stockpile_days):
+                                                            period_days, batch_days, processing_days, rules, approval,
+                                                            stockpile_days):
     # The model itself raises ConservationError if any month's books do not balance; here we also
     # check the written series: stock never negative, deliveries = use + change in stock.
     doc = copy.deepcopy(MINIMAL)
     doc["china"]["rule_sets"]["licensed"] = {"licensed": ["light_magnet", "dytb_magnet"]}
     for dotted, value in {
         "suppliers.alt.capacity_t_per_year": capacity, "suppliers.alt.lead_time_days": lead_days,
-        "demand.inventory_cover_weeks": cover_weeks, "demand.planning_lead_time_days": plan_days,
+        "demand.inventory_cover_weeks": cover_weeks,
+        "demand.review": {"period_days": period_days, "order_batch_days": batch_days},
+        "china.export_processing_days": processing_days,
         "china.regimes": [{"from": "2026-03-01", "rules": rules}],
         "china.licensing.approval_probability": approval,
         "levers": {"stockpile": {"initial_cover_days": stockpile_days}},
@@ -74,8 +79,8 @@ def test_conservation_and_no_negative_stock_for_any_settings(tmp_path_factory, c
     rep = run_one(sc, 1, 0)
     s = {c: rep.series[:, i] for i, c in enumerate(columns(sc))}
     assert np.all(s["maker_stock_t"] >= -1e-9) and np.all(s["shortfall_t"] >= -1e-9)
-    delivered = sum(s[f"delivered_{k}_t"] for k in ("china", "non_china", "recycling", "domestic", "stockpile",
-                                                    "opening"))
+    delivered = sum(s[f"delivered_{k}_t"] for k in ("china", "motor", "non_china", "recycling", "domestic",
+                                                    "stockpile", "opening"))
     np.testing.assert_allclose(np.diff(s["maker_stock_t"]), delivered[1:] - s["used_t"][1:], atol=1e-6)
     np.testing.assert_allclose(s["used_t"] + s["shortfall_t"], s["demand_t"], rtol=1e-9)
 

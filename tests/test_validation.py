@@ -10,7 +10,7 @@ from resim import validation
 from resim.cli import app
 from resim.loader import load
 from resim.model import ConservationError
-from resim.model.makers import Maker
+from resim.model.makers import MakerGroup
 from resim.runner import run_one
 
 cli = CliRunner()
@@ -38,15 +38,15 @@ def test_every_shipped_scenario_passes_the_event_by_event_checks(name):  # type:
 
 
 def test_check_mode_catches_material_lost_by_the_bookkeeping(monkeypatch, tmp_path):  # type: ignore[no-untyped-def]
-    original = Maker.receive
+    original = MakerGroup.receive
 
-    def leaky(self, grade, tonnes, ordered=True):  # type: ignore[no-untyped-def]
-        original(self, grade, tonnes, ordered)
-        self.stock[grade] -= 0.01 * tonnes  # a bug: 1% of every delivery vanishes
+    def leaky(self, shipment):  # type: ignore[no-untyped-def]
+        original(self, shipment)
+        self.stock.level[shipment.grade] -= 0.01 * shipment.tonnes  # a bug: 1% of every delivery vanishes
 
-    monkeypatch.setattr(Maker, "receive", leaky)
+    monkeypatch.setattr(MakerGroup, "receive", leaky)
     sc = load(SCENARIOS / "pause_ends.yaml").scenario
-    with pytest.raises(ConservationError, match=r"2026-\d\d-\d\d \(day [\d.]+\): maker e2w: opening"):
+    with pytest.raises(ConservationError, match=r"2026-\d\d-\d\d \(day [\d.]+\): group e2w\.\w+: opening"):
         run_one(sc, sc.seed, 0, check=True)
     res = cli.invoke(app, ["run", str(SCENARIOS / "pause_ends.yaml"), "-n", "2", "-w", "1", "--check",
                            "--results", str(tmp_path)])
@@ -106,15 +106,12 @@ def test_binomial_quantile_matches_scipy_stats():  # type: ignore[no-untyped-def
 
 
 def test_outage_shortfall_is_exact_replication_by_replication():  # type: ignore[no-untyped-def]
-    # Beyond the averages: given each replication's drawn outage length D, makers re-order at the
-    # first month start b >= D, so the shortfall is exactly max(0, b - k) t (1 t/day, k = 45 days).
-    import numpy as np
-
+    # Beyond the averages: given each replication's drawn outage length D, the stock of k days runs
+    # out at day k and supply resumes at the instant D (continuous time), so the shortfall is
+    # exactly max(0, D - k) t at 1 t/day.
     from resim.sampling import sample_world
 
-    sc, short = validation._outage(200, 11, 90.0, 45.0)
-    starts = np.concatenate([[0.0], np.cumsum(validation._days(sc))])
+    sc, _, k, short = validation._outage(200, 11)
     for i, total in enumerate(short):
         outage_days = sample_world(sc, 11, i).timeline[-1][0]
-        resumes = starts[starts >= outage_days][0]
-        assert total == pytest.approx(max(0.0, resumes - 45.0), abs=1e-9)
+        assert total == pytest.approx(max(0.0, outage_days - k), abs=1e-6)

@@ -8,14 +8,15 @@ the world). The schema knows nothing of the model; `resim schema` prints it as J
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from resim.params import EventDays, Fraction, Growth, NonNegative, Param
 
-Product = Literal["dytb_magnet", "light_magnet", "dytb_oxide", "ndpr_oxide"]
+Product = Literal["dytb_magnet", "light_magnet", "dytb_oxide", "ndpr_oxide", "motor"]
 Grade = Literal["dytb", "light"]
+PositiveDays = Annotated[float, Field(gt=0)]
 
 
 class Model(BaseModel):
@@ -28,7 +29,10 @@ class RuleSet(Model):
     licensed: list[Product] = Field(default_factory=list, description="Products needing a licence.")
     banned: list[Product] = Field(default_factory=list, description="Products not exported at all.")
     approval_probability: Fraction | None = Field(
-        None, description="Overrides china.licensing.approval_probability while these rules hold."
+        None, description="Overrides china.licensing.approval_probability (every class) while these rules hold."
+    )
+    class_approval_probability: dict[str, Fraction] = Field(
+        default_factory=dict, description="Per applicant class, overriding approval_probability while these hold."
     )
     non_china_exposed_share: Fraction = Field(
         0.0, description="Share of non-China magnet output held back by an extraterritorial rule."
@@ -66,26 +70,38 @@ class RegimeChange(Model):
 
 
 class Licensing(Model):
-    """How China decides licence applications from Indian importers."""
+    """How China decides licence applications: each applicant (a maker group, the domestic plants)
+    files its own, decided independently."""
 
     approval_probability: Fraction = Field(description="Chance that one decision is an approval.")
+    class_approval_probability: dict[str, Fraction] = Field(
+        default_factory=dict, description="Per applicant class (e.g. tier1): overrides approval_probability."
+    )
+    validity_days: NonNegative = Field(
+        0.0, description="A granted licence covers the applicant's shipments for this long (0: the filed ones only)."
+    )
     decision_delay_days: EventDays = Field(description="Filing (or start of review) to decision.")
     refile_delay_days: EventDays = Field(description="Rejection to re-filing.")
     max_refilings: int = Field(ge=0, description="Rejections after which an order is abandoned.")
     reviewers: int | None = Field(
         None, ge=1, description="Files reviewed at once; null = unlimited (no backlog effect)."
     )
-    general_licence_share: Fraction = Field(
-        0.0, description="Share of licensed flows shipped under general licences (no application)."
+    general_licences_from: dt.date | None = Field(
+        None, description="From this date, groups that are named customers of general-licence holders ship freely."
     )
-    general_licences_from: dt.date | None = None
 
 
 class China(Model):
     rule_sets: dict[str, RuleSet]
     regimes: list[RegimeChange] = Field(min_length=1, description="Dated timeline; later entries win.")
     licensing: Licensing
-    lead_time_days: EventDays = Field(description="Shipping and customs, China to Indian maker.")
+    export_processing_days: EventDays = Field(
+        description="Order to the Chinese border (production, paperwork); the rules then in force decide."
+    )
+    lead_time_days: EventDays = Field(description="Shipping and customs, Chinese border to Indian maker.")
+    motor_extra_lead_days: NonNegative = Field(
+        0.0, description="Extra lead time of motors imported whole (assembly in China, longer logistics)."
+    )
 
     @model_validator(mode="after")
     def _in_order(self) -> China:
@@ -96,8 +112,37 @@ class China(Model):
         return self
 
 
+class Group(Model):
+    """Makers within a segment that share a design and a way of buying: a share of the segment's
+    vehicles, with their own parameters where they differ from the segment's (unset: inherited)."""
+
+    share: float = Field(ge=0, le=1, description="Share of the segment's vehicles (a segment's groups sum to 1).")
+    ndfeb_kg_per_vehicle: NonNegative | None = None
+    dytb_grade_share: Fraction | None = Field(None, description="Share of NdFeB vehicles needing Dy/Tb grades.")
+    min_dytb_grade_share: Fraction | None = Field(None, description="That share once light-REE redesigns qualify.")
+    redesign_to_light_ree_months: NonNegative | None = Field(
+        None, description="From a control on Dy/Tb-grade magnets to qualified light-REE designs."
+    )
+    inventory_cover_weeks: NonNegative | None = Field(None, description="Mean on-hand magnet cover.")
+    non_china_access: Fraction = Field(
+        1.0, description="Share of non-China suppliers' India capacity this group can contract for (0: none)."
+    )
+    motor_import_start_share: Fraction = Field(
+        0.0, description="Share of the group's NdFeB vehicles on motors imported whole from China at the start."
+    )
+    motor_import_max_share: Fraction = Field(
+        0.0, description="Most of the group's NdFeB vehicles that can switch to motors imported whole from China."
+    )
+    motor_shift_per_month: Fraction = Field(0.0, description="How fast that share can grow, per month.")
+    licence_class: str = Field("maker", description="Applicant class for licence odds (class_approval_probability).")
+    general_licence_customer: Fraction = Field(
+        0.0, description="Chance that its Chinese suppliers hold general licences naming it (drawn per replication)."
+    )
+    priority: int = Field(0, description="Higher first when the stockpile is shared out.")
+
+
 class Segment(Model):
-    """An EV segment, modelled as one aggregate maker."""
+    """An EV segment: demand and design, split into maker groups (one group `all` if none given)."""
 
     units_per_year: NonNegative = Field(description="Vehicles per year at base_date.")
     base_date: dt.date
@@ -108,16 +153,43 @@ class Segment(Model):
     ferrite_share_start: Fraction = Field(0.0, description="Share on ferrite/magnet-free motors at start.")
     ferrite_share_target: Fraction = Field(0.0, description="Share reached at ferrite_target_date.")
     ferrite_target_date: dt.date | None = None
+    vehicle_value_inr: NonNegative = Field(0.0, description="Ex-factory value of one vehicle, INR.")
+    groups: dict[str, Group] = Field(default_factory=lambda: {"all": Group(share=1.0)})
+
+    @model_validator(mode="after")
+    def _shares_sum_to_one(self) -> Segment:
+        total = sum(g.share for g in self.groups.values())
+        if not self.groups or abs(total - 1) > 1e-9:
+            raise ValueError(f"group shares must sum to 1 (got {total:g})")
+        return self
+
+
+class Review(Model):
+    """When makers review their position: every `period_days` (null: continuously, reordering when
+    the position falls to the reorder point), and at once on every regime change and licence outcome."""
+
+    period_days: PositiveDays | None = Field(14.0, description="Days between reviews; null = continuous review.")
+    order_batch_days: float = Field(
+        0.0, ge=0, description="Smallest order, in days of need (continuous review needs > 0)."
+    )
+
+    @model_validator(mode="after")
+    def _continuous_needs_a_batch(self) -> Review:
+        if self.period_days is None and self.order_batch_days <= 0:
+            raise ValueError("continuous review (period_days: null) needs order_batch_days > 0")
+        return self
 
 
 class Demand(Model):
     segments: dict[str, Segment] = Field(min_length=1)
-    inventory_cover_weeks: NonNegative
-    planning_lead_time_days: NonNegative
+    inventory_cover_weeks: NonNegative = Field(description="Makers' mean on-hand cover (all grades).")
     redesign_to_light_ree_months: NonNegative = Field(
         description="From a control on Dy/Tb-grade magnets to qualified light-REE designs."
     )
-    non_china_min_share: Fraction = Field(description="Ordered outside China even when China is open.")
+    non_china_min_share: Fraction = Field(description="Ordered outside China even when China is open (contracts).")
+    review: Review = Field(default_factory=Review)
+    deferred_share: Fraction = Field(0.0, description="Share of vehicles not built that buyers wait for.")
+    backlog_half_life_days: PositiveDays = Field(60.0, description="Half of a waiting backlog gives up in this time.")
 
 
 class Supplier(Model):
@@ -128,11 +200,21 @@ class Supplier(Model):
     available_from: dt.date | None = None
     ramp_months: NonNegative = 0.0
     lead_time_days: EventDays
-    premium_share: NonNegative = Field(0.0, description="Price premium over China; cheaper first.")
+    premium_share: NonNegative = Field(0.0, description="Price premium over China's price; cheaper first.")
     dytb_secured_share: Fraction = Field(
         1.0, description="Dy/Tb-grade output kept when China restricts Dy/Tb oxide."
     )
     grades: list[Grade] = Field(default_factory=lambda: ["dytb", "light"])
+    share_before_contracts: Fraction = Field(
+        1.0, description="Share of the capacity Indian buyers can get before new contracts qualify."
+    )
+    qualification_months: NonNegative = Field(
+        0.0, description="From the first control on Dy/Tb-grade magnets to qualified contracts (full capacity)."
+    )
+    china_exposure_share: Fraction = Field(
+        0.0, description="Share of output lost to China's measures against this supplier's country."
+    )
+    exposed_from: dt.date | None = None
 
 
 class Plant(Model):
@@ -161,11 +243,20 @@ class Domestic(Model):
     irel_ramp_months: NonNegative
     non_china_ndpr_oxide_t_per_year: NonNegative
     lead_time_days: EventDays = Field(description="Plant to maker.")
+    cost_premium_share: NonNegative = Field(
+        0.0, description="Domestic magnets' price over China's (net of incentives); makers buy cheapest first."
+    )
 
 
 class HeavyRee(Model):
     alt_dytb_t_per_year: NonNegative = Field(description="Non-China Dy+Tb available to Indian plants.")
     domestic_dytb_t_per_year: NonNegative
+    non_china_magnet_dytb_t_per_year: NonNegative | None = Field(
+        None, description="Non-China Dy+Tb non-China magnet makers can put into magnets for India (null: no limit)."
+    )
+    non_china_magnet_dytb_added_t_per_year: NonNegative = Field(0.0, description="Added from the date below.")
+    non_china_magnet_dytb_added_from: dt.date | None = None
+    magnet_dytb_content_share: Fraction = Field(0.05, description="Dy+Tb mass share in Dy/Tb-grade magnets.")
 
 
 class Stockpile(Model):
@@ -176,6 +267,21 @@ class Stockpile(Model):
         2.0, description="Release to a maker whose stock covers fewer weeks than this."
     )
     max_release_t_per_month: NonNegative | None = None
+
+
+class Prices(Model):
+    """Prices that weigh a lever against its cost (INR per kg of magnet, China's export price)."""
+
+    china_inr_per_kg: dict[Grade, NonNegative] = Field(
+        default_factory=lambda: {"dytb": 0.0, "light": 0.0}, description="China's export price by grade."
+    )
+    motor_duty_share: Fraction = Field(0.0, description="Customs duty on motors imported whole.")
+    motor_magnet_value_share: Fraction = Field(
+        0.3, description="Magnets' share of an imported motor's value (to price motors per kg of magnet)."
+    )
+    motor_subsidy_loss_inr_per_vehicle: NonNegative = Field(
+        0.0, description="Local-fitment subsidy lost by a vehicle with an imported motor."
+    )
 
 
 class Levers(Model):
@@ -194,6 +300,7 @@ class Scenario(Model):
     suppliers: dict[str, Supplier] = Field(default_factory=dict)
     domestic: Domestic
     heavy_ree: HeavyRee
+    prices: Prices = Field(default_factory=Prices)
     levers: Levers = Field(default_factory=Levers)
 
     @model_validator(mode="after")

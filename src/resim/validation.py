@@ -20,6 +20,7 @@ import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -27,12 +28,13 @@ import scipy.stats as st
 import simpy
 
 from resim.model.clock import Months, after
-from resim.model.licensing import Application, LicenceDraws, LicenceOffice
+from resim.model.licensing import Applicant, Buyer, LicenceDraws, LicenceFile, LicenceOffice, Shipment
 from resim.model.regime import Regime
 from resim.model.supply import Shipping
 from resim.params import Exponential, Fixed, LogNormal
 from resim.sampling import MonthlyDraws, event_rng
 from resim.scenario import RuleSet, Scenario
+from resim.summary import SHORT_T
 
 CONFIDENCE = 0.99
 SEED = 20261110  # every oracle uses the project's master seed (chosen beforehand, not per oracle)
@@ -64,26 +66,41 @@ def interval(values: np.ndarray) -> tuple[float, tuple[float, float]]:
 
 # --- licensing ---------------------------------------------------------------------------------
 
+class _Sink(Buyer):
+    """An oracle's applicant: it takes what it is given and needs nothing else."""
+
+    def receive(self, shipment: Shipment) -> None:
+        pass
+
+    def cancelled(self, shipment: Shipment) -> None:
+        pass
+
+
 def _licence_run(seed: int, rep: int, arrivals_per_day: float, delay: Any, reviewers: int | None,
                  horizon_days: float, on_day: Callable[[LicenceOffice], None] | None = None,
-                 warmup_days: float = 0.0) -> list[Application]:
-    """File applications as a Poisson process with the model's LicenceOffice (every decision an
-    approval); return them. Draws are keyed by the application's number."""
+                 warmup_days: float = 0.0) -> list[LicenceFile]:
+    """Poisson arrivals of applicants, each filing one file with the model's LicenceOffice (every
+    decision an approval); return the files. Draws are keyed by the applicant's number."""
     env = simpy.Environment()
     n = int(arrivals_per_day * horizon_days * 1.5) + 50
     product = "dytb_magnet"
-    office = LicenceOffice(env, Regime([(-1.0, RuleSet(licensed=[product]))], 1.0), {product: LicenceDraws(
-        MonthlyDraws(delay, seed, rep, "oracle.decision_delay", n), MonthlyDraws(Fixed(value=0), seed, rep, "", n),
-        MonthlyDraws(None, seed, rep, "oracle.approval", n), MonthlyDraws(Fixed(value=0), seed, rep, "", n))},
-        max_refilings=0, reviewers=reviewers)
+    slots = LicenceOffice.slots(n, 1)
+
+    def by_applicant(spec: Any, component: str) -> Any:  # each applicant files once: key by applicant only
+        draws = MonthlyDraws(spec, seed, rep, component, 1, slots)
+        return lambda week, slot: draws(0, slot)
+
+    office = LicenceOffice(env, Regime([(-1.0, RuleSet(licensed=[product]))], 1.0, {}), {product: LicenceDraws(
+        by_applicant(delay, "oracle.decision_delay"), by_applicant(Fixed(value=0), ""),
+        by_applicant(None, "oracle.approval"))},
+        max_refilings=0, reviewers=reviewers, validity_days=0.0, applicants=n, on_decided=lambda f, ok: None)
     gaps = event_rng(seed, rep, "oracle.arrivals").exponential(1 / arrivals_per_day, n)
-    filed: list[Application] = []
+    filed: list[LicenceFile] = []
 
     def arrive(i: int) -> None:
-        app = Application(product, i, [], 0.0, on_approved=lambda a: None, on_abandoned=lambda a: None)
-        app.queued_since = env.now
-        filed.append(app)
-        office.file(app)
+        applicant = Applicant(f"a{i}", "maker", i, _Sink())
+        office.hold(applicant, Shipment(applicant.buyer, 0, 0.0, product, "oracle"))
+        filed.append(applicant.files[product])
         if i + 1 < n:
             after(env, gaps[i + 1], arrive, i + 1)
 
@@ -110,7 +127,7 @@ def mmc_wait(replications: int = 80, seed: int = SEED) -> OracleResult:
     per_rep = []
     for rep in range(replications):
         apps = _licence_run(seed, rep, lam, Exponential(dist="exponential", mean=mean_delay), c, horizon)
-        settled = [a.waited_days for a in apps if warmup <= a.queued_since <= horizon - 200]
+        settled = [a.waited_days for a in apps if warmup <= a.queued_since <= horizon - 200]  # type: ignore[attr-defined]
         per_rep.append(np.mean(settled))
     mean, ci = interval(np.array(per_rep))
     return OracleResult("licence queue, M/M/c (Erlang C)",
@@ -163,11 +180,14 @@ def _fill_rate(seed: int, rep: int, lead: Any) -> float:
     gaps = event_rng(seed, rep, "oracle.demand").exponential(1 / lam, n)
     state = {"on_hand": float(BASE_STOCK["base_stock"]), "backorders": 0.0, "demands": 0.0, "filled": 0.0}
 
-    def arrive(_t: float) -> None:
-        if state["backorders"] > 0:
-            state["backorders"] -= 1
-        else:
-            state["on_hand"] += 1
+    class Store(_Sink):
+        def receive(self, shipment: Shipment) -> None:
+            if state["backorders"] > 0:
+                state["backorders"] -= 1
+            else:
+                state["on_hand"] += 1
+
+    store = Store()
 
     def demand(i: int) -> None:
         if env.now >= warmup:
@@ -177,7 +197,7 @@ def _fill_rate(seed: int, rep: int, lead: Any) -> float:
             state["on_hand"] -= 1
         else:
             state["backorders"] += 1
-        shipping.send(1.0, "oracle", lead_days(i), arrive)
+        shipping.send(Shipment(store, 0, 1.0, "", "oracle"), lead_days(i))
         if i + 1 < n:
             after(env, gaps[i + 1], demand, i + 1)
 
@@ -199,9 +219,9 @@ MINIMAL_SCENARIO: dict[str, Any] = {
               "regimes": [{"from": "2020-01-01", "rules": "ban"}],
               "licensing": {"approval_probability": 0.5, "decision_delay_days": 30, "refile_delay_days": 10,
                             "max_refilings": 0},
-              "lead_time_days": 20},
-    "demand": {"inventory_cover_weeks": 0, "planning_lead_time_days": 0, "redesign_to_light_ree_months": 0,
-               "non_china_min_share": 0,
+              "export_processing_days": 0, "lead_time_days": 20},
+    "demand": {"inventory_cover_weeks": 0, "redesign_to_light_ree_months": 0, "non_china_min_share": 0,
+               "review": {"period_days": None, "order_batch_days": 10},
                "segments": {"seg": {"units_per_year": 365_250, "base_date": "2026-01-01", "growth_per_year": 0,
                                     "ndfeb_kg_per_vehicle": 1.0, "dytb_grade_share": 0, "min_dytb_grade_share": 0}}},
     "suppliers": {"alt": {"capacity_t_per_year": 182.625, "lead_time_days": 0}},
@@ -253,7 +273,7 @@ def deterministic_month_by_month(seed: int = SEED) -> OracleResult:
 
 def no_china_limit(replications: int = 10, seed: int = SEED) -> OracleResult:
     sc = _minimal_scenario(
-        horizon_months=36, demand__planning_lead_time_days=120,
+        horizon_months=36, demand__review={"period_days": 14},
         suppliers={"a": {"capacity_t_per_year": 120, "lead_time_days": {"dist": "lognormal", "median": 40, "p90": 80}},
                    "b": {"capacity_t_per_year": 60, "lead_time_days": {"dist": "uniform", "low": 20, "high": 70}}})
     steady = slice(12, None)
@@ -265,47 +285,35 @@ def no_china_limit(replications: int = 10, seed: int = SEED) -> OracleResult:
                         replications)
 
 
+OUTAGE_SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "oracles" / "outage_vs_stock.yaml"
+
+
 @functools.cache
-def _outage(replications: int, seed: int, mean_days: float, cover_days: float) -> tuple[Scenario, np.ndarray]:
-    """One segment needing 1 t/day, China its only source, banned until an exponential outage ends;
-    a stockpile of `cover_days` released at once. Run once, shared by both outage oracles."""
-    sc = _minimal_scenario(
-        horizon_months=36, suppliers={}, china__lead_time_days=0,
-        china__rule_sets={"ban": {"banned": ["dytb_magnet", "light_magnet"]}, "open": {}},
-        china__regimes=[{"from": "2020-01-01", "rules": "ban"},
-                        {"from": "2026-01-01", "rules": "open",
-                         "delay_days": {"dist": "exponential", "mean": mean_days}}],
-        levers={"stockpile": {"initial_cover_days": cover_days, "release_below_cover_weeks": 10_000}})
-    return sc, _shortfall(sc, seed, replications).sum(axis=1)
+def _outage(replications: int, seed: int) -> tuple[Scenario, float, float, np.ndarray]:
+    """Run the public outage scenario file: (scenario, mean outage m, stock k in days, shortfall
+    per replication). Run once, shared by both outage oracles."""
+    from resim.loader import load
 
-
-def _outage_closed_form(sc: Scenario, mean_days: float, cover_days: float) -> tuple[float, float]:
-    """Under the model's convention supply resumes at the first month start b_j at or after the
-    outage's end D ~ Exp(mean): shortfall = d * max(0, b_j - k) with d = 1 t/day, k the cover."""
-    bounds = np.concatenate([[0.0], np.cumsum(_days(sc))])
-    p_in = np.exp(-bounds[:-1] / mean_days) - np.exp(-bounds[1:] / mean_days)  # P(b_{j-1} < D <= b_j)
-    short = np.maximum(0.0, bounds[1:] - cover_days)
-    return float(p_in @ (short > 0)), float(p_in @ short)
+    sc = load(OUTAGE_SCENARIO).scenario
+    outage = sc.china.regimes[-1].delay_days
+    m = float(outage.mean)  # type: ignore[union-attr]
+    k = sc.demand.inventory_cover_weeks.support()[0] * 7  # type: ignore[union-attr]
+    return sc, m, k, _shortfall(sc, seed, replications).sum(axis=1)
 
 
 def outage_stockout(replications: int = 3000, seed: int = SEED) -> OracleResult:
-    m, k = 90.0, 45.0
-    sc, short = _outage(replications, seed, m, k)
-    p_stockout, _ = _outage_closed_form(sc, m, k)
-    mean, ci = interval((short > 1e-9).astype(float))
-    return OracleResult("outage vs stockpile: P(stockout)", f"supply outage ~ exponential (mean {m:g} d), stockpile "
-                        f"covers {k:g} d; supply resumes at the next month start (continuous-time exp(-k/m) = "
-                        f"{math.exp(-k / m):.3f})", "probability", p_stockout, mean, ci, replications)
+    _, m, k, short = _outage(replications, seed)
+    mean, ci = interval((short > SHORT_T).astype(float))
+    return OracleResult("outage vs stock: P(stockout)", f"supply outage ~ exponential (mean {m:g} d), stock covers "
+                        f"{k:g} d, continuous time: exp(-k/m) ({OUTAGE_SCENARIO.name})", "probability",
+                        math.exp(-k / m), mean, ci, replications)
 
 
 def outage_shortfall(replications: int = 3000, seed: int = SEED) -> OracleResult:
-    m, k = 90.0, 45.0
-    sc, short = _outage(replications, seed, m, k)
-    _, expected = _outage_closed_form(sc, m, k)
+    _, m, k, short = _outage(replications, seed)
     mean, ci = interval(short)
-    return OracleResult("outage vs stockpile: mean shortfall", f"as above, demand 1 t/day: mean shortfall per "
-                        f"outage (continuous-time d m exp(-k/m) = {m * math.exp(-k / m):.1f} t)", "t", expected,
-                        mean, ci, replications)
+    return OracleResult("outage vs stock: mean shortfall", "as above, demand d = 1 t/day: d m exp(-k/m)", "t",
+                        m * math.exp(-k / m), mean, ci, replications)
 
 
 ORACLES: dict[str, Callable[[], OracleResult]] = {

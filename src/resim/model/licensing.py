@@ -1,20 +1,23 @@
-"""China's licensing office: applications wait for a reviewer, are decided after a random delay,
-and are approved with the regime's approval probability; rejected ones are re-filed after a delay,
-up to a limit, then abandoned.
+"""China's licensing office: each applicant (a maker group, the domestic plants) holds at most one
+open file per product; shipments that reach the border needing a licence wait at the port on that
+file. A file is decided after a random delay and approved with the odds of the applicant's class;
+a rejected file is re-filed after a delay, up to a limit, then abandoned and its shipments go
+back. An approval releases the file's shipments and, with a validity period, lets the applicant's
+later shipments pass until it expires. Applicants are decided independently of one another.
 
 With `reviewers` set, at most that many files are under review at once (FIFO queue), so delays
-grow with the backlog, and each decision is an event. With unlimited reviewers a file's fate does
-not depend on other files, and the regime is a known function of time, so the whole chain of
-decisions and re-filings is drawn when the file is filed and only its final outcome is an event:
-the same process, at a fraction of the events.
+grow with the backlog and each decision is an event. With unlimited reviewers a file's fate does
+not depend on other files and the regime is a known function of time, so its whole chain of
+decisions is drawn when it is filed and only its outcome is an event: the same process, in fewer
+events.
 """
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import NamedTuple
+from dataclasses import dataclass, field
 
 import simpy
 
@@ -22,112 +25,199 @@ from resim.model.clock import after
 from resim.model.regime import Regime
 from resim.sampling import MonthlyDraws
 
-
-class Buyer(NamedTuple):
-    """What happens to a buyer's part of an order: it arrives, its licence is granted, or abandoned."""
-
-    receive: Callable[[float], None]
-    granted: Callable[[float], None]
-    abandoned: Callable[[float], None]
+DAYS_PER_KEY = 7.0  # a file's luck is keyed by the calendar week it is filed in
 
 
-Split = list[tuple[Buyer, float]]  # the buyers of one order and their shares of it (summing to 1)
+class Shipment:
+    """Tonnes of one grade for one buyer, from order to arrival (or cancellation)."""
+
+    __slots__ = ("buyer", "grade", "tonnes", "product", "source", "inr_per_t", "premium_inr_per_t")
+
+    def __init__(self, buyer: Buyer, grade: int, tonnes: float, product: str, source: str, inr_per_t: float = 0.0,
+                 premium_inr_per_t: float = 0.0):
+        self.buyer, self.grade, self.tonnes, self.product, self.source = buyer, grade, tonnes, product, source
+        self.inr_per_t, self.premium_inr_per_t = inr_per_t, premium_inr_per_t
+
+
+class Buyer:
+    """What a buyer of shipments must do (maker groups and the domestic plants)."""
+
+    index: int  # position among the buyers: keys this buyer's draws
+
+    def receive(self, shipment: Shipment) -> None:
+        raise NotImplementedError
+
+    def cancelled(self, shipment: Shipment) -> None:
+        raise NotImplementedError
+
+    def held(self, shipment: Shipment) -> None:
+        """`shipment` waits at the Chinese port for a licence."""
+
+    def released(self, shipment: Shipment) -> None:
+        """`shipment` leaves the port (shipped or sent back)."""
+
+    def licence_outcome(self, approved: bool) -> None:
+        """One of this buyer's files was settled."""
+
+
+@dataclass(eq=False)
+class Applicant:
+    """A licence applicant: its class, the licences it holds and its open files."""
+
+    name: str
+    applicant_class: str
+    index: int
+    buyer: Buyer
+    general_customer: bool = False  # named customer of a Chinese general-licence holder
+    valid_until: dict[str, float] = field(default_factory=dict)  # product -> last day a licence covers
+    refused_at: dict[str, float] = field(default_factory=dict)  # product -> when its last file was abandoned
+    files: dict[str, LicenceFile] = field(default_factory=dict)  # product -> open file
+
+    def holds_licence(self, product: str, day: float) -> bool:
+        return self.valid_until.get(product, -math.inf) >= day
 
 
 @dataclass(frozen=True)
 class LicenceDraws:
-    """The luck of one product's licence files, keyed by filing month and attempt (see
-    sampling.MonthlyDraws): decision delays, re-filing delays, approval uniforms, and the lead
-    time of the shipment once a file is approved."""
+    """The luck of one product's licence files, keyed by filing week and slot (applicant, attempt):
+    decision delays, re-filing delays and approval uniforms. A file filed in the same week by the
+    same applicant has the same luck in every scenario, so raising the approval odds turns refusals
+    into approvals and never the reverse, file by file."""
 
     decision_delay_days: MonthlyDraws
     refile_delay_days: MonthlyDraws
     approval_u: MonthlyDraws
-    shipping_days: MonthlyDraws
 
 
 @dataclass(eq=False, slots=True)
-class Application:
-    """One file for `tonnes` of `product`, filed in month `month`, shared by several buyers."""
+class LicenceFile:
+    """One applicant's file for one product, and the shipments waiting at the port on it."""
 
+    applicant: Applicant
     product: str
-    month: int
-    split: Split
-    tonnes: float
-    on_approved: Callable[[Application], None]
-    on_abandoned: Callable[[Application], None]
+    week: int  # the calendar week it was filed in: keys its luck
+    slot: int  # first keyed draw of this file; attempt k uses slot + k
+    shipments: list[Shipment]
     rejections: int = 0
     queued_since: float = 0.0  # when it last joined the reviewers' queue (days)
     waited_days: float = 0.0  # total time spent waiting for a reviewer (finite review capacity)
 
+    @property
+    def tonnes(self) -> float:
+        return sum([s.tonnes for s in self.shipments])
+
+    def withdraw(self, grade: int, tonnes: float) -> float:
+        """Take up to `tonnes` of `grade` off the waiting shipments (latest first); return how much."""
+        taken = 0.0
+        for s in reversed(self.shipments):
+            if s.grade == grade and taken < tonnes:
+                cut = min(s.tonnes, tonnes - taken)
+                s.tonnes -= cut
+                taken += cut
+        return taken
+
 
 class LicenceOffice:
-    def __init__(self, env: simpy.Environment, regime: Regime, draws: dict[str, LicenceDraws],
-                 max_refilings: int, reviewers: int | None):
+    def __init__(self, env: simpy.Environment, regime: Regime, draws: dict[str, LicenceDraws], max_refilings: int,
+                 reviewers: int | None, validity_days: float, applicants: int,
+                 on_decided: Callable[[LicenceFile, bool], None]):
         self.env, self.regime, self.draws = env, regime, draws
-        self.max_refilings, self.reviewers = max_refilings, reviewers
-        self.queue: deque[Application] = deque()
+        self.max_refilings, self.reviewers, self.validity_days = max_refilings, reviewers, validity_days
+        self.attempts = max_refilings + 1
+        self.applicants, self.on_decided = applicants, on_decided
+        self.queue: deque[LicenceFile] = deque()
         self.in_review = 0
-        # filed or awaiting re-filing, not yet settled; a dict keeps filing order, so sums are reproducible
-        self.pending: dict[Application, None] = {}
-        self.pending_tonnes = 0.0  # running total, updated in event order (so reproducible)
+        self.pending: dict[LicenceFile, None] = {}  # open files in filing order (reproducible sums)
+        self.approved_month = 0  # files approved this month (reset by the recorder)
+        self.decided_month = 0  # files settled this month, approved or abandoned
 
-    def file(self, app: Application) -> None:
-        self.pending[app] = None
-        self.pending_tonnes += app.tonnes
-        if self.reviewers is None:
-            self._resolve_chain(app)
+    @staticmethod
+    def slots(applicants: int, attempts: int) -> int:
+        return applicants * attempts
+
+    @staticmethod
+    def weeks(horizon_days: float) -> int:
+        return int(horizon_days // DAYS_PER_KEY) + 1
+
+    def hold(self, applicant: Applicant, shipment: Shipment) -> None:
+        """`shipment` needs a licence its applicant lacks: it waits at the port on the open file."""
+        file = applicant.files.get(shipment.product)
+        if file is None:
+            week = int(self.env.now // DAYS_PER_KEY)
+            file = applicant.files[shipment.product] = LicenceFile(applicant, shipment.product, week,
+                                                                   applicant.index * self.attempts, [])
+            file.shipments.append(shipment)
+            self._file(file)
         else:
-            self._enqueue(app)
+            file.shipments.append(shipment)
 
-    def _verdict(self, app: Application, day: float) -> str:
-        """'approved', 'abandoned' or 'refile': the decision on `app`'s current attempt on `day`."""
+    def _file(self, file: LicenceFile) -> None:
+        self.pending[file] = None
+        if self.reviewers is None:
+            self._resolve_chain(file)
+        else:
+            self._enqueue(file)
+
+    def _verdict(self, file: LicenceFile, day: float) -> str:
+        """'approved', 'abandoned' or 'refile': the decision on `file`'s current attempt on `day`."""
         rules = self.regime.rules_at(day)
-        if app.product in rules.banned:
+        if file.product in rules.banned:
             return "abandoned"
-        if app.product not in rules.licensed or \
-                self.draws[app.product].approval_u(app.month, app.rejections) < self.regime.approval_probability(day):
+        odds = self.regime.approval_probability(day, file.applicant.applicant_class)
+        if file.product not in rules.licensed or \
+                self.draws[file.product].approval_u(file.week, file.slot + file.rejections) < odds:
             return "approved"
-        return "refile" if app.rejections < self.max_refilings else "abandoned"
+        return "refile" if file.rejections < self.max_refilings else "abandoned"
 
-    def _resolve_chain(self, app: Application) -> None:
-        """Draw every decision and re-filing of `app` now; schedule only its final outcome."""
-        draws, t, month = self.draws[app.product], self.env.now, app.month
-        decision_delay, refile_delay = draws.decision_delay_days, draws.refile_delay_days
+    def _resolve_chain(self, file: LicenceFile) -> None:
+        """Draw every decision and re-filing of `file` now; schedule only its outcome."""
+        draws, t = self.draws[file.product], self.env.now
         while True:
-            t += decision_delay(month, app.rejections)
-            verdict = self._verdict(app, t)
+            t += draws.decision_delay_days(file.week, file.slot + file.rejections)
+            verdict = self._verdict(file, t)
             if verdict != "refile":
                 break
-            t += refile_delay(month, app.rejections)
-            app.rejections += 1
-        after(self.env, t - self.env.now, self._settle, app, verdict == "approved")
+            t += draws.refile_delay_days(file.week, file.slot + file.rejections)
+            file.rejections += 1
+        after(self.env, t - self.env.now, self._settle, file, verdict == "approved")
 
-    def _enqueue(self, app: Application) -> None:
-        app.queued_since = self.env.now
+    def _enqueue(self, file: LicenceFile) -> None:
+        file.queued_since = self.env.now
         if self.in_review < self.reviewers:  # type: ignore[operator]
-            self._review(app)
+            self._review(file)
         else:
-            self.queue.append(app)
+            self.queue.append(file)
 
-    def _review(self, app: Application) -> None:
-        app.waited_days += self.env.now - app.queued_since
+    def _review(self, file: LicenceFile) -> None:
+        file.waited_days += self.env.now - file.queued_since
         self.in_review += 1
-        after(self.env, self.draws[app.product].decision_delay_days(app.month, app.rejections), self._decide, app)
+        delay = self.draws[file.product].decision_delay_days(file.week, file.slot + file.rejections)
+        after(self.env, delay, self._decide, file)
 
-    def _decide(self, app: Application) -> None:
+    def _decide(self, file: LicenceFile) -> None:
         self.in_review -= 1
         if self.queue:
             self._review(self.queue.popleft())
-        verdict = self._verdict(app, self.env.now)
+        verdict = self._verdict(file, self.env.now)
         if verdict == "refile":
-            delay = self.draws[app.product].refile_delay_days(app.month, app.rejections)
-            app.rejections += 1
-            after(self.env, delay, self._enqueue, app)
+            delay = self.draws[file.product].refile_delay_days(file.week, file.slot + file.rejections)
+            file.rejections += 1
+            after(self.env, delay, self._enqueue, file)
         else:
-            self._settle(app, verdict == "approved")
+            self._settle(file, verdict == "approved")
 
-    def _settle(self, app: Application, approved: bool) -> None:
-        del self.pending[app]
-        self.pending_tonnes -= app.tonnes
-        (app.on_approved if approved else app.on_abandoned)(app)
+    def _settle(self, file: LicenceFile, approved: bool) -> None:
+        del self.pending[file]
+        applicant = file.applicant
+        if applicant.files.get(file.product) is file:
+            del applicant.files[file.product]
+        if approved:
+            applicant.valid_until[file.product] = self.env.now + self.validity_days
+            self.approved_month += 1
+        else:
+            applicant.refused_at[file.product] = self.env.now
+        self.decided_month += 1
+        self.on_decided(file, approved)
+
+    def pending_tonnes(self) -> float:
+        return sum([f.tonnes for f in self.pending])

@@ -1,143 +1,260 @@
-"""EV makers, one aggregate per segment: monthly demand, grade mix, inventory, orders, production.
+"""EV maker groups: a share of a segment's vehicles with its own designs, stock and way of buying.
 
-Story: at each month's start a maker plans the month's vehicles (demand grown from the base
-year), splits them into ferrite/magnet-free, light-REE and Dy/Tb-grade designs, and orders each
-magnet grade up to `need rate x (cover + month + planning lead time)` counting stock, firm
-orders, and pending licences weighted by their chance of approval. At the month's end it
-builds the vehicles its magnets allow: Dy/Tb grades may stand in for light grades, never the
-reverse. Unmet demand is lost, not carried forward.
+Story: a group builds vehicles continuously, using magnets at its build rate (ferrite designs need
+none; vehicles on motors imported whole use the magnets inside them). It reviews its position
+(stock + everything ordered and not yet arrived, licences awaited included, at face value) on the
+scenario's review policy and at once on every regime change and licence outcome, and orders each
+grade up to `need x (cover + expected lead time + half a review cycle)`, so that its mean stock
+on hand is its cover. Its Dy/Tb-grade share falls to the redesigned share on the day light-REE
+designs qualify. Vehicles it cannot build are partly deferred (a backlog retried next month that
+decays) and the rest lost.
 """
 
 from __future__ import annotations
 
-from functools import partial
-from typing import NamedTuple
+import math
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from resim.model.clock import Months
-from resim.model.licensing import Buyer
-from resim.scenario import Segment
+from resim.model.clock import DAYS_PER_MONTH, Months, after
+from resim.model.licensing import Applicant, Buyer, Shipment
+from resim.model.stock import DYTB, LIGHT, MOTOR, OWN, RESERVE, OnHand
 
-GRADES = ("dytb", "light")
-PRODUCT = {"dytb": "dytb_magnet", "light": "light_magnet"}
-
-
-class Plan(NamedTuple):
-    """One month's plan: vehicles, their ferrite/magnet-free share and Dy/Tb-grade share, and the
-    NdFeB needed by grade (t)."""
-
-    units: float
-    ferrite_share: float
-    dytb_share: float
-    need_t: dict[str, float]
+ORDER_EPS_T = 1e-9  # orders smaller than this are not placed
+REACHED_DAYS = 1e-6  # a position within this many days of need of its reorder point has reached it
 
 
-class Output(NamedTuple):
-    """What one month's production did, in vehicles and tonnes of NdFeB (the order of the totals'
-    columns in the monthly series)."""
+class GroupSpec(NamedTuple):
+    """A group's parameters, with the segment's values where the group sets none (floats: drawn)."""
 
-    units: float
+    segment: str
+    name: str
+    units_per_year: float
+    base_date: Any
+    growth_per_year: float
+    kg_per_vehicle: float
+    dytb_grade_share: float
+    min_dytb_grade_share: float
+    redesign_months: float
+    cover_days: float
+    ferrite_start: float
+    ferrite_target: float
+    ferrite_target_date: Any
+    non_china_access: float
+    motor_start: float
+    motor_max: float
+    motor_shift_per_month: float
+    licence_class: str
+    general_licence_customer: float
+    priority: int
+    vehicle_value_inr: float
+
+    @property
+    def key(self) -> str:
+        return f"{self.segment}.{self.name}"
+
+
+class Month(NamedTuple):
+    """What one group did in one month (vehicles; tonnes of NdFeB; tonnes x days for cover)."""
+
+    demand_units: float
     built_units: float
-    not_built: float
+    lost_units: float
+    backlog_units: float
     ferrite_units: float
     need_t: float
     used_t: float
     shortfall_t: float
+    stock_days: float
+    delivered_t: float
+    stock_t: float
+    spend_inr: float
+    premium_inr: float
 
 
-class Maker:
-    def __init__(self, name: str, segment: Segment, months: Months, redesign_done_day: float | None,
-                 cover_days: float, planning_lead_days: float):
-        self.name, self.segment = name, segment
-        self.redesign_done_day = redesign_done_day
-        self.cover_days, self.planning_lead_days = cover_days, planning_lead_days
-        self.kg_t = float(segment.ndfeb_kg_per_vehicle) / 1000.0  # type: ignore[arg-type]
-        self.stock = dict.fromkeys(GRADES, 0.0)
-        self.on_order = dict.fromkeys(GRADES, 0.0)  # firm: shipped or confirmed, t
-        self.licence_pending_t = dict.fromkeys(GRADES, 0.0)  # filed with China, undecided
-        self.received_t = 0.0  # cumulative, for the conservation check
-        self.received_before_t = 0.0  # cumulative at the last month end (for monthly deliveries)
-        self.used_t = 0.0
-        self.opening_stock_t = 0.0
-        # per grade: what to do on arrival, on a licence granted or abandoned (built once)
-        self.buyers = {g: Buyer(partial(self.receive, g), partial(self.licence_granted, g),
-                                partial(self.licence_abandoned, g)) for g in GRADES}
-        self.plans = self._plans(months)  # demand and design mix are functions of time only
-        self.plan = self.plans[0]
+class MakerGroup(Buyer):
+    def __init__(self, spec: GroupSpec, index: int, months: Months, redesign_day: float | None,
+                 motor_from_day: float | None, review_period_days: float | None, batch_days: float,
+                 deferred_share: float, backlog_half_life_days: float, motor_extra_lead_days: float,
+                 motor_premium_inr_per_t: float):
+        self.spec, self.name, self.index = spec, spec.key, index
+        self.applicant = Applicant(spec.key, spec.licence_class, index, self)
+        self.kg_t = spec.kg_per_vehicle / 1000.0
+        self.cover_days, self.batch_days = spec.cover_days, batch_days
+        self.continuous = review_period_days is None
+        self.half_cycle_days = ((review_period_days or 0.0) + batch_days) / 2  # mean stock is the cover
+        self.non_china_access = spec.non_china_access
+        self.motor_extra_lead_days = motor_extra_lead_days
+        self.motor_premium_inr_per_t = motor_premium_inr_per_t  # duty and lost subsidy per t of magnet
+        self.redesign_day = redesign_day
+        self.deferred_share, self.backlog_half_life_days = deferred_share, backlog_half_life_days
+        self.stock = OnHand()
+        self.pipeline = [0.0, 0.0, 0.0]  # ordered, not yet arrived or cancelled
+        self.at_port = [0.0, 0.0, 0.0]  # of which waiting at a Chinese port for a licence
+        self.opening_t = self.received_t = 0.0
+        self.delivered_month_t = self.spend_month_inr = self.premium_month_inr = 0.0
+        self.units, self.ferrite, self.motor = self._plans(months, motor_from_day)
+        self.days = months.days.tolist()
+        self.month, self.backlog_units = 0, 0.0
+        self.review_token = 0
+        self.market: Any = None
+        self.stockpile: Any = None
+        self.env: Any = None
 
-    # --- planning -------------------------------------------------------------------------
-    def _plans(self, months: Months) -> list[Plan]:
-        """Each month's vehicles (demand grown from the base date to mid-month), ferrite share
-        (linear from start to target date) and Dy/Tb-grade share (falls once redesign qualifies)."""
-        seg, f = self.segment, float
-        years = ((months.start - seg.base_date).days + months.mid_day) / 365.25
-        units = f(seg.units_per_year) * (1 + f(seg.growth_per_year)) ** years * months.days / 365.25  # type: ignore[arg-type]
-        s0, s1 = f(seg.ferrite_share_start), f(seg.ferrite_share_target)  # type: ignore[arg-type]
-        if seg.ferrite_target_date is None:
-            ferrite = np.full_like(units, s0)
+    # --- plans: functions of time only -----------------------------------------------------------
+    def _plans(self, months: Months, motor_from_day: float | None) -> tuple[list[float], list[float], list[float]]:
+        """Each month's new vehicles (grown from the base date to mid-month), ferrite share (linear
+        from start to target date) and share of NdFeB vehicles on imported motors (from the start
+        share, growing at the shift rate once the motor channel opens, up to the cap)."""
+        s = self.spec
+        years = ((months.start - s.base_date).days + months.mid_day) / 365.25
+        units = s.units_per_year * (1 + s.growth_per_year) ** years * months.days / 365.25
+        if s.ferrite_target_date is None:
+            ferrite = np.full_like(units, s.ferrite_start)
         else:
-            target_day = (seg.ferrite_target_date - months.start).days
+            target_day = (s.ferrite_target_date - months.start).days
             progress = np.ones_like(units) if target_day <= 0 else np.clip(months.first_day / target_day, 0.0, 1.0)
-            ferrite = s0 + (s1 - s0) * progress
-        dytb = np.full_like(units, f(seg.dytb_grade_share))  # type: ignore[arg-type]
-        if self.redesign_done_day is not None:
-            redesigned = months.first_day >= self.redesign_done_day
-            dytb[redesigned] = np.minimum(dytb[redesigned], f(seg.min_dytb_grade_share))  # type: ignore[arg-type]
-        magnet_t = units * (1 - ferrite) * self.kg_t
-        return [Plan(u, fe, d, {"dytb": mt * d, "light": mt * (1 - d)}) for u, fe, d, mt in
-                zip(units.tolist(), ferrite.tolist(), dytb.tolist(), magnet_t.tolist(), strict=True)]
+            ferrite = s.ferrite_start + (s.ferrite_target - s.ferrite_start) * progress
+        motor = np.full_like(units, s.motor_start)
+        if motor_from_day is not None and s.motor_max > s.motor_start:
+            shifted = s.motor_shift_per_month * np.maximum(0.0, months.first_day - motor_from_day) / DAYS_PER_MONTH
+            motor = np.minimum(np.maximum(s.motor_max, s.motor_start), s.motor_start + shifted)
+        return units.tolist(), ferrite.tolist(), motor.tolist()
 
-    def plan_month(self, m: int) -> Plan:
-        self.plan = self.plans[m]
-        return self.plan
+    def dytb_share(self, day: float) -> float:
+        s = self.spec
+        if self.redesign_day is not None and day >= self.redesign_day:
+            return min(s.dytb_grade_share, s.min_dytb_grade_share)
+        return s.dytb_grade_share
 
-    def order_quantities(self, days: int, approval_probability: float) -> dict[str, float]:
-        """Order-up-to: the target position covers the cover, this month and the planning lead
-        time; the position counts stock, firm orders, and pending licences at their chance of
-        approval (a maker does not wait on a licence it expects to be refused)."""
-        horizon = self.cover_days + days + self.planning_lead_days
-        out = {}
-        for g in GRADES:
-            target = self.plan.need_t[g] / days * horizon
-            position = self.stock[g] + self.on_order[g] + approval_probability * self.licence_pending_t[g]
-            out[g] = max(0.0, target - position)
+    def set_rates(self, day: float) -> None:
+        """Need rates (t/day) by grade from `day` on: this month's new vehicles and backlog."""
+        self.stock.advance(day)
+        m = self.month
+        vehicles_per_day = (self.units[m] + self.backlog_units) / self.days[m] * (1 - self.ferrite[m])
+        magnet_t = vehicles_per_day * self.kg_t
+        on_motors = self.motor[m]
+        dytb = self.dytb_share(day)
+        rate = self.stock.rate
+        rate[MOTOR] = magnet_t * on_motors
+        rate[DYTB] = magnet_t * (1 - on_motors) * dytb
+        rate[LIGHT] = magnet_t * (1 - on_motors) * (1 - dytb)
+
+    def open_with(self, lead_days: list[float]) -> list[Shipment]:
+        """The opening position: on-hand stock of the cover, and the pipeline of each grade's lead
+        time (returned as shipments, to arrive in tranches)."""
+        out = []
+        for g in OWN:
+            rate = self.stock.rate[g]
+            self.stock.level[g] = rate * self.cover_days
+            self.opening_t += rate * self.cover_days
+            if rate > 0 and lead_days[g] > 0:
+                out.append(Shipment(self, g, rate * lead_days[g], "", "opening"))
+                self.pipeline[g] += rate * lead_days[g]
         return out
 
-    # --- material -------------------------------------------------------------------------
-    def open_with(self, grade: str, tonnes: float) -> None:
-        self.stock[grade] += tonnes
-        self.opening_stock_t += tonnes
+    # --- reviewing and ordering -------------------------------------------------------------------
+    def review(self, day: float) -> None:
+        """Order each grade up to its target position if the position is at or below the reorder point."""
+        self.stock.advance(day)
+        if self.stockpile is not None:
+            self.stockpile.release(self, day)
+        level, rate = self.stock.level, self.stock.rate
+        for g in (DYTB, LIGHT, MOTOR):
+            d = rate[g]
+            if d <= 0:
+                continue
+            target = d * (self.cover_days + self.market.expected_lead_days(self, g, day) + self.half_cycle_days)
+            position = level[g] + self.pipeline[g]
+            reorder = max(0.0, target - d * self.batch_days)
+            if position <= reorder + d * REACHED_DAYS and target - position > ORDER_EPS_T:
+                self.market.buy(self, g, target - position, day)
+        if self.continuous:
+            self._schedule_reorder(day)
 
-    def receive(self, grade: str, tonnes: float, ordered: bool = True) -> None:
-        self.stock[grade] += tonnes
-        self.received_t += tonnes
-        if ordered:
-            self.on_order[grade] -= tonnes
+    def _schedule_reorder(self, day: float) -> None:
+        """Continuous review: the next review is when a grade's position falls to its reorder point."""
+        self.review_token += 1
+        level, rate = self.stock.level, self.stock.rate
+        wait = math.inf
+        for g in (DYTB, LIGHT, MOTOR):
+            d = rate[g]
+            if d <= 0:
+                continue
+            lead = self.market.expected_lead_days(self, g, day)
+            reorder = max(0.0, d * (self.cover_days + lead - self.batch_days / 2))
+            above = level[g] + self.pipeline[g] - reorder
+            if d * REACHED_DAYS < above <= level[g]:  # the position falls only while stock lasts
+                wait = min(wait, above / d)
+        if math.isfinite(wait):
+            after(self.env, wait, self._timed_review, self.review_token)
 
-    def licence_granted(self, grade: str, tonnes: float) -> None:
-        """A licensed order becomes a firm order (it ships now)."""
-        self.licence_pending_t[grade] -= tonnes
-        self.on_order[grade] += tonnes
+    def _timed_review(self, token: int) -> None:
+        if token == self.review_token:
+            self.review(self.env.now)
 
-    def licence_abandoned(self, grade: str, tonnes: float) -> None:
-        self.licence_pending_t[grade] -= tonnes
+    def ordered(self, grade: int, tonnes: float) -> None:
+        self.pipeline[grade] += tonnes
 
-    def produce(self) -> Output:
-        plan, stock, kg = self.plan, self.stock, self.kg_t
-        use_dytb = min(stock["dytb"], plan.need_t["dytb"])
-        use_light = min(stock["light"], plan.need_t["light"])
-        stand_in = min(stock["dytb"] - use_dytb, plan.need_t["light"] - use_light)
-        stock["dytb"] -= use_dytb + stand_in
-        stock["light"] -= use_light
-        used = use_dytb + use_light + stand_in
-        self.used_t += used
-        ferrite_units = plan.units * plan.ferrite_share
-        magnet_units = plan.units - ferrite_units
-        built = min(ferrite_units + (used / kg if kg > 0 else magnet_units), plan.units)
-        need = plan.need_t["dytb"] + plan.need_t["light"]
-        return Output(plan.units, built, plan.units - built, ferrite_units, need, used, need - used)
+    def withdraw(self, grade: int, tonnes: float) -> None:
+        """Cut `tonnes` of `grade` from the shipments waiting at a Chinese port (bought elsewhere)."""
+        file = self.applicant.files.get(("dytb_magnet", "light_magnet", "motor")[grade])
+        if file is not None:
+            taken = file.withdraw(grade, tonnes)
+            self.at_port[grade] -= taken
+            self.pipeline[grade] -= taken
+            self.market.china.at_port_t -= taken
+
+    # --- shipments (Buyer) ------------------------------------------------------------------------
+    def receive(self, shipment: Shipment) -> None:
+        self.stock.advance(self.env.now)
+        t = shipment.tonnes
+        self.stock.add(shipment.grade, t)
+        self.received_t += t
+        self.delivered_month_t += t
+        self.spend_month_inr += t * shipment.inr_per_t
+        self.premium_month_inr += t * shipment.premium_inr_per_t
+        if shipment.grade != RESERVE:
+            self.pipeline[shipment.grade] -= t
+        if self.continuous:  # the stock now lasts longer: when the reorder point comes has moved
+            self.review(self.env.now)
+
+    def cancelled(self, shipment: Shipment) -> None:
+        """Stopped at the border or refused a licence: the position drops."""
+        self.pipeline[shipment.grade] -= shipment.tonnes
+        if self.continuous:
+            self.review(self.env.now)
+
+    def held(self, shipment: Shipment) -> None:  # type: ignore[override]
+        self.at_port[shipment.grade] += shipment.tonnes
+
+    def released(self, shipment: Shipment) -> None:
+        self.at_port[shipment.grade] -= shipment.tonnes
+
+    def licence_outcome(self, approved: bool) -> None:
+        self.review(self.env.now)
+
+    # --- the month's books ------------------------------------------------------------------------
+    def close_month(self, day: float) -> Month:
+        """Account for the month that ends on `day`, then move to the next."""
+        self.stock.advance(day)
+        used_by_grade, short, stock_days = self.stock.reset_month()
+        used = sum(used_by_grade)
+        m = self.month
+        attempted = self.units[m] + self.backlog_units
+        ferrite_units = attempted * self.ferrite[m]
+        built = min(attempted, ferrite_units + (used / self.kg_t if self.kg_t > 0 else attempted - ferrite_units))
+        unmet = attempted - built
+        waiting = self.deferred_share * unmet * 0.5 ** (self.days[m] / self.backlog_half_life_days)
+        out = Month(self.units[m], built, unmet - waiting, waiting, ferrite_units, used + short, used, short,
+                    stock_days, self.delivered_month_t, self.stock.total(), self.spend_month_inr,
+                    self.premium_month_inr)
+        self.backlog_units = waiting
+        self.delivered_month_t = self.spend_month_inr = self.premium_month_inr = 0.0
+        self.month = min(m + 1, len(self.units) - 1)
+        return out
 
     def imbalance_t(self) -> float:
         """Opening stock + received - used - stock now: zero if no magnet was created or lost."""
-        return self.opening_stock_t + self.received_t - self.used_t - sum(self.stock.values())
+        return self.opening_t + self.received_t - self.stock.used_total - self.stock.total()

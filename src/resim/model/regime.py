@@ -1,8 +1,8 @@
 """China's export regime: a dated timeline of rule sets, looked up by day.
 
 The regime is a pure function of time for a given replication (its uncertain changes were drawn
-with the world), so licence decisions and orders ask `rules_at(day)` and no event is needed when
-the rules change.
+with the world). It is consulted when a shipment reaches the border and when a licence is
+decided; the simulation also schedules a review by every buyer on each change day.
 """
 
 from __future__ import annotations
@@ -15,21 +15,29 @@ OPEN = RuleSet()  # before the first dated entry: no controls
 
 
 class Regime:
-    def __init__(self, timeline: list[tuple[float, RuleSet]], default_approval: float):
+    def __init__(self, timeline: list[tuple[float, RuleSet]], default_approval: float,
+                 class_approval: dict[str, float]):
         self.days = [day for day, _ in timeline]
         self.rules = [rules for _, rules in timeline]
-        self.default_approval = default_approval
-        self.approvals = [default_approval if r.approval_probability is None else float(r.approval_probability)  # type: ignore[arg-type]
-                          for r in self.rules]
+        self.default_approval, self.class_approval = default_approval, class_approval
 
     def rules_at(self, day: float) -> RuleSet:
         i = bisect.bisect_right(self.days, day) - 1
         return self.rules[i] if i >= 0 else OPEN
 
-    def approval_probability(self, day: float) -> float:
-        """The chance that a licence application decided on `day` is approved."""
-        i = bisect.bisect_right(self.days, day) - 1
-        return self.approvals[i] if i >= 0 else self.default_approval
+    def approval_probability(self, day: float, applicant_class: str) -> float:
+        """The chance that a licence application of `applicant_class` decided on `day` is approved:
+        the rule set's figure for the class, else its figure for all, else the licensing default."""
+        rules = self.rules_at(day)
+        if applicant_class in rules.class_approval_probability:
+            return float(rules.class_approval_probability[applicant_class])  # type: ignore[arg-type]
+        if rules.approval_probability is not None:
+            return float(rules.approval_probability)  # type: ignore[arg-type]
+        return self.class_approval.get(applicant_class, self.default_approval)
+
+    def restricts(self, product: str, day: float) -> bool:
+        rules = self.rules_at(day)
+        return product in rules.licensed or product in rules.banned
 
     def first_restriction_day(self, product: str) -> float | None:
         """The first day (possibly before the start) on which `product` needs a licence or is banned."""
@@ -37,3 +45,7 @@ class Regime:
             if product in rules.licensed or product in rules.banned:
                 return day
         return None
+
+    def change_days(self, horizon_days: float) -> list[float]:
+        """Days within [0, horizon) on which the rules change."""
+        return sorted({d for d in self.days if 0 < d < horizon_days})

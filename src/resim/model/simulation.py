@@ -1,40 +1,55 @@
-"""One replication: wire the mechanisms into a SimPy environment, run the monthly story, and
-return the monthly series (one row per month, columns in `columns(scenario)`).
+"""One replication: wire the mechanisms into a SimPy environment, run the story in continuous
+time, and return the monthly series (one row per month, columns in `columns(scenario)`).
 
-Every month: arrivals and licence decisions happen when they fall; at the month's end each maker
-builds what its magnets allow, the domestic plants produce, and the month is recorded and checked
-for conservation; then the next month starts: makers plan, the stockpile releases to short
-makers, makers order, and the plants order inputs.
+The story: maker groups build vehicles continuously, using magnets as they go. They review their
+position every review period (or continuously, at their reorder point), at once whenever China's
+rules change, and whenever one of their licence files is settled; each review orders what the
+position lacks from the cheapest source that can deliver. Orders with China reach the border after
+an export processing time, where the rules of that day let them pass, hold them for a licence, or
+stop them. Shipments land when they land; a month's end only closes its books: what was built,
+used, short, deferred, lost and paid, checked for conservation.
+
+Order of same-time events: arrivals, licence outcomes and regime-change reviews (URGENT), then
+month ends and periodic reviews (NORMAL), each group in order of priority.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any
 
 import numpy as np
 import simpy
 
-from resim.model.clock import DAYS_PER_MONTH, Months
-from resim.model.domestic import DomesticSector
-from resim.model.licensing import LicenceDraws, LicenceOffice
-from resim.model.makers import GRADES, Maker
+from resim.model.clock import DAYS_PER_MONTH, Months, after
+from resim.model.domestic import INPUT_PRODUCTS, DomesticPlants
+from resim.model.licensing import LicenceDraws, LicenceOffice, Shipment
+from resim.model.makers import GroupSpec, MakerGroup, Month
+from resim.model.market import PRODUCT, Market
 from resim.model.regime import Regime
+from resim.model.stock import GRADES, OWN
 from resim.model.stockpile import Stockpile
-from resim.model.supply import ChinaExporter, OrderBook, Parts, Shipping, Supplier
-from resim.sampling import MonthlyDraws, World
+from resim.model.supply import ChinaExporter, DytbPool, Keyed, MonthOf, Shipping, Supplier
+from resim.params import _Spec
+from resim.sampling import MonthlyDraws, World, event_rng
 from resim.scenario import Scenario
 
-PRODUCTS = ("dytb_magnet", "light_magnet", "dytb_oxide", "ndpr_oxide")
 TOTAL_COLUMNS = [
-    "demand_units", "built_units", "vehicles_not_built", "ferrite_units",
+    "demand_units", "built_units", "vehicles_not_built", "lost_units", "backlog_units", "ferrite_units",
     "demand_t", "used_t", "shortfall_t",
-    "delivered_china_t", "delivered_non_china_t", "delivered_recycling_t", "delivered_domestic_t",
-    "delivered_stockpile_t", "delivered_opening_t",
-    "maker_stock_t", "in_transit_t", "licences_pending", "licences_pending_t",
+    "delivered_china_t", "delivered_motor_t", "delivered_non_china_t", "delivered_recycling_t",
+    "delivered_domestic_t", "delivered_stockpile_t", "delivered_opening_t",
+    "maker_stock_t", "cover_days", "in_transit_t", "held_at_port_t",
+    "licences_pending", "licences_pending_t", "licences_decided", "licences_approved",
     "domestic_output_t", "domestic_warehouse_t", "dytb_short_t", "stockpile_t",
+    "magnet_spend_inr", "premium_inr", "value_not_built_inr",
 ]
-SOURCES = ("china", "non_china", "recycling", "domestic", "opening")
+DELIVERED = {"china": "delivered_china_t", "china_motor": "delivered_motor_t", "non_china": "delivered_non_china_t",
+             "recycling": "delivered_recycling_t", "domestic": "delivered_domestic_t",
+             "stockpile": "delivered_stockpile_t", "opening": "delivered_opening_t"}
+MAGNET_SOURCES = ("china", "china_motor", "non_china", "recycling", "domestic", "opening")
+PER_GROUP = ("demand_t", "used_t", "shortfall_t", "delivered_t", "stock_t", "vehicles_not_built", "lost_units")
 OPENING_TRANCHES = 4
 
 
@@ -42,155 +57,254 @@ class ConservationError(AssertionError):
     """The bookkeeping created or lost material: a bug, never a modelling outcome."""
 
 
+def group_specs(scenario: Scenario) -> list[GroupSpec]:
+    """Every maker group, segment by segment, with the segment's values where it sets none."""
+    dem, f = scenario.demand, float
+    out = []
+    for seg_name, seg in dem.segments.items():
+        for name, g in seg.groups.items():
+            def pick(own: Any, inherited: Any) -> float:
+                return f(inherited if own is None else own)
+            cover_weeks = pick(g.inventory_cover_weeks, dem.inventory_cover_weeks)
+            out.append(GroupSpec(
+                seg_name, name, f(seg.units_per_year) * g.share, seg.base_date, f(seg.growth_per_year),  # type: ignore[arg-type]
+                pick(g.ndfeb_kg_per_vehicle, seg.ndfeb_kg_per_vehicle),
+                pick(g.dytb_grade_share, seg.dytb_grade_share), pick(g.min_dytb_grade_share, seg.min_dytb_grade_share),
+                pick(g.redesign_to_light_ree_months, dem.redesign_to_light_ree_months), cover_weeks * 7,
+                f(seg.ferrite_share_start), f(seg.ferrite_share_target), seg.ferrite_target_date,  # type: ignore[arg-type]
+                f(g.non_china_access), f(g.motor_import_start_share), f(g.motor_import_max_share),  # type: ignore[arg-type]
+                f(g.motor_shift_per_month), g.licence_class, f(g.general_licence_customer), g.priority,  # type: ignore[arg-type]
+                f(seg.vehicle_value_inr)))  # type: ignore[arg-type]
+    return out
+
+
+def group_keys(scenario: Scenario) -> list[str]:
+    """`segment.group` for every maker group, in file order."""
+    return [f"{s}.{g}" for s, seg in scenario.demand.segments.items() for g in seg.groups]
+
+
 def columns(scenario: Scenario) -> list[str]:
-    per_segment = ("shortfall_t", "vehicles_not_built", "delivered_t", "used_t", "stock_t")
-    return TOTAL_COLUMNS + [f"{c}.{s}" for c in per_segment for s in scenario.demand.segments]
+    per_segment = [f"{c}.{s}" for c in PER_GROUP for s in scenario.demand.segments]
+    per_group = [f"{c}.{g}" for c in PER_GROUP for g in group_keys(scenario)]
+    return TOTAL_COLUMNS + per_segment + per_group
+
+
+def motor_premium_inr_per_t(sc: Scenario, spec: GroupSpec) -> float:
+    """What a tonne of magnet costs above China's magnet price when it comes inside an imported motor:
+    the duty on the whole motor and the local-fitment subsidy the vehicles lose."""
+    prices, f = sc.prices, float
+    motor_value_per_t = f(prices.china_inr_per_kg["dytb"]) * 1000 / max(f(prices.motor_magnet_value_share), 1e-9)  # type: ignore[arg-type]
+    duty = f(prices.motor_duty_share) * motor_value_per_t  # type: ignore[arg-type]
+    vehicles_per_t = 1000 / spec.kg_per_vehicle if spec.kg_per_vehicle > 0 else 0.0
+    return duty + f(prices.motor_subsidy_loss_inr_per_vehicle) * vehicles_per_t  # type: ignore[arg-type]
+
+
+def mean_of(spec: Any) -> float:
+    """The mean of a per-event parameter (what a buyer plans on), from 512 quantiles."""
+    if not isinstance(spec, _Spec):
+        return float(spec)
+    if spec.is_fixed:
+        return float(spec.support()[0])
+    return float(np.mean(spec.ppf((np.arange(512) + 0.5) / 512)))
 
 
 def simulate(world: World, seed: int, replication: int, check: bool = False) -> np.ndarray:
-    """Run one replication. The books are checked at every month end; with `check`, after
-    every event too (slower: for validation runs)."""
-    sc = world.scenario
+    """Run one replication. The books are checked at every month end; with `check`, after every
+    event too (slower: for validation runs)."""
+    sc, f = world.scenario, float
     env = simpy.Environment()
-    def monthly(spec: Any, component: str, slots: int = 1) -> MonthlyDraws:
-        return MonthlyDraws(spec, seed, replication, component, sc.horizon_months, slots)
-
-    lic = sc.china.licensing
-    regime = Regime(world.timeline, float(lic.approval_probability))  # type: ignore[arg-type]
-    attempts = lic.max_refilings + 1
-    office = LicenceOffice(env, regime, {p: LicenceDraws(
-        monthly(lic.decision_delay_days, f"licensing.decision_delay.{p}", attempts),
-        monthly(lic.refile_delay_days, f"licensing.refile_delay.{p}", attempts),
-        monthly(None, f"licensing.approval.{p}", attempts),
-        monthly(sc.china.lead_time_days, f"china.lead_time.licensed.{p}", attempts),
-    ) for p in PRODUCTS}, lic.max_refilings, lic.reviewers)
-    general_from = (lic.general_licences_from - sc.start).days if lic.general_licences_from else float("-inf")
-    magnets, inputs = Shipping(env), Shipping(env)
-    china = ChinaExporter(env, regime, office, float(lic.general_licence_share), general_from)  # type: ignore[arg-type]
     months = Months.of(sc.start, sc.horizon_months)
-    suppliers = [Supplier(name, spec, months, monthly(spec.lead_time_days, f"supplier.{name}.lead_time"))
-                 for name, spec in sc.suppliers.items()]
-    domestic = DomesticSector(sc.domestic, sc.heavy_ree, world.plants, months, china,
-                              {route: monthly(sc.china.lead_time_days, f"inputs.lead_time.{route}")
-                               for route in ("china", "non_china")}, inputs)
-    dem = sc.demand
+    month_of = MonthOf(months)
+    specs = sorted(group_specs(sc), key=lambda g: -g.priority)  # stable: file order within a priority
+    buyers = len(specs) + 1  # the groups, then the domestic plants
+
+    horizon_days = float(months.first_day[-1] + months.days[-1])
+
+    def keyed(spec: Any, component: str) -> Keyed:
+        return Keyed(MonthlyDraws(spec, seed, replication, component, Keyed.weeks(horizon_days), buyers))
+
+    lic, china_spec = sc.china.licensing, sc.china
+    regime = Regime(world.timeline, f(lic.approval_probability),  # type: ignore[arg-type]
+                    {k: f(v) for k, v in lic.class_approval_probability.items()})  # type: ignore[arg-type]
+    licence_slots, weeks = LicenceOffice.slots(buyers, lic.max_refilings + 1), LicenceOffice.weeks(horizon_days)
+    licence_products = (*PRODUCT, *INPUT_PRODUCTS)
+    shipping = Shipping(env)
+    office = LicenceOffice(env, regime, {p: LicenceDraws(
+        MonthlyDraws(lic.decision_delay_days, seed, replication, f"licensing.decision_delay.{p}", weeks, licence_slots),
+        MonthlyDraws(lic.refile_delay_days, seed, replication, f"licensing.refile_delay.{p}", weeks, licence_slots),
+        MonthlyDraws(None, seed, replication, f"licensing.approval.{p}", weeks, licence_slots),
+    ) for p in licence_products}, lic.max_refilings, lic.reviewers, f(lic.validity_days), buyers,  # type: ignore[arg-type]
+        on_decided=lambda file, approved: china.decided(file, approved))
+    general_from = (lic.general_licences_from - sc.start).days if lic.general_licences_from else math.inf
+    china = ChinaExporter(
+        env, regime, office, shipping,
+        {p: keyed(china_spec.export_processing_days, f"china.export_processing.{p}") for p in licence_products},
+        {p: keyed(china_spec.lead_time_days, f"china.lead_time.{p}") for p in licence_products},
+        {"motor": f(china_spec.motor_extra_lead_days)}, general_from, month_of)  # type: ignore[arg-type]
+
     first_control = regime.first_restriction_day("dytb_magnet")
-    redesign_done = None if first_control is None else \
-        first_control + float(dem.redesign_to_light_ree_months) * DAYS_PER_MONTH  # type: ignore[arg-type]
-    cover_days = float(dem.inventory_cover_weeks) * 7  # type: ignore[arg-type]
-    lead_days = float(dem.planning_lead_time_days)  # type: ignore[arg-type]
-    makers = [Maker(name, seg, months, redesign_done, cover_days, lead_days)
-              for name, seg in dem.segments.items()]
-    book = OrderBook(regime, china, suppliers, domestic.warehouse,
-                     monthly(sc.domestic.lead_time_days, "domestic.lead_time"),
-                     monthly(sc.china.lead_time_days, "china.lead_time"), magnets,
-                     float(dem.non_china_min_share))  # type: ignore[arg-type]
-
-    days_in, day_of = [int(d) for d in months.days], months.first_day.tolist()
-
-    # Opening position: stock covering `cover`, and the pipeline of the planning lead time, arriving
-    # in equal tranches (one consignment each).
-    tranche: Parts = []
-    for maker in makers:
-        plan = maker.plan_month(0)
-        for grade in GRADES:
-            rate = plan.need_t[grade] / days_in[0]
-            maker.open_with(grade, rate * cover_days)
-            tranche.append(([(maker.buyers[grade].receive, 1.0)], rate * lead_days / OPENING_TRANCHES))
-            maker.on_order[grade] += rate * lead_days
-    for k in range(OPENING_TRANCHES):
-        magnets.consign(tranche, "opening", lead_days * (k + 1) / OPENING_TRANCHES)
-    opening_t = sum(m.opening_stock_t for m in makers)
-    first_need_t = sum(sum(m.plan.need_t.values()) for m in makers)
+    suppliers = [Supplier(name, spec, months, keyed(spec.lead_time_days, f"supplier.{name}.lead_time"), first_control)
+                 for name, spec in sc.suppliers.items()]
+    plants = DomesticPlants(sc.domestic, sc.heavy_ree, world.plants, months, len(specs), china,
+                            {"non_china": keyed(china_spec.lead_time_days, "inputs.lead_time.non_china")}, shipping)
+    imports = [s.spec.lead_time_days for s in suppliers if s.kind == "import"]
+    market = Market(regime, china, suppliers, DytbPool(sc.heavy_ree, months), plants,
+                    keyed(sc.domestic.lead_time_days, "domestic.lead_time"), month_of,
+                    f(sc.demand.non_china_min_share),  # type: ignore[arg-type]
+                    (f(sc.prices.china_inr_per_kg["dytb"]), f(sc.prices.china_inr_per_kg["light"])),  # type: ignore[arg-type]
+                    f(sc.domestic.cost_premium_share),  # type: ignore[arg-type]
+                    {"processing": mean_of(china_spec.export_processing_days),
+                     "china": mean_of(china_spec.lead_time_days), "licence": mean_of(lic.decision_delay_days),
+                     "non_china": float(np.mean([mean_of(s) for s in imports])) if imports else 0.0})
     pile = sc.levers.stockpile
-    stockpile = Stockpile(first_need_t / days_in[0] * float(pile.initial_cover_days),  # type: ignore[arg-type]
-                          float(pile.release_below_cover_weeks),  # type: ignore[arg-type]
-                          None if pile.max_release_t_per_month is None else float(pile.max_release_t_per_month))  # type: ignore[arg-type]
+    review = sc.demand.review
+    groups: list[MakerGroup] = []
+    for i, spec in enumerate(specs):
+        redesign = None if first_control is None else first_control + spec.redesign_months * DAYS_PER_MONTH
+        group = MakerGroup(spec, i, months, redesign, first_control, review.period_days, review.order_batch_days,
+                           f(sc.demand.deferred_share), f(sc.demand.backlog_half_life_days),  # type: ignore[arg-type]
+                           f(china_spec.motor_extra_lead_days), motor_premium_inr_per_t(sc, spec))  # type: ignore[arg-type]
+        group.applicant.general_customer = bool(
+            event_rng(seed, replication, f"general_licence.{spec.key}").random() < spec.general_licence_customer)
+        group.market, group.env = market, env
+        groups.append(group)
+
+    # --- the opening position: stock of the cover, and each grade's pipeline arriving in tranches ---
+    for group in groups:
+        group.set_rates(0.0)
+    first_need = sum(sum(g.stock.rate) for g in groups)
+    stockpile = Stockpile(first_need * f(pile.initial_cover_days), f(pile.release_below_cover_weeks),  # type: ignore[arg-type]
+                          None if pile.max_release_t_per_month is None else f(pile.max_release_t_per_month))  # type: ignore[arg-type]
+    for group in groups:
+        group.stockpile = stockpile if stockpile.initial_t > 0 else None
+        leads = [market.expected_lead_days(group, g, 0.0) for g in OWN]
+        for shipment in group.open_with(leads):
+            tonnes, lead = shipment.tonnes / OPENING_TRANCHES, leads[shipment.grade]
+            for k in range(OPENING_TRANCHES):
+                tranche = Shipment(group, shipment.grade, tonnes, "", "opening")
+                shipping.send(tranche, lead * (k + 1) / OPENING_TRANCHES)
+    opening_t = sum(g.opening_t for g in groups)
 
     cols = columns(sc)
     index = {c: i for i, c in enumerate(cols)}
-    rows: list[list[float]] = []  # one per month, in column order
-    per_maker = [[index[f"{c}.{m.name}"] for c in ("shortfall_t", "vehicles_not_built", "delivered_t", "used_t",
-                                                   "stock_t")] for m in makers]
-    totals = [index[c] for c in ("demand_units", "built_units", "vehicles_not_built", "ferrite_units", "demand_t",
-                                 "used_t", "shortfall_t", "maker_stock_t")]
-    delivered = [index[f"delivered_{source}_t"] for source in SOURCES]
-    others = [index[c] for c in ("domestic_output_t", "dytb_short_t", "delivered_stockpile_t", "in_transit_t",
-                                 "licences_pending", "licences_pending_t", "domestic_warehouse_t", "stockpile_t")]
+    rows: list[list[float]] = []
 
-    def start_month(m: int) -> None:
-        day, days = day_of[m], days_in[m]
-        for maker in makers:
-            maker.plan_month(m)
-        stockpile.release(makers, days)
-        approval = regime.approval_probability(day)
-        book.place(makers, [maker.order_quantities(days, approval) for maker in makers], m, day)
-        domestic.order_inputs(m, day)
-
-    def end_month(m: int) -> None:
+    def close_month(m: int, day: float) -> None:
         row = [0.0] * len(cols)
-        for maker, at in zip(makers, per_maker, strict=True):
-            made = maker.produce()
-            stock = maker.stock["dytb"] + maker.stock["light"]
-            for i, value in zip(totals, (*made, stock), strict=True):
-                row[i] += value
-            received = maker.received_t - maker.received_before_t
-            maker.received_before_t = maker.received_t
-            for i, value in zip(at, (made.shortfall_t, made.not_built, received, made.used_t, stock), strict=True):
-                row[i] = value
-        arrived = magnets.arrived_month_t
-        for i, source in zip(delivered, SOURCES, strict=True):
-            row[i] = arrived[source]
-        arrived.clear()
-        for i, value in zip(others, (domestic.produce(m), domestic.dytb_short_month_t, stockpile.released_month_t,
-                                     magnets.in_transit_t, len(office.pending), office.pending_tonnes,
-                                     sum(domestic.warehouse.values()), stockpile.tonnes), strict=True):
-            row[i] = value
+        done: list[tuple[MakerGroup, Month]] = [(g, g.close_month(day)) for g in groups]
+        stock_days = need = 0.0
+        for g, mo in done:
+            per = {"demand_t": mo.need_t, "used_t": mo.used_t, "shortfall_t": mo.shortfall_t,
+                   "delivered_t": mo.delivered_t, "stock_t": mo.stock_t,
+                   "vehicles_not_built": mo.demand_units - mo.built_units, "lost_units": mo.lost_units}
+            for c, v in per.items():
+                row[index[f"{c}.{g.name}"]] = v
+                row[index[f"{c}.{g.spec.segment}"]] += v
+            for c, v in (("demand_units", mo.demand_units), ("built_units", mo.built_units),
+                         ("vehicles_not_built", mo.demand_units - mo.built_units), ("lost_units", mo.lost_units),
+                         ("backlog_units", mo.backlog_units), ("ferrite_units", mo.ferrite_units),
+                         ("demand_t", mo.need_t), ("used_t", mo.used_t), ("shortfall_t", mo.shortfall_t),
+                         ("maker_stock_t", mo.stock_t), ("magnet_spend_inr", mo.spend_inr),
+                         ("premium_inr", mo.premium_inr),
+                         ("value_not_built_inr", (mo.demand_units - mo.built_units) * g.spec.vehicle_value_inr)):
+                row[index[c]] += v
+            stock_days += mo.stock_days
+            need += mo.need_t
+        row[index["cover_days"]] = stock_days / need if need > 0 else 0.0
+        for source, t in shipping.arrived_month_t.items():
+            if source in DELIVERED:
+                row[index[DELIVERED[source]]] = t
+        shipping.arrived_month_t.clear()
+        row[index["delivered_stockpile_t"]] = stockpile.close_month()
+        output, dytb_short = plants.close_month(day)
+        for c, v in (("domestic_output_t", output), ("dytb_short_t", dytb_short),
+                     ("in_transit_t", sum(shipping.in_transit_t[s] for s in MAGNET_SOURCES)),
+                     ("held_at_port_t", sum(sum(g.at_port) for g in groups)),
+                     ("licences_pending", len(office.pending)), ("licences_pending_t", office.pending_tonnes()),
+                     ("licences_decided", office.decided_month), ("licences_approved", office.approved_month),
+                     ("domestic_warehouse_t", sum(plants.warehouse.values())), ("stockpile_t", stockpile.tonnes)):
+            row[index[c]] = v
+        office.decided_month = office.approved_month = 0
         rows.append(row)
         check_books()
 
-    stock_nodes = [f"maker {m.name} {g} stock" for m in makers for g in GRADES] + [
-        f"plants' {k} stock" for k in domestic.stock] + [f"plants' warehouse {g}" for g in GRADES] + [
-        "stockpile", "magnets in transit", "inputs in transit"]
-
     def check_books() -> None:
-        """No stock is negative, and each node's books balance: makers (opening + received =
-        used + stock), the plants' inputs (received = consumed, yield included, + stock), and all
-        magnets (what came in = used + stocks + in transit + warehouse + stockpile)."""
-        stocks = [m.stock[g] for m in makers for g in GRADES] + list(domestic.stock.values()) + [
-            domestic.warehouse[g] for g in GRADES] + [stockpile.tonnes, magnets.in_transit_t, inputs.in_transit_t]
-        if min(stocks) < -1e-9:
-            node, tonnes = next((node, t) for node, t in zip(stock_nodes, stocks, strict=True) if t < -1e-9)
-            raise ConservationError(f"{when()}: {node} is negative: {tonnes:g} t")
-        for maker in makers:
-            if abs(maker.imbalance_t()) > 1e-6 * max(1.0, maker.received_t):
-                raise ConservationError(f"{when()}: maker {maker.name}: opening {maker.opening_stock_t:g} + received "
-                                        f"{maker.received_t:g} != used {maker.used_t:g} + stock "
-                                        f"{sum(maker.stock.values()):g} t")
-        if abs(domestic.input_imbalance_t()) > 1e-6 * max(1.0, sum(domestic.received.values())):
-            raise ConservationError(f"{when()}: plants' inputs: received {domestic.received} != consumed "
-                                    f"{domestic.consumed} + stock {domestic.stock} t")
-        came_in = opening_t + stockpile.initial_t + domestic.produced_t + sum(
-            t for source, t in magnets.shipped_t.items() if source != "domestic")
-        accounted = (sum(mk.used_t + sum(mk.stock.values()) for mk in makers) + magnets.in_transit_t
-                     + sum(domestic.warehouse.values()) + stockpile.tonnes)
-        if abs(came_in - accounted) > 1e-6 * max(1.0, came_in):
+        """No stock is negative, and each node's books balance: groups (opening + received = used +
+        stock), the plants' inputs (received = consumed + stock), and all magnets (what came in =
+        used + stocks + in transit + warehouse + stockpile). Tolerances are relative to the flows."""
+        nodes = [(f"group {g.name} {GRADES[k]} stock", g.stock.level[k]) for g in groups for k in range(4)] + [
+            (f"group {g.name} {GRADES[k]} on order", g.pipeline[k]) for g in groups for k in range(3)] + [
+            ("plants' NdPr oxide", plants.stock[0]), ("plants' Dy/Tb", plants.stock[1]),
+            ("plants' warehouse", min(plants.warehouse.values())), ("stockpile", stockpile.tonnes)] + [
+            (f"{source} in transit", t) for source, t in shipping.in_transit_t.items()]
+        scale = 1.0 + opening_t + stockpile.initial_t + sum(shipping.shipped_t.values()) + plants.produced_t
+        tolerance = 1e-9 * scale
+        for node, tonnes in nodes:
+            if tonnes < -tolerance:
+                raise ConservationError(f"{when()}: {node} is negative: {tonnes:g} t")
+        for g in groups:
+            if abs(g.imbalance_t()) > tolerance:
+                raise ConservationError(
+                    f"{when()}: group {g.name}: opening {g.opening_t:g} + received {g.received_t:g} != used "
+                    f"{g.stock.used_total:g} + stock {g.stock.total():g} t")
+        if abs(plants.input_imbalance_t()) > tolerance:
+            raise ConservationError(f"{when()}: plants' inputs: received {plants.received} != consumed "
+                                    f"{plants.consumed} + stock {plants.stock} t")
+        came_in = opening_t + stockpile.initial_t + plants.produced_t + sum(
+            shipping.shipped_t[s] for s in MAGNET_SOURCES if s != "domestic")
+        accounted = (sum(g.stock.used_total + g.stock.total() for g in groups)
+                     + sum(shipping.in_transit_t[s] for s in MAGNET_SOURCES)
+                     + sum(plants.warehouse.values()) + stockpile.tonnes)
+        if abs(came_in - accounted) > tolerance:
             raise ConservationError(f"{when()}: all magnets: came in {came_in:g} t, accounted for {accounted:g} t")
 
     def when() -> str:
         return f"{sc.start + dt.timedelta(days=env.now)} (day {env.now:.2f})"
 
-    def monthly_cycle(env: simpy.Environment):  # type: ignore[no-untyped-def]
-        for m in range(sc.horizon_months):
-            start_month(m)
-            yield env.timeout(days_in[m])
-            end_month(m)
+    def review_all(day: float) -> None:
+        for g in groups:
+            g.review(day)
 
-    cycle = env.process(monthly_cycle(env))
+    def months_process(env: simpy.Environment):  # type: ignore[no-untyped-def]
+        day_of = months.first_day.tolist() + [float(months.first_day[-1] + months.days[-1])]
+        plants.order_inputs(0, 0.0)
+        market.contract_month(groups, 0, 0.0, float(months.days[0]))
+        review_all(0.0)
+        for m in range(sc.horizon_months):
+            yield env.timeout(day_of[m + 1] - env.now)
+            close_month(m, env.now)
+            if m + 1 < sc.horizon_months:
+                for g in groups:
+                    g.set_rates(env.now)
+                    if g.continuous:
+                        g.review(env.now)
+                plants.order_inputs(m + 1, env.now)
+                market.contract_month(groups, m + 1, env.now, float(months.days[m + 1]))
+
+    def periodic_reviews(env: simpy.Environment, period: float):  # type: ignore[no-untyped-def]
+        while True:
+            yield env.timeout(period)
+            review_all(env.now)
+
+    for day in regime.change_days(horizon_days):
+        after(env, day, review_all, day)
+
+    def redesign(group: MakerGroup) -> None:
+        group.set_rates(env.now)
+        if group.continuous:
+            group.review(env.now)
+
+    for group in groups:
+        if group.redesign_day is not None and 0 < group.redesign_day < horizon_days:
+            after(env, group.redesign_day, redesign, group)
+
+    story = env.process(months_process(env))
+    if review.period_days is not None:
+        env.process(periodic_reviews(env, float(review.period_days)))
     if check:  # step event by event, checking the books after each one
-        while cycle.is_alive:
+        while story.is_alive:
             env.step()
             check_books()
     else:
-        env.run(until=cycle)
+        env.run(until=story)
     return np.array(rows)

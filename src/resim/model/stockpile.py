@@ -1,31 +1,38 @@
-"""A strategic stockpile of Dy/Tb-grade magnets (usable in any design), released to makers whose
-stock falls below a cover threshold, up to a monthly cap; never replenished within a run."""
+"""A strategic stockpile of Dy/Tb-grade magnets (usable in any magnet design), released to a maker
+group when it reviews with less on hand than the release cover, up to a monthly cap; higher-priority
+groups review first. Never replenished within a run.
+
+Released magnets are the group's reserve: a last resort used only once its own magnets run out,
+and not counted in the position it orders on. So a stockpile changes no order, no licence file and
+no draw of luck: replication by replication it can only reduce the shortfall."""
 
 from __future__ import annotations
 
-from resim.model.makers import Maker
-from resim.model.supply import pro_rata
+from typing import Any
+
+from resim.model.licensing import Shipment
+from resim.model.stock import RESERVE
 
 
 class Stockpile:
     def __init__(self, tonnes: float, release_below_weeks: float, max_release_t_per_month: float | None):
         self.tonnes = self.initial_t = tonnes
-        self.release_below_weeks = release_below_weeks
+        self.release_below_days = release_below_weeks * 7
         self.max_release = float("inf") if max_release_t_per_month is None else max_release_t_per_month
         self.released_month_t = 0.0
 
-    def release(self, makers: list[Maker], days: int) -> None:
-        """At month start, after makers plan: top each short maker up to the threshold cover."""
-        self.released_month_t = 0.0
+    def release(self, group: Any, day: float) -> None:
+        """Top `group` up to the release cover, as far as the stockpile and this month's cap allow."""
         if self.tonnes <= 0:
             return
-        want = []
-        for maker in makers:
-            need_per_week = sum(maker.plan.need_t.values()) / days * 7
-            want.append(max(0.0, need_per_week * self.release_below_weeks - sum(maker.stock.values())))
-        got = pro_rata(want, min(self.tonnes, self.max_release))
-        for maker, tonnes in zip(makers, got, strict=True):
-            if tonnes > 0:
-                maker.receive("dytb", tonnes, ordered=False)
-                self.tonnes -= tonnes
-                self.released_month_t += tonnes
+        need_per_day = sum(group.stock.rate)
+        want = need_per_day * self.release_below_days - group.stock.total()
+        give = min(want, self.tonnes, self.max_release - self.released_month_t)
+        if give > 0:
+            self.tonnes -= give
+            self.released_month_t += give
+            group.receive(Shipment(group, RESERVE, give, "", "stockpile"))
+
+    def close_month(self) -> float:
+        out, self.released_month_t = self.released_month_t, 0.0
+        return out

@@ -1,0 +1,139 @@
+"""How a buyer's order is split among sources, by contracts and price.
+
+Contracts: at each month's start, groups with access contract `non_china_min_share` of the month's
+need from non-China suppliers (cheapest first, within each supplier's capacity for India), China
+open or not; each supplier delivers a month's contracts as one consignment. Orders at a review
+then take sources cheapest first: China at its export price when it can ship to this
+buyer without a new licence; domestic plants' warehouse and non-China suppliers at their
+premiums; China last when its shipment would need a licence the buyer lacks (a gamble on the
+licence), and not at all when the product is banned. When China needs a licence, tonnes the buyer
+has waiting at the Chinese port are replaced by what the other sources can deliver (the file is
+cut by as much), so no capacity outside China is left unused while a licence is awaited.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from resim.model.licensing import Shipment
+from resim.model.regime import Regime
+from resim.model.stock import DYTB, GRADES, LIGHT, MOTOR
+from resim.model.supply import ChinaExporter, DytbPool, Keyed, MonthOf, Supplier
+
+PRODUCT = ("dytb_magnet", "light_magnet", "motor")  # what China's rules call each grade
+INR_PER_T = 1000.0  # prices are INR per kg
+
+
+class Market:
+    def __init__(self, regime: Regime, china: ChinaExporter, suppliers: list[Supplier], pool: DytbPool,
+                 domestic: Any, domestic_lead: Keyed, month_of: MonthOf, non_china_min_share: float,
+                 china_inr_per_kg: tuple[float, float], domestic_premium: float, mean_days: dict[str, float]):
+        self.regime, self.china, self.pool, self.domestic = regime, china, pool, domestic
+        self.suppliers = sorted(suppliers, key=lambda s: s.premium)
+        self.domestic_lead, self.month_of = domestic_lead, month_of
+        self.non_china_min_share, self.domestic_premium = non_china_min_share, domestic_premium
+        self.china_inr_per_t = [p * INR_PER_T for p in china_inr_per_kg]
+        self.mean_days = mean_days  # expected processing, shipping, licence and supplier lead times
+
+    def expected_lead_days(self, group: Any, grade: int, day: float) -> float:
+        """What a buyer plans on for an order placed now: China's route (with a licence decision if one
+        is needed), else the non-China suppliers' lead time when China's product is banned."""
+        product = PRODUCT[grade]
+        rules = self.regime.rules_at(day)
+        if product in rules.banned:
+            return self.mean_days["non_china"] if grade != MOTOR else 0.0
+        lead = self.mean_days["processing"] + self.mean_days["china"] + (
+            group.motor_extra_lead_days if grade == MOTOR else 0.0)
+        if not self.china.may_ship(group.applicant, product, day):
+            lead += self.mean_days["licence"]
+        return lead
+
+    def buy(self, group: Any, grade: int, tonnes: float, day: float) -> None:
+        """Place an order of `tonnes` of `grade` for `group` on `day`."""
+        product = PRODUCT[grade]
+        rules = self.regime.rules_at(day)
+        china_free = self.china.may_ship(group.applicant, product, day)
+        china_price = self.china_inr_per_t[DYTB if grade == MOTOR else grade]
+        if grade == MOTOR:
+            if product not in rules.banned:
+                premium = group.motor_premium_inr_per_t
+                self._china(group, grade, tonnes, china_price + premium, premium)
+            return
+        m = self.month_of(day)
+        exposed = float(rules.non_china_exposed_share)  # type: ignore[arg-type]
+        dytb_secured = not ("dytb_oxide" in rules.licensed or "dytb_oxide" in rules.banned)
+        name = GRADES[grade]
+        left = tonnes
+        # cheapest first; when China needs a licence, the others also replace tonnes held at its port
+        wanted = left if china_free else left + group.at_port[grade]
+        bought = 0.0
+        if self.domestic_premium < 0 or not china_free:
+            bought += self._domestic(group, grade, name, wanted, day)
+        if not china_free and group.non_china_access > 0:
+            for supplier, lot in self._non_china(group, grade, name, wanted - bought, m, exposed, dytb_secured):
+                self.china.shipping.send(lot, supplier.lead_time(day, group.index))
+                bought += lot.tonnes
+        if bought > left:
+            group.withdraw(grade, bought - left)
+        left = max(0.0, left - bought)
+        refused_now = group.applicant.refused_at.get(product) == day  # no re-filing in the same instant
+        if left > 0 and product not in rules.banned and not refused_now:
+            self._china(group, grade, left, china_price, 0.0)
+
+    def _china(self, group: Any, grade: int, tonnes: float, inr_per_t: float, premium: float) -> None:
+        group.ordered(grade, tonnes)
+        source = "china_motor" if grade == MOTOR else "china"
+        self.china.order(group.applicant, Shipment(group, grade, tonnes, PRODUCT[grade], source, inr_per_t, premium))
+
+    def _domestic(self, group: Any, grade: int, name: str, tonnes: float, day: float) -> float:
+        take = min(tonnes, self.domestic.sell(name, tonnes, day))
+        if take > 0:
+            premium = self.china_inr_per_t[grade] * self.domestic_premium
+            group.ordered(grade, take)
+            self.domestic.shipping.send(Shipment(group, grade, take, PRODUCT[grade], "domestic",
+                                                 self.china_inr_per_t[grade] + premium, premium),
+                                        self.domestic_lead(day, group.index))
+        return take
+
+    def _non_china(self, group: Any, grade: int, name: str, tonnes: float, m: int, exposed: float,
+                   dytb_secured: bool) -> list[tuple[Supplier, Shipment]]:
+        """Up to `tonnes` of `grade` from non-China suppliers, cheapest first: (supplier, lot) pairs."""
+        got, lots = 0.0, []
+        for supplier in self.suppliers:
+            if got >= tonnes:
+                break
+            cap = supplier.available_t(name, m, exposed, dytb_secured) * group.non_china_access
+            if grade == DYTB and supplier.kind == "import":
+                cap = min(cap, self.pool.left_t[m])
+            take = min(cap, tonnes - got)
+            if take <= 0:
+                continue
+            supplier.take(name, m, take)
+            if grade == DYTB and supplier.kind == "import":
+                self.pool.left_t[m] -= take
+            premium = self.china_inr_per_t[grade] * supplier.premium
+            source = "recycling" if supplier.kind == "recycling" else "non_china"
+            group.ordered(grade, take)
+            lots.append((supplier, Shipment(group, grade, take, PRODUCT[grade], source,
+                                            self.china_inr_per_t[grade] + premium, premium)))
+            got += take
+        return lots
+
+    def contract_month(self, groups: list[Any], m: int, day: float, days: float) -> None:
+        """Month m's contract deliveries: `non_china_min_share` of each group's need for the month."""
+        if self.non_china_min_share <= 0:
+            return
+        rules = self.regime.rules_at(day)
+        exposed = float(rules.non_china_exposed_share)  # type: ignore[arg-type]
+        dytb_secured = not ("dytb_oxide" in rules.licensed or "dytb_oxide" in rules.banned)
+        by_supplier: dict[str, list[Shipment]] = {}
+        for group in groups:
+            if group.non_china_access <= 0:
+                continue
+            for grade in (DYTB, LIGHT):
+                want = group.stock.rate[grade] * days * self.non_china_min_share
+                for supplier, lot in self._non_china(group, grade, GRADES[grade], want, m, exposed, dytb_secured):
+                    by_supplier.setdefault(supplier.name, []).append(lot)
+        for supplier in self.suppliers:
+            if supplier.name in by_supplier:
+                self.china.shipping.consign(by_supplier[supplier.name], supplier.lead_time(day, len(groups)))

@@ -1,0 +1,82 @@
+"""Magnets on hand, used continuously at the build rate.
+
+Between two events every need rate is constant, so each grade's level falls linearly until it is
+empty; `advance(now)` computes exactly what was used and what was short since the last event (no
+daily ticks). Dy/Tb-grade magnets stand in for light-REE ones once those run out (never the
+reverse); magnets inside imported motors serve only the vehicles built on them; magnets released
+from the strategic stockpile (the reserve, Dy/Tb grade) are a last resort for any magnet design,
+used only once the buyer's own magnets for that design are gone. A level that empties is set to
+exactly zero, so no float dust appears as a negative stock or a tiny shortfall.
+"""
+
+from __future__ import annotations
+
+GRADES = ("dytb", "light", "motor", "reserve")  # motor: magnets inside imported motors; reserve: stockpile's
+DYTB, LIGHT, MOTOR, RESERVE = range(4)
+OWN = (DYTB, LIGHT, MOTOR)  # what a buyer orders and counts in its position
+
+
+class OnHand:
+    """One buyer's stock by grade, its need rates (t/day), and what was used, short and held
+    (t x days, for mean cover) since the month's tallies were last reset."""
+
+    __slots__ = ("level", "rate", "since", "used", "short", "stock_days", "used_total")
+
+    def __init__(self, now: float = 0.0):
+        self.level = [0.0, 0.0, 0.0, 0.0]
+        self.rate = [0.0, 0.0, 0.0]  # need by design grade (dytb, light, motor), t/day
+        self.since = now
+        self.used = [0.0, 0.0, 0.0, 0.0]  # this month, by the grade of the magnet used
+        self.short = 0.0  # this month, t
+        self.stock_days = 0.0  # integral of the total level over time this month, t x days
+        self.used_total = 0.0  # cumulative, for the books
+
+    def advance(self, now: float) -> None:
+        """Use magnets at the current rates from `since` to `now`: in at most four linear pieces,
+        each ending when a grade in use empties (then its need falls on the stand-in, or is short)."""
+        span = now - self.since
+        if span <= 0:
+            return
+        self.since = now
+        level, rate = self.level, self.rate
+        need = rate[DYTB] + rate[LIGHT] + rate[MOTOR]
+        while span > 0:
+            draw = [0.0, 0.0, 0.0, 0.0]  # what each stock is drawn at, given which are empty
+            dytb_from = DYTB if level[DYTB] > 0 else RESERVE if level[RESERVE] > 0 else -1
+            light_from = LIGHT if level[LIGHT] > 0 else dytb_from
+            if dytb_from >= 0:
+                draw[dytb_from] += rate[DYTB]
+            if light_from >= 0:
+                draw[light_from] += rate[LIGHT]
+            if level[MOTOR] > 0:
+                draw[MOTOR] = rate[MOTOR]
+            step, empties = span, -1
+            for g in range(4):
+                if draw[g] > 0 and level[g] < draw[g] * step:
+                    step, empties = level[g] / draw[g], g
+            served = draw[DYTB] + draw[LIGHT] + draw[MOTOR] + draw[RESERVE]
+            self.stock_days += step * (level[DYTB] + level[LIGHT] + level[MOTOR] + level[RESERVE] - 0.5 * step * served)
+            for g in range(4):
+                if draw[g] > 0:
+                    take = level[g] if g == empties else draw[g] * step
+                    level[g] = 0.0 if g == empties else level[g] - take
+                    self.used[g] += take
+                    self.used_total += take
+            if served < need:
+                self.short += (need - served) * step
+            span -= step
+            if empties < 0:
+                break
+
+    def add(self, grade: int, tonnes: float) -> None:
+        self.level[grade] += tonnes
+
+    def total(self) -> float:
+        """Everything on hand, the reserve included."""
+        return self.level[DYTB] + self.level[LIGHT] + self.level[MOTOR] + self.level[RESERVE]
+
+    def reset_month(self) -> tuple[list[float], float, float]:
+        """This month's (used by grade, short, stock-days), and zero the tallies."""
+        out = (self.used, self.short, self.stock_days)
+        self.used, self.short, self.stock_days = [0.0, 0.0, 0.0, 0.0], 0.0, 0.0
+        return out
