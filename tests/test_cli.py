@@ -119,6 +119,23 @@ BASE = f"extends: {SCENARIOS / 'baseline.yaml'}\nname: bad\n"
     (BASE + "china.regimes+: [{from: 2027-01-01, rules: embargo}]\n",
      ["china.regimes.3.rules", "embargo", "allowed: april_2025", ":3"]),
     (BASE + "demand.segments.e2w.dytb_grade_share: 1.5\n", ["dytb_grade_share", "[0, 1]"]),
+    # Model v2's inputs
+    (BASE + "demand.segments.e2w.groups.incumbents.share: 0.5\n",
+     ["demand.segments.e2w.groups", "must sum to 1", "incumbents 0.5", ":3"]),
+    (BASE + "demand.segments.ecar.groups.own_motors.licence_class: tier2\n",
+     ["licence_class", "'maker', 'tier1' or 'plant'", "tier2", ":3"]),
+    (BASE + "china.licensing.class_approval_probability: {tierx: 0.5}\n",
+     ["class_approval_probability", "'maker', 'tier1' or 'plant'", ":3"]),
+    (BASE + "demand.review.period_days: 0\n", ["demand.review.period_days", "greater than 0", ":3"]),
+    (BASE + "demand.review: {period_days: null, order_batch_days: 0}\n",
+     ["demand.review", "continuous review", "order_batch_days > 0", ":3"]),
+    (BASE + "china.export_processing_days: 0\n", ["china.export_processing_days", "must be positive", ":3"]),
+    (BASE + "prices.china_inr_per_kg.dytb: -5\n", ["prices.china_inr_per_kg.dytb", "[0, inf]", ":3"]),
+    (BASE + "prices.motor_duty_share: -0.1\n", ["prices.motor_duty_share", "[0, 1]", ":3"]),
+    (BASE + "demand.deferred_share: 1.5\n", ["demand.deferred_share", "[0, 1]", ":3"]),
+    (BASE + "china.licensing.validity_days: 4000\n", ["validity_days", "longer than the horizon", "at most 1826", ":3"]),
+    (BASE + "suppliers.japan.qualification_months: 900\n",
+     ["suppliers.japan.qualification_months", "longer than the horizon", ":3"]),
 ])
 def test_bad_input_gets_a_clear_error(tmp_path, text, expected):  # type: ignore[no-untyped-def]
     path = tmp_path / "bad.yaml"

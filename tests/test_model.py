@@ -93,10 +93,10 @@ def test_two_groups_by_hand(write_scenario):  # type: ignore[no-untyped-def]
     np.testing.assert_allclose(s["shortfall_t.seg.light"], 0.0, atol=1e-9)
     expected = 0.5 * days
     expected[0] -= 5.0
-    np.testing.assert_allclose(s["shortfall_t.seg.heavy"], expected, atol=1e-9)
+    np.testing.assert_allclose(s["shortfall_t.seg.heavy"], expected, atol=1e-5)  # processing takes 1e-6 days
     np.testing.assert_allclose(s["shortfall_t.seg"], s["shortfall_t.seg.light"] + s["shortfall_t.seg.heavy"])
-    np.testing.assert_allclose(s["delivered_opening_t"].sum(), 5.0)
-    np.testing.assert_allclose(s["vehicles_not_built.seg.heavy"], expected * 1000)  # 1 kg a vehicle
+    np.testing.assert_allclose(s["delivered_opening_t"].sum(), 5.0, atol=1e-5)
+    np.testing.assert_allclose(s["vehicles_not_built.seg.heavy"], expected * 1000, atol=1e-2)  # 1 kg a vehicle
     # heavy files when its position reaches the reorder point (day 7.5), is refused on day 17.5, and
     # (short, with nothing on order) files again at each month's review: one refusal a month
     np.testing.assert_array_equal(s["licences_decided"], 1.0)

@@ -50,7 +50,7 @@ def test_fast_inverse_cdf_and_support_match_scipy_stats(spec, us):  # type: igno
     lead_days=st.floats(min_value=0.0, max_value=120.0),
     period_days=st.one_of(st.none(), st.floats(min_value=1.0, max_value=60.0)),
     batch_days=st.floats(min_value=1.0, max_value=30.0),
-    processing_days=st.floats(min_value=0.0, max_value=30.0),
+    processing_days=st.floats(min_value=0.001, max_value=30.0),
     rules=st.sampled_from(["ban", "open", "licensed"]),
     approval=st.floats(min_value=0.0, max_value=1.0),
     stockpile_days=st.floats(min_value=0.0, max_value=120.0),

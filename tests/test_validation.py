@@ -114,4 +114,4 @@ def test_outage_shortfall_is_exact_replication_by_replication():  # type: ignore
     sc, _, k, short = validation._outage(200, 11)
     for i, total in enumerate(short):
         outage_days = sample_world(sc, 11, i).timeline[-1][0]
-        assert total == pytest.approx(max(0.0, outage_days - k), abs=1e-6)
+        assert total == pytest.approx(max(0.0, outage_days - k), abs=1e-5)  # export processing: 1e-6 days

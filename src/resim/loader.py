@@ -20,7 +20,7 @@ from resim.errors import InputError, Problem
 from resim.params import SPEC_CLASSES, Fixed, Pert, Ref, Triangular, Uniform
 from resim.scenario import Scenario
 from resim.seeds import YAML_LOADER, Figure, find_seeds_dir, load_figures
-from resim.tree import map_specs
+from resim.tree import iter_specs, map_specs
 
 Key = tuple[Any, ...]
 Marks = dict[Key, tuple[Path, int]]
@@ -56,6 +56,8 @@ def load(path: Path | str, overrides: dict[str, Any] | None = None) -> Loaded:
     _check_rule_names(scenario, marks, path)
     scenario = _resolve(scenario, figures, marks, path)
     _check_dates(scenario, marks, path)
+    _check_spans(scenario, marks, path)
+    _check_group_shares(scenario, marks, path)
     return Loaded(scenario, path, files, marks, figures, raw)
 
 
@@ -350,6 +352,47 @@ def _check_rule_names(scenario: Scenario, marks: Marks, path: Path) -> None:
                 mark = _find_mark(marks, key)
                 problems.append(Problem(mark[0] if mark else path, mark[1] if mark else None,
                                         ".".join(map(str, key)), f"unknown rule set {name!r}; allowed: {allowed}"))
+    if problems:
+        raise InputError(problems)
+
+
+SPANS_IN_DAYS = {"china.licensing.validity_days": 1.0, "suppliers.*.qualification_months": 365.25 / 12}
+
+
+def _check_group_shares(scenario: Scenario, marks: Marks, path: Path) -> None:
+    """A segment's maker groups must share out all of its vehicles (the mark: a share set by this file
+    if one is, else the first found)."""
+    problems: list[Problem] = []
+    for seg_name, seg in scenario.demand.segments.items():
+        total = sum(g.share for g in seg.groups.values())
+        if abs(total - 1) <= 1e-9:
+            continue
+        found = [m for g in seg.groups if (m := _find_mark(marks, ("demand", "segments", seg_name, "groups", g,
+                                                                    "share")))]
+        file, line = next((m for m in found if m[0] == path), found[0] if found else (path, None))
+        shares = ", ".join(f"{g} {spec.share:g}" for g, spec in seg.groups.items())
+        problems.append(Problem(file, line, f"demand.segments.{seg_name}.groups",
+                                f"group shares must sum to 1 (got {total:g}: {shares}); allowed: shares in [0, 1] "
+                                f"summing to 1"))
+    if problems:
+        raise InputError(problems)
+
+
+def _check_spans(scenario: Scenario, marks: Marks, path: Path) -> None:
+    """A licence validity or a qualification lag longer than the horizon is a slip, not a scenario."""
+    horizon_days = (scenario.end - scenario.start).days
+    problems: list[Problem] = []
+    for where, spec, _ in iter_specs(scenario):
+        pattern = ".".join("*" if where.startswith("suppliers.") and i == 1 else p
+                           for i, p in enumerate(where.split(".")))
+        if pattern not in SPANS_IN_DAYS:
+            continue
+        longest = spec.support()[1] * SPANS_IN_DAYS[pattern]
+        if longest > horizon_days:
+            mark = _find_mark(marks, tuple(_key(p) for p in where.split(".")))
+            problems.append(Problem(mark[0] if mark else path, mark[1] if mark else None, where,
+                                    f"reaches {longest:g} days, longer than the horizon of {horizon_days} days; "
+                                    f"allowed: at most {horizon_days} days"))
     if problems:
         raise InputError(problems)
 

@@ -332,6 +332,20 @@ def _bounded(low: float | None, high: float | None) -> AfterValidator:
     return AfterValidator(check)
 
 
+def _positive() -> AfterValidator:
+    """Validator: a fixed value must be > 0; a distribution's support must lie in [0, inf)."""
+
+    def check(spec: Any) -> Any:
+        if isinstance(spec, Ref):
+            return spec
+        a, _ = spec.support()
+        if a < 0 or (spec.is_fixed and a <= 0):
+            raise ValueError(f"must be positive (a number > 0, or a distribution on [0, inf)); got {a:g}")
+        return spec
+
+    return AfterValidator(check)
+
+
 class PerEvent:
     """Marker: the field is sampled afresh for every event (each licence decision, each shipment),
     not once per replication."""
@@ -341,3 +355,4 @@ NonNegative = Annotated[Param, _bounded(0.0, None)]
 Fraction = Annotated[Param, _bounded(0.0, 1.0)]
 Growth = Annotated[Param, _bounded(-0.99, None)]
 EventDays = Annotated[Param, _bounded(0.0, None), PerEvent()]
+PositiveEventDays = Annotated[Param, _positive(), PerEvent()]

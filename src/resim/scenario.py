@@ -12,10 +12,11 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from resim.params import EventDays, Fraction, Growth, NonNegative, Param
+from resim.params import EventDays, Fraction, Growth, NonNegative, Param, PositiveEventDays
 
 Product = Literal["dytb_magnet", "light_magnet", "dytb_oxide", "ndpr_oxide", "motor"]
 Grade = Literal["dytb", "light"]
+LicenceClass = Literal["maker", "tier1", "plant"]  # applicants: EV makers, global tier-1 suppliers, domestic plants
 PositiveDays = Annotated[float, Field(gt=0)]
 
 
@@ -31,7 +32,7 @@ class RuleSet(Model):
     approval_probability: Fraction | None = Field(
         None, description="Overrides china.licensing.approval_probability (every class) while these rules hold."
     )
-    class_approval_probability: dict[str, Fraction] = Field(
+    class_approval_probability: dict[LicenceClass, Fraction] = Field(
         default_factory=dict, description="Per applicant class, overriding approval_probability while these hold."
     )
     non_china_exposed_share: Fraction = Field(
@@ -74,7 +75,7 @@ class Licensing(Model):
     files its own, decided independently."""
 
     approval_probability: Fraction = Field(description="Chance that one decision is an approval.")
-    class_approval_probability: dict[str, Fraction] = Field(
+    class_approval_probability: dict[LicenceClass, Fraction] = Field(
         default_factory=dict, description="Per applicant class (e.g. tier1): overrides approval_probability."
     )
     validity_days: NonNegative = Field(
@@ -95,7 +96,7 @@ class China(Model):
     rule_sets: dict[str, RuleSet]
     regimes: list[RegimeChange] = Field(min_length=1, description="Dated timeline; later entries win.")
     licensing: Licensing
-    export_processing_days: EventDays = Field(
+    export_processing_days: PositiveEventDays = Field(
         description="Order to the Chinese border (production, paperwork); the rules then in force decide."
     )
     lead_time_days: EventDays = Field(description="Shipping and customs, Chinese border to Indian maker.")
@@ -134,7 +135,7 @@ class Group(Model):
         0.0, description="Most of the group's NdFeB vehicles that can switch to motors imported whole from China."
     )
     motor_shift_per_month: Fraction = Field(0.0, description="How fast that share can grow, per month.")
-    licence_class: str = Field("maker", description="Applicant class for licence odds (class_approval_probability).")
+    licence_class: LicenceClass = Field("maker", description="Applicant class for licence odds (class_approval_probability).")
     general_licence_customer: Fraction = Field(
         0.0, description="Chance that its Chinese suppliers hold general licences naming it (drawn per replication)."
     )
@@ -154,14 +155,8 @@ class Segment(Model):
     ferrite_share_target: Fraction = Field(0.0, description="Share reached at ferrite_target_date.")
     ferrite_target_date: dt.date | None = None
     vehicle_value_inr: NonNegative = Field(0.0, description="Ex-factory value of one vehicle, INR.")
-    groups: dict[str, Group] = Field(default_factory=lambda: {"all": Group(share=1.0)})
-
-    @model_validator(mode="after")
-    def _shares_sum_to_one(self) -> Segment:
-        total = sum(g.share for g in self.groups.values())
-        if not self.groups or abs(total - 1) > 1e-9:
-            raise ValueError(f"group shares must sum to 1 (got {total:g})")
-        return self
+    groups: dict[str, Group] = Field(default_factory=lambda: {"all": Group(share=1.0)}, min_length=1,
+                                     description="Maker groups; their shares sum to 1 (checked by the loader).")
 
 
 class Review(Model):

@@ -219,7 +219,7 @@ MINIMAL_SCENARIO: dict[str, Any] = {
               "regimes": [{"from": "2020-01-01", "rules": "ban"}],
               "licensing": {"approval_probability": 0.5, "decision_delay_days": 30, "refile_delay_days": 10,
                             "max_refilings": 0},
-              "export_processing_days": 0, "lead_time_days": 20},
+              "export_processing_days": 1e-6, "lead_time_days": 20},
     "demand": {"inventory_cover_weeks": 0, "redesign_to_light_ree_months": 0, "non_china_min_share": 0,
                "review": {"period_days": None, "order_batch_days": 10},
                "segments": {"seg": {"units_per_year": 365_250, "base_date": "2026-01-01", "growth_per_year": 0,
