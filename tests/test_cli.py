@@ -133,7 +133,8 @@ BASE = f"extends: {SCENARIOS / 'baseline.yaml'}\nname: bad\n"
     (BASE + "prices.china_inr_per_kg.dytb: -5\n", ["prices.china_inr_per_kg.dytb", "[0, inf]", ":3"]),
     (BASE + "prices.motor_duty_share: -0.1\n", ["prices.motor_duty_share", "[0, 1]", ":3"]),
     (BASE + "demand.deferred_share: 1.5\n", ["demand.deferred_share", "[0, 1]", ":3"]),
-    (BASE + "china.licensing.validity_days: 4000\n", ["validity_days", "longer than the horizon", "at most 1826", ":3"]),
+    (BASE + "china.licensing.validity_days: 4000\n",
+     ["validity_days", "longer than the horizon", "at most 1826", ":3"]),
     (BASE + "suppliers.japan.qualification_months: 900\n",
      ["suppliers.japan.qualification_months", "longer than the horizon", ":3"]),
 ])

@@ -90,7 +90,8 @@ def test_two_groups_by_hand(write_scenario):  # type: ignore[no-untyped-def]
     # lands), then every file is refused: short by its whole need, less those 5 t in January.
     sc, s = series(write_scenario(TWO_GROUPS))
     days = Months.of(sc.start, sc.horizon_months).days
-    np.testing.assert_allclose(s["shortfall_t.seg.light"], 0.0, atol=1e-9)
+    # (each zero-stock reorder waits the 1e-6 days of export processing: 5e-7 t, a few times a month)
+    np.testing.assert_allclose(s["shortfall_t.seg.light"], 0.0, atol=1e-5)
     expected = 0.5 * days
     expected[0] -= 5.0
     np.testing.assert_allclose(s["shortfall_t.seg.heavy"], expected, atol=1e-5)  # processing takes 1e-6 days

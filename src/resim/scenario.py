@@ -135,7 +135,7 @@ class Group(Model):
         0.0, description="Most of the group's NdFeB vehicles that can switch to motors imported whole from China."
     )
     motor_shift_per_month: Fraction = Field(0.0, description="How fast that share can grow, per month.")
-    licence_class: LicenceClass = Field("maker", description="Applicant class for licence odds (class_approval_probability).")
+    licence_class: LicenceClass = Field("maker", description="Applicant class, for the licence odds.")
     general_licence_customer: Fraction = Field(
         0.0, description="Chance that its Chinese suppliers hold general licences naming it (drawn per replication)."
     )

@@ -108,7 +108,7 @@ class DomesticPlants(Buyer):
             gap -= take
             if gap > 0 and product not in self.china.regime.rules_at(day).banned:
                 self.pipeline[kind] += gap
-                self.china.order(self.applicant, Shipment(self, kind, gap, product, "inputs_china"))
+                self.china.order(self.applicant, [Shipment(self, kind, gap, product, "inputs_china")])
 
     def receive(self, shipment: Shipment) -> None:
         self.advance(self.shipping.env.now)

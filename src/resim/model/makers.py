@@ -161,7 +161,8 @@ class MakerGroup(Buyer):
         if self.stockpile is not None:
             self.stockpile.release(self, day)
         level, rate = self.stock.level, self.stock.rate
-        for g in (DYTB, LIGHT, MOTOR):
+        wanted = [0.0, 0.0, 0.0]
+        for g in OWN:
             d = rate[g]
             if d <= 0:
                 continue
@@ -169,7 +170,9 @@ class MakerGroup(Buyer):
             position = level[g] + self.pipeline[g]
             reorder = max(0.0, target - d * self.batch_days)
             if position <= reorder + d * REACHED_DAYS and target - position > ORDER_EPS_T:
-                self.market.buy(self, g, target - position, day)
+                wanted[g] = target - position
+        if wanted[DYTB] > 0 or wanted[LIGHT] > 0 or wanted[MOTOR] > 0:
+            self.market.buy(self, wanted, day)
         if self.continuous:
             self._schedule_reorder(day)
 

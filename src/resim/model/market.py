@@ -48,52 +48,59 @@ class Market:
             lead += self.mean_days["licence"]
         return lead
 
-    def buy(self, group: Any, grade: int, tonnes: float, day: float) -> None:
-        """Place an order of `tonnes` of `grade` for `group` on `day`."""
-        product = PRODUCT[grade]
+    def buy(self, group: Any, wanted: list[float], day: float) -> None:
+        """Place a review's order for `group` on `day`: `wanted` tonnes by grade (dytb, light, motor).
+        What each source supplies travels together: one consignment per source (China: one order,
+        judged lot by lot at the border)."""
         rules = self.regime.rules_at(day)
-        china_free = self.china.may_ship(group.applicant, product, day)
-        china_price = self.china_inr_per_t[DYTB if grade == MOTOR else grade]
-        if grade == MOTOR:
-            if product not in rules.banned:
-                premium = group.motor_premium_inr_per_t
-                self._china(group, grade, tonnes, china_price + premium, premium)
-            return
         m = self.month_of(day)
         exposed = float(rules.non_china_exposed_share)  # type: ignore[arg-type]
         dytb_secured = not ("dytb_oxide" in rules.licensed or "dytb_oxide" in rules.banned)
-        name = GRADES[grade]
-        left = tonnes
-        # cheapest first; when China needs a licence, the others also replace tonnes held at its port
-        wanted = left if china_free else left + group.at_port[grade]
-        bought = 0.0
-        if self.domestic_premium < 0 or not china_free:
-            bought += self._domestic(group, grade, name, wanted, day)
-        if not china_free and group.non_china_access > 0:
-            for supplier, lot in self._non_china(group, grade, name, wanted - bought, m, exposed, dytb_secured):
-                self.china.shipping.send(lot, supplier.lead_time(day, group.index))
-                bought += lot.tonnes
-        if bought > left:
-            group.withdraw(grade, bought - left)
-        left = max(0.0, left - bought)
-        refused_now = group.applicant.refused_at.get(product) == day  # no re-filing in the same instant
-        if left > 0 and product not in rules.banned and not refused_now:
-            self._china(group, grade, left, china_price, 0.0)
+        china: list[Shipment] = []
+        domestic: list[Shipment] = []
+        by_supplier: dict[Supplier, list[Shipment]] = {}
+        for grade, tonnes in enumerate(wanted):
+            if tonnes <= 0:
+                continue
+            product = PRODUCT[grade]
+            china_price = self.china_inr_per_t[DYTB if grade == MOTOR else grade]
+            if grade == MOTOR:  # motors come only from China
+                if product not in rules.banned:
+                    premium = group.motor_premium_inr_per_t
+                    china.append(self._lot(group, grade, tonnes, "china_motor", china_price + premium, premium))
+                continue
+            china_free = self.china.may_ship(group.applicant, product, day)
+            name = GRADES[grade]
+            # cheapest first; when China needs a licence, the others also replace tonnes held at its port
+            want = tonnes if china_free else tonnes + group.at_port[grade]
+            bought = 0.0
+            if self.domestic_premium < 0 or not china_free:
+                take = self.domestic.sell(name, want, day)
+                if take > 0:
+                    premium = self.china_inr_per_t[grade] * self.domestic_premium
+                    domestic.append(self._lot(group, grade, take, "domestic", china_price + premium, premium))
+                    bought += take
+            if not china_free and group.non_china_access > 0:
+                for supplier, lot in self._non_china(group, grade, name, want - bought, m, exposed, dytb_secured):
+                    by_supplier.setdefault(supplier, []).append(lot)
+                    bought += lot.tonnes
+            if bought > tonnes:
+                group.withdraw(grade, bought - tonnes)
+            left = tonnes - bought
+            refused_now = group.applicant.refused_at.get(product) == day  # no re-filing in the same instant
+            if left > 0 and product not in rules.banned and not refused_now:
+                china.append(self._lot(group, grade, left, "china", china_price, 0.0))
+        if domestic:
+            self.domestic.shipping.consign(domestic, self.domestic_lead(day, group.index))
+        for supplier, lots in by_supplier.items():
+            self.china.shipping.consign(lots, supplier.lead_time(day, group.index))
+        if china:
+            self.china.order(group.applicant, china)
 
-    def _china(self, group: Any, grade: int, tonnes: float, inr_per_t: float, premium: float) -> None:
+    @staticmethod
+    def _lot(group: Any, grade: int, tonnes: float, source: str, inr_per_t: float, premium: float) -> Shipment:
         group.ordered(grade, tonnes)
-        source = "china_motor" if grade == MOTOR else "china"
-        self.china.order(group.applicant, Shipment(group, grade, tonnes, PRODUCT[grade], source, inr_per_t, premium))
-
-    def _domestic(self, group: Any, grade: int, name: str, tonnes: float, day: float) -> float:
-        take = min(tonnes, self.domestic.sell(name, tonnes, day))
-        if take > 0:
-            premium = self.china_inr_per_t[grade] * self.domestic_premium
-            group.ordered(grade, take)
-            self.domestic.shipping.send(Shipment(group, grade, take, PRODUCT[grade], "domestic",
-                                                 self.china_inr_per_t[grade] + premium, premium),
-                                        self.domestic_lead(day, group.index))
-        return take
+        return Shipment(group, grade, tonnes, PRODUCT[grade], source, inr_per_t, premium)
 
     def _non_china(self, group: Any, grade: int, name: str, tonnes: float, m: int, exposed: float,
                    dytb_secured: bool) -> list[tuple[Supplier, Shipment]]:
@@ -113,9 +120,8 @@ class Market:
                 self.pool.left_t[m] -= take
             premium = self.china_inr_per_t[grade] * supplier.premium
             source = "recycling" if supplier.kind == "recycling" else "non_china"
-            group.ordered(grade, take)
-            lots.append((supplier, Shipment(group, grade, take, PRODUCT[grade], source,
-                                            self.china_inr_per_t[grade] + premium, premium)))
+            lots.append((supplier, self._lot(group, grade, take, source, self.china_inr_per_t[grade] + premium,
+                                             premium)))
             got += take
         return lots
 

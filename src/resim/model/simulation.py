@@ -30,7 +30,7 @@ from resim.model.market import PRODUCT, Market
 from resim.model.regime import Regime
 from resim.model.stock import GRADES, OWN
 from resim.model.stockpile import Stockpile
-from resim.model.supply import ChinaExporter, DytbPool, Keyed, MonthOf, Shipping, Supplier
+from resim.model.supply import ROUTE, ChinaExporter, DytbPool, Keyed, MonthOf, Shipping, Supplier
 from resim.params import _Spec
 from resim.sampling import MonthlyDraws, World, event_rng
 from resim.scenario import Scenario
@@ -51,6 +51,7 @@ DELIVERED = {"china": "delivered_china_t", "china_motor": "delivered_motor_t", "
 MAGNET_SOURCES = ("china", "china_motor", "non_china", "recycling", "domestic", "opening")
 PER_GROUP = ("demand_t", "used_t", "shortfall_t", "delivered_t", "stock_t", "vehicles_not_built", "lost_units")
 OPENING_TRANCHES = 4
+ROUTES = sorted(set(ROUTE.values()))
 
 
 class ConservationError(AssertionError):
@@ -138,8 +139,8 @@ def simulate(world: World, seed: int, replication: int, check: bool = False) -> 
     general_from = (lic.general_licences_from - sc.start).days if lic.general_licences_from else math.inf
     china = ChinaExporter(
         env, regime, office, shipping,
-        {p: keyed(china_spec.export_processing_days, f"china.export_processing.{p}") for p in licence_products},
-        {p: keyed(china_spec.lead_time_days, f"china.lead_time.{p}") for p in licence_products},
+        {r: keyed(china_spec.export_processing_days, f"china.export_processing.{r}") for r in ROUTES},
+        {r: keyed(china_spec.lead_time_days, f"china.lead_time.{r}") for r in ROUTES},
         {"motor": f(china_spec.motor_extra_lead_days)}, general_from, month_of)  # type: ignore[arg-type]
 
     first_control = regime.first_restriction_day("dytb_magnet")

@@ -40,6 +40,21 @@ class OnHand:
         self.since = now
         level, rate = self.level, self.rate
         need = rate[DYTB] + rate[LIGHT] + rate[MOTOR]
+        d, light, motor = rate[DYTB] * span, rate[LIGHT] * span, rate[MOTOR] * span
+        if (d == 0 or level[DYTB] > d) and (light == 0 or level[LIGHT] > light) and \
+                (motor == 0 or level[MOTOR] > motor):
+            # nothing in use empties before `now` (the common case): one linear piece, each design on its own
+            # grade (measured: 158 -> 97 ms per replication of pause_ends)
+            self.stock_days += span * (level[DYTB] + level[LIGHT] + level[MOTOR] + level[RESERVE] - 0.5 * need * span)
+            level[DYTB] -= d
+            level[LIGHT] -= light
+            level[MOTOR] -= motor
+            used = self.used
+            used[DYTB] += d
+            used[LIGHT] += light
+            used[MOTOR] += motor
+            self.used_total += d + light + motor
+            return
         while span > 0:
             draw = [0.0, 0.0, 0.0, 0.0]  # what each stock is drawn at, given which are empty
             dytb_from = DYTB if level[DYTB] > 0 else RESERVE if level[RESERVE] > 0 else -1

@@ -25,6 +25,8 @@ from resim.scenario import HeavyRee
 from resim.scenario import Supplier as SupplierSpec
 
 DAYS_PER_KEY = 7.0  # per-event luck is keyed by calendar week
+ROUTE = {"dytb_magnet": "magnets", "light_magnet": "magnets", "motor": "motor",  # what travels together
+         "ndpr_oxide": "oxides", "dytb_oxide": "oxides"}
 
 
 class Keyed:
@@ -110,33 +112,38 @@ class ChinaExporter:
         return product not in rules.licensed or applicant.holds_licence(product, day) or (
             applicant.general_customer and day >= self.general_from_day)
 
-    def order(self, applicant: Applicant, shipment: Shipment) -> None:
-        after(self.env, self.processing[shipment.product](self.env.now, applicant.index), self._at_border, applicant,
-              shipment)
+    def order(self, applicant: Applicant, lots: list[Shipment]) -> None:
+        """An order of one or more lots, processed together; each lot meets the border's rules."""
+        route = ROUTE[lots[0].product]
+        after(self.env, self.processing[route](self.env.now, applicant.index), self._at_border, applicant, lots)
 
-    def _at_border(self, applicant: Applicant, shipment: Shipment) -> None:
-        now, product = self.env.now, shipment.product
-        if product in self.regime.rules_at(now).banned:
-            shipment.buyer.cancelled(shipment)
-        elif self.may_ship(applicant, product, now):
-            self._ship(applicant, shipment)
-        else:
-            self.at_port_t += shipment.tonnes
-            shipment.buyer.held(shipment)  # type: ignore[attr-defined]
-            self.office.hold(applicant, shipment)
+    def _at_border(self, applicant: Applicant, lots: list[Shipment]) -> None:
+        now = self.env.now
+        banned = self.regime.rules_at(now).banned
+        passing: dict[str, list[Shipment]] = {}
+        for shipment in lots:
+            if shipment.product in banned:
+                shipment.buyer.cancelled(shipment)
+            elif self.may_ship(applicant, shipment.product, now):
+                passing.setdefault(ROUTE[shipment.product], []).append(shipment)
+            else:
+                self.at_port_t += shipment.tonnes
+                shipment.buyer.held(shipment)
+                self.office.hold(applicant, shipment)
+        for route, shipments in passing.items():
+            self._ship(applicant, route, shipments)
 
-    def _ship(self, applicant: Applicant, shipment: Shipment) -> None:
-        extra = self.extra_lead_days.get(shipment.product, 0.0)
-        delay = self.lead[shipment.product](self.env.now, applicant.index) + extra
-        self.shipping.send(shipment, delay)
+    def _ship(self, applicant: Applicant, route: str, shipments: list[Shipment]) -> None:
+        delay = self.lead[route](self.env.now, applicant.index) + self.extra_lead_days.get(route, 0.0)
+        self.shipping.consign(shipments, delay)
 
     def decided(self, file: LicenceFile, approved: bool) -> None:
         """A file is settled: its waiting shipments ship, or go back; then the applicant reviews."""
         for shipment in file.shipments:
             self.at_port_t -= shipment.tonnes
-            shipment.buyer.released(shipment)  # type: ignore[attr-defined]
+            shipment.buyer.released(shipment)
             if approved:
-                self._ship(file.applicant, shipment)
+                self._ship(file.applicant, ROUTE[shipment.product], [shipment])
             else:
                 shipment.buyer.cancelled(shipment)
         file.applicant.buyer.licence_outcome(approved)
