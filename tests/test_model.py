@@ -86,7 +86,7 @@ TWO_GROUPS = {
 
 def test_two_groups_by_hand(write_scenario):  # type: ignore[no-untyped-def]
     # `light` reorders at zero stock and is refilled at once: never short. `heavy` opens with the
-    # pipeline of its planned 10-day lead (5 t, landing in four tranches by day 10, each used as it
+    # pipeline of its planned 10-day lead (5 t, landing in eight tranches by day 10, each used as it
     # lands), then every file is refused: short by its whole need, less those 5 t in January.
     sc, s = series(write_scenario(TWO_GROUPS))
     days = Months.of(sc.start, sc.horizon_months).days

@@ -143,7 +143,7 @@ class MakerGroup(Buyer):
 
     def open_with(self, lead_days: list[float]) -> list[Shipment]:
         """The opening position: on-hand stock of the cover, and the pipeline of each grade's lead
-        time (returned as shipments, to arrive in tranches)."""
+        time (returned as shipments, to land in tranches spread over that lead time)."""
         out = []
         for g in OWN:
             rate = self.stock.rate[g]
@@ -188,7 +188,7 @@ class MakerGroup(Buyer):
             lead = self.market.expected_lead_days(self, g, day)
             reorder = max(0.0, d * (self.cover_days + lead - self.batch_days / 2))
             above = level[g] + self.pipeline[g] - reorder
-            if d * REACHED_DAYS < above <= level[g]:  # the position falls only while stock lasts
+            if d * REACHED_DAYS < above <= level[g] + d * REACHED_DAYS:  # the position falls only while stock lasts
                 wait = min(wait, above / d)
         if math.isfinite(wait):
             after(self.env, wait, self._timed_review, self.review_token)
@@ -219,17 +219,22 @@ class MakerGroup(Buyer):
         self.spend_month_inr += t * shipment.inr_per_t
         self.premium_month_inr += t * shipment.premium_inr_per_t
         if shipment.grade != RESERVE:
-            self.pipeline[shipment.grade] -= t
+            self._off_order(shipment.grade, t)
         if self.continuous:  # the stock now lasts longer: when the reorder point comes has moved
             self.review(self.env.now)
 
     def cancelled(self, shipment: Shipment) -> None:
         """Stopped at the border or refused a licence: the position drops."""
-        self.pipeline[shipment.grade] -= shipment.tonnes
+        self._off_order(shipment.grade, shipment.tonnes)
         if self.continuous:
             self.review(self.env.now)
 
-    def held(self, shipment: Shipment) -> None:  # type: ignore[override]
+    def _off_order(self, grade: int, tonnes: float) -> None:
+        """Take `tonnes` off the order book; what is left within rounding of zero is zero."""
+        left = self.pipeline[grade] - tonnes
+        self.pipeline[grade] = 0.0 if abs(left) <= 1e-12 * max(1.0, tonnes) else left
+
+    def held(self, shipment: Shipment) -> None:
         self.at_port[shipment.grade] += shipment.tonnes
 
     def released(self, shipment: Shipment) -> None:

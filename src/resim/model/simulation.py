@@ -50,7 +50,7 @@ DELIVERED = {"china": "delivered_china_t", "china_motor": "delivered_motor_t", "
              "stockpile": "delivered_stockpile_t", "opening": "delivered_opening_t"}
 MAGNET_SOURCES = ("china", "china_motor", "non_china", "recycling", "domestic", "opening")
 PER_GROUP = ("demand_t", "used_t", "shortfall_t", "delivered_t", "stock_t", "vehicles_not_built", "lost_units")
-OPENING_TRANCHES = 4
+OPENING_TRANCHES = 8  # the opening pipeline lands at lead x (k - 1/2) / 8: the first well within any cover
 ROUTES = sorted(set(ROUTE.values()))
 
 
@@ -183,7 +183,7 @@ def simulate(world: World, seed: int, replication: int, check: bool = False) -> 
             tonnes, lead = shipment.tonnes / OPENING_TRANCHES, leads[shipment.grade]
             for k in range(OPENING_TRANCHES):
                 tranche = Shipment(group, shipment.grade, tonnes, "", "opening")
-                shipping.send(tranche, lead * (k + 1) / OPENING_TRANCHES)
+                shipping.send(tranche, lead * (k + 0.5) / OPENING_TRANCHES)
     opening_t = sum(g.opening_t for g in groups)
 
     cols = columns(sc)
