@@ -207,7 +207,6 @@ class MakerGroup(Buyer):
             taken = file.withdraw(grade, tonnes)
             self.at_port[grade] -= taken
             self.pipeline[grade] -= taken
-            self.market.china.at_port_t -= taken
 
     # --- shipments (Buyer) ------------------------------------------------------------------------
     def receive(self, shipment: Shipment) -> None:

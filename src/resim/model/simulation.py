@@ -141,7 +141,7 @@ def simulate(world: World, seed: int, replication: int, check: bool = False) -> 
         env, regime, office, shipping,
         {r: keyed(china_spec.export_processing_days, f"china.export_processing.{r}") for r in ROUTES},
         {r: keyed(china_spec.lead_time_days, f"china.lead_time.{r}") for r in ROUTES},
-        {"motor": f(china_spec.motor_extra_lead_days)}, general_from, month_of)  # type: ignore[arg-type]
+        {"motor": f(china_spec.motor_extra_lead_days)}, general_from)  # type: ignore[arg-type]
 
     first_control = regime.first_restriction_day("dytb_magnet")
     suppliers = [Supplier(name, spec, months, keyed(spec.lead_time_days, f"supplier.{name}.lead_time"), first_control)

@@ -98,11 +98,10 @@ class ChinaExporter:
 
     def __init__(self, env: simpy.Environment, regime: Regime, office: LicenceOffice, shipping: Shipping,
                  processing: dict[str, Keyed], lead: dict[str, Keyed], extra_lead_days: dict[str, float],
-                 general_from_day: float, month_of: MonthOf):
+                 general_from_day: float):
         self.env, self.regime, self.office, self.shipping = env, regime, office, shipping
         self.processing, self.lead, self.extra_lead_days = processing, lead, extra_lead_days
-        self.general_from_day, self.month_of = general_from_day, month_of
-        self.at_port_t = 0.0  # waiting for a licence
+        self.general_from_day = general_from_day
 
     def may_ship(self, applicant: Applicant, product: str, day: float) -> bool:
         """Would `product` pass the border on `day` for `applicant` without a new licence?"""
@@ -127,7 +126,6 @@ class ChinaExporter:
             elif self.may_ship(applicant, shipment.product, now):
                 passing.setdefault(ROUTE[shipment.product], []).append(shipment)
             else:
-                self.at_port_t += shipment.tonnes
                 shipment.buyer.held(shipment)
                 self.office.hold(applicant, shipment)
         for route, shipments in passing.items():
@@ -140,7 +138,6 @@ class ChinaExporter:
     def decided(self, file: LicenceFile, approved: bool) -> None:
         """A file is settled: its waiting shipments ship, or go back; then the applicant reviews."""
         for shipment in file.shipments:
-            self.at_port_t -= shipment.tonnes
             shipment.buyer.released(shipment)
             if approved:
                 self._ship(file.applicant, ROUTE[shipment.product], [shipment])
