@@ -44,7 +44,9 @@ class Market:
             return self.mean_days["non_china"] if grade != MOTOR else 0.0
         lead = self.mean_days["processing"] + self.mean_days["china"] + (
             group.motor_extra_lead_days if grade == MOTOR else 0.0)
-        if not self.china.may_ship(group.applicant, product, day):
+        # a licence held now counts only if it still covers the next order's border crossing
+        next_border = day + self.mean_days["processing"] + 2 * group.half_cycle_days
+        if not self.china.may_ship(group.applicant, product, next_border):
             lead += self.mean_days["licence"]
         return lead
 
