@@ -44,9 +44,10 @@ class Market:
             return self.mean_days["non_china"] if grade != MOTOR else 0.0
         lead = self.mean_days["processing"] + self.mean_days["china"] + (
             group.motor_extra_lead_days if grade == MOTOR else 0.0)
-        # a licence held now counts only if it still covers the next order's border crossing
+        # under today's rules (makers do not foresee rule changes), a licence held now counts only if
+        # it still covers the next order's border crossing
         next_border = day + self.mean_days["processing"] + 2 * group.half_cycle_days
-        if not self.china.may_ship(group.applicant, product, next_border):
+        if product in rules.licensed and not self.china.covered(group.applicant, product, day, next_border):
             lead += self.mean_days["licence"]
         return lead
 

@@ -111,6 +111,11 @@ class ChinaExporter:
         return product not in rules.licensed or applicant.holds_licence(product, day) or (
             applicant.general_customer and day >= self.general_from_day)
 
+    def covered(self, applicant: Applicant, product: str, day: float, until: float) -> bool:
+        """Does `applicant` hold a licence for `product` valid through `until`, or ship under a
+        general licence (in force on `day`)?"""
+        return applicant.holds_licence(product, until) or (applicant.general_customer and day >= self.general_from_day)
+
     def order(self, applicant: Applicant, lots: list[Shipment]) -> None:
         """An order of one or more lots, processed together; each lot meets the border's rules."""
         route = ROUTE[lots[0].product]
