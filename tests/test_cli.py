@@ -151,6 +151,16 @@ def test_bad_input_gets_a_clear_error(tmp_path, text, expected):  # type: ignore
     assert not (tmp_path / "results").exists()
 
 
+def test_binary_and_latin1_files_get_a_clear_error(tmp_path):  # type: ignore[no-untyped-def]
+    latin1 = "name: d\xe9j\xe0\n".encode("latin-1")
+    for name, data in (("binary.yaml", b"\xff\xfe\x00\x01binary"), ("latin1.yaml", latin1)):
+        path = tmp_path / name
+        path.write_bytes(data)
+        res = run_cli("validate", path)
+        assert res.exit_code == 2 and "Traceback" not in res.output
+        assert name in res.output and "not a UTF-8 text file" in res.output
+
+
 def test_missing_file_and_extends_cycle(tmp_path):  # type: ignore[no-untyped-def]
     res = run_cli("validate", tmp_path / "nope.yaml")
     assert res.exit_code == 2 and "nope.yaml" in res.output and "file not found" in res.output

@@ -67,7 +67,11 @@ def load(path: Path | str, overrides: dict[str, Any] | None = None) -> Loaded:
 def _read_yaml(path: Path) -> tuple[dict[str, Any], Marks]:
     if not path.is_file():
         raise InputError.one(path, "file not found")
-    text = path.read_text()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError.one(path, f"not a UTF-8 text file (byte {exc.start}: {exc.reason}); allowed: a YAML "
+                                   "scenario saved as UTF-8") from None
     try:
         node = yaml.compose(text, Loader=YAML_LOADER)
         data = yaml.load(text, Loader=YAML_LOADER)
