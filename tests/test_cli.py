@@ -119,6 +119,11 @@ BASE = f"extends: {SCENARIOS / 'baseline.yaml'}\nname: bad\n"
     (BASE + "china.regimes+: [{from: 2027-01-01, rules: embargo}]\n",
      ["china.regimes.3.rules", "embargo", "allowed: april_2025", ":3"]),
     (BASE + "demand.segments.e2w.dytb_grade_share: 1.5\n", ["dytb_grade_share", "[0, 1]"]),
+    (BASE + "demand.segments.e2w.units_per_year: .nan\n", ["units_per_year", "finite number", ":3"]),
+    (BASE + "suppliers.japan.capacity_t_per_year: .inf\n", ["capacity_t_per_year", "finite number", ":3"]),
+    (BASE + "china.lead_time_days: {dist: uniform, low: 0, high: .inf}\n",
+     ["china.lead_time_days.high", "finite number", ":3"]),
+    (BASE + "demand.segments.e2w.groups.incumbents.share: .nan\n", ["groups.incumbents.share", "finite number", ":3"]),
     # Model v2's inputs
     (BASE + "demand.segments.e2w.groups.incumbents.share: 0.5\n",
      ["demand.segments.e2w.groups", "must sum to 1", "incumbents 0.5", ":3"]),

@@ -25,7 +25,7 @@ PERT_LAMBDA = 4.0
 class _Spec(BaseModel):
     """Common base: a frozen pydantic model with an optional `source` (seed/assumption id or text)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)  # no NaN or infinity, ever
     source: str | None = Field(None, description="Seed or assumption id, or a citation.")
 
     def support(self) -> tuple[float, float]:
@@ -296,7 +296,7 @@ def _number_to_fixed(v: float) -> Fixed:
 
 
 _PARAM_UNION = (
-    Annotated[Annotated[float, AfterValidator(_number_to_fixed)], Tag("number")]
+    Annotated[Annotated[float, Field(allow_inf_nan=False), AfterValidator(_number_to_fixed)], Tag("number")]
     | Annotated[Ref, Tag("ref")]
     | Annotated[Fixed, Tag("fixed")]
     | Annotated[Uniform, Tag("uniform")]

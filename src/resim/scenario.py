@@ -21,7 +21,7 @@ PositiveDays = Annotated[float, Field(gt=0)]
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
 
 
 class RuleSet(Model):
