@@ -17,6 +17,16 @@ import simpy
 from simpy.core import URGENT
 
 DAYS_PER_MONTH = 365.25 / 12
+DAYS_PER_KEY = 7.0  # per-event luck (orders, shipments, licence files) is keyed by calendar week
+
+
+def week_of(day: float) -> int:
+    """The calendar week (since the start) that keys an event's luck."""
+    return int(day // DAYS_PER_KEY)
+
+
+def weeks_in(horizon_days: float) -> int:
+    return week_of(horizon_days) + 1
 
 
 @dataclass(frozen=True)

@@ -21,11 +21,9 @@ from dataclasses import dataclass, field
 
 import simpy
 
-from resim.model.clock import after
+from resim.model.clock import after, week_of
 from resim.model.regime import Regime
 from resim.sampling import MonthlyDraws
-
-DAYS_PER_KEY = 7.0  # a file's luck is keyed by the calendar week it is filed in
 
 
 class Shipment:
@@ -135,15 +133,11 @@ class LicenceOffice:
     def slots(applicants: int, attempts: int) -> int:
         return applicants * attempts
 
-    @staticmethod
-    def weeks(horizon_days: float) -> int:
-        return int(horizon_days // DAYS_PER_KEY) + 1
-
     def hold(self, applicant: Applicant, shipment: Shipment) -> None:
         """`shipment` needs a licence its applicant lacks: it waits at the port on the open file."""
         file = applicant.files.get(shipment.product)
         if file is None:
-            week = int(self.env.now // DAYS_PER_KEY)
+            week = week_of(self.env.now)
             file = applicant.files[shipment.product] = LicenceFile(applicant, shipment.product, week,
                                                                    applicant.index * self.attempts, [])
             file.shipments.append(shipment)

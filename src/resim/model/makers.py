@@ -181,7 +181,7 @@ class MakerGroup(Buyer):
         self.review_token += 1
         level, rate = self.stock.level, self.stock.rate
         wait = math.inf
-        for g in (DYTB, LIGHT, MOTOR):
+        for g in OWN:
             d = rate[g]
             if d <= 0:
                 continue

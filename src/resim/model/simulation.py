@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import simpy
 
-from resim.model.clock import DAYS_PER_MONTH, Months, after
+from resim.model.clock import DAYS_PER_MONTH, Months, after, weeks_in
 from resim.model.domestic import INPUT_PRODUCTS, DomesticPlants
 from resim.model.licensing import LicenceDraws, LicenceOffice, Shipment
 from resim.model.makers import GroupSpec, MakerGroup, Month
@@ -120,14 +120,15 @@ def simulate(world: World, seed: int, replication: int, check: bool = False) -> 
     buyers = len(specs) + 1  # the groups, then the domestic plants
 
     horizon_days = float(months.first_day[-1] + months.days[-1])
+    weeks = weeks_in(horizon_days)  # per-event draws are keyed by calendar week
 
     def keyed(spec: Any, component: str) -> Keyed:
-        return Keyed(MonthlyDraws(spec, seed, replication, component, Keyed.weeks(horizon_days), buyers))
+        return Keyed(MonthlyDraws(spec, seed, replication, component, weeks, buyers))
 
     lic, china_spec = sc.china.licensing, sc.china
     regime = Regime(world.timeline, f(lic.approval_probability),  # type: ignore[arg-type]
                     {k: f(v) for k, v in lic.class_approval_probability.items()})  # type: ignore[arg-type]
-    licence_slots, weeks = LicenceOffice.slots(buyers, lic.max_refilings + 1), LicenceOffice.weeks(horizon_days)
+    licence_slots = LicenceOffice.slots(buyers, lic.max_refilings + 1)
     licence_products = (*PRODUCT, *INPUT_PRODUCTS)
     shipping = Shipping(env)
     office = LicenceOffice(env, regime, {p: LicenceDraws(

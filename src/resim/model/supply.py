@@ -17,14 +17,13 @@ from collections import defaultdict
 import numpy as np
 import simpy
 
-from resim.model.clock import DAYS_PER_MONTH, Months, after, ramp
+from resim.model.clock import DAYS_PER_MONTH, Months, after, ramp, week_of
 from resim.model.licensing import Applicant, LicenceFile, LicenceOffice, Shipment
 from resim.model.regime import Regime
 from resim.sampling import MonthlyDraws
 from resim.scenario import HeavyRee
 from resim.scenario import Supplier as SupplierSpec
 
-DAYS_PER_KEY = 7.0  # per-event luck is keyed by calendar week
 ROUTE = {"dytb_magnet": "magnets", "light_magnet": "magnets", "motor": "motor",  # what travels together
          "ndpr_oxide": "oxides", "dytb_oxide": "oxides"}
 
@@ -39,12 +38,8 @@ class Keyed:
     def __init__(self, draws: MonthlyDraws):
         self.draws = draws
 
-    @staticmethod
-    def weeks(horizon_days: float) -> int:
-        return int(horizon_days // DAYS_PER_KEY) + 1
-
     def __call__(self, day: float, buyer: int) -> float:
-        return self.draws(int(day // DAYS_PER_KEY), buyer)
+        return self.draws(week_of(day), buyer)
 
 
 class Shipping:
