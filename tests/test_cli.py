@@ -174,3 +174,24 @@ def test_missing_file_and_extends_cycle(tmp_path):  # type: ignore[no-untyped-de
     res = run_cli("validate", tmp_path / "a.yaml")
     assert res.exit_code == 2 and "cycle" in res.output and "a.yaml -> b.yaml -> a.yaml" in res.output
     assert "Traceback" not in res.output
+
+
+def test_importing_resim_and_drawing_leaves_the_users_matplotlib_backend_alone(tmp_path):  # type: ignore[no-untyped-def]
+    # A notebook user's backend must survive `import resim...` and resim drawing a chart.
+    import subprocess
+    import sys
+
+    code = f"""
+import matplotlib
+matplotlib.use("svg")
+import datetime as dt, numpy as np
+import resim.results, resim.sweep, resim.report, resim.sensitivity
+from resim import plots
+stats = {{k: np.zeros(2) for k in ("shortfall_t_p5", "shortfall_t_p25", "shortfall_t_p50", "shortfall_t_p75",
+                                    "shortfall_t_p95", "shortfall_t_mean", "demand_t_p50", "p_shortfall")}}
+plots.fan_chart([dt.date(2026, 1, 1), dt.date(2026, 2, 1)], stats, "t", "s", {str(tmp_path / 'f.png')!r})
+print(matplotlib.get_backend())
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().lower() == "svg"
+    assert (tmp_path / "f.png").stat().st_size > 0

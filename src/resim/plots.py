@@ -6,17 +6,21 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+
+def subplots(*args: Any, figsize: tuple[float, float], **kwargs: Any) -> tuple[Figure, Any]:
+    """A figure and its axes drawn on a bare Figure: no pyplot state, no backend switched, so a
+    notebook's `plt.show()` is untouched by importing resim."""
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots(*args, **kwargs)
 
 
 def fan_chart(months: list[dt.date], stats: dict[str, np.ndarray], title: str, subtitle: str,
               path: Path) -> None:
     """Shortfall bands p5-p95 and p25-p75, the median, and median demand for scale."""
-    fig, (ax, ax_p) = plt.subplots(2, 1, figsize=(10, 6.5), sharex=True,
+    fig, (ax, ax_p) = subplots(2, 1, figsize=(10, 6.5), sharex=True,
                                    gridspec_kw={"height_ratios": [3, 1]})
     x = np.array(months, dtype="datetime64[D]")
     ax.fill_between(x, stats["shortfall_t_p5"], stats["shortfall_t_p95"], color="#d6604d", alpha=0.25,
@@ -38,7 +42,6 @@ def fan_chart(months: list[dt.date], stats: dict[str, np.ndarray], title: str, s
     fig.autofmt_xdate()
     fig.tight_layout()
     fig.savefig(path, dpi=120)
-    plt.close(fig)
 
 
 COLOURS = ["#2166ac", "#b2182b", "#1b7837", "#762a83", "#e08214", "#4d4d4d"]
@@ -49,7 +52,7 @@ def comparison_chart(runs: list[tuple[str, list[dt.date], dict[str, np.ndarray]]
     """Top: each run's shortfall (median, p25-p75 band, p95 dashed) on one axis. Bottom: for each run
     against the reference, the per-month difference (p5-p95 band of paired differences where
     available, and the mean with its 95% interval)."""
-    fig, (ax, ax_d) = plt.subplots(2, 1, figsize=(10, 7.5), sharex=True, gridspec_kw={"height_ratios": [3, 2]})
+    fig, (ax, ax_d) = subplots(2, 1, figsize=(10, 7.5), sharex=True, gridspec_kw={"height_ratios": [3, 2]})
     for colour, (name, months, stats) in zip(COLOURS, runs, strict=False):
         x = np.array(months, dtype="datetime64[D]")
         ax.fill_between(x, stats["shortfall_t_p25"], stats["shortfall_t_p75"], color=colour, alpha=0.15, step="post")
@@ -76,7 +79,6 @@ def comparison_chart(runs: list[tuple[str, list[dt.date], dict[str, np.ndarray]]
     fig.autofmt_xdate()
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)
 
 
 def sweep_charts(table: dict[str, list[Any]], params: list[str], outcome: str, unit: str, title: str,
@@ -85,7 +87,7 @@ def sweep_charts(table: dict[str, list[Any]], params: list[str], outcome: str, u
     paths = []
     y = np.array(table[outcome])
     low, high = np.array(table[f"{outcome}_low"]), np.array(table[f"{outcome}_high"])
-    fig, axes = plt.subplots(1, len(params), figsize=(4.2 * len(params), 3.8), squeeze=False)
+    fig, axes = subplots(1, len(params), figsize=(4.2 * len(params), 3.8), squeeze=False)
     for ax, p in zip(axes[0], params, strict=True):
         x = np.array(table[f"param.{p}"])
         ax.errorbar(x, y, yerr=[y - low, high - y], fmt="o", ms=3, color="#b2182b", ecolor="#d6604d", alpha=0.8)
@@ -96,14 +98,13 @@ def sweep_charts(table: dict[str, list[Any]], params: list[str], outcome: str, u
     fig.tight_layout()
     paths.append(folder / "outcome_by_parameter.png")
     fig.savefig(paths[-1], dpi=110)
-    plt.close(fig)
     if len(params) == 2:
         xs, ys = (sorted(set(table[f"param.{p}"])) for p in params)
         if len(xs) * len(ys) == len(y):  # a full grid
             grid = np.full((len(ys), len(xs)), np.nan)
             for a, b, v in zip(table[f"param.{params[0]}"], table[f"param.{params[1]}"], y, strict=True):
                 grid[ys.index(b), xs.index(a)] = v
-            fig, ax = plt.subplots(figsize=(6.5, 5))
+            fig, ax = subplots(figsize=(6.5, 5))
             image = ax.imshow(grid, origin="lower", aspect="auto", cmap="Reds")
             ax.set_xticks(range(len(xs)), [f"{v:.3g}" for v in xs], fontsize=8)
             ax.set_yticks(range(len(ys)), [f"{v:.3g}" for v in ys], fontsize=8)
@@ -116,7 +117,6 @@ def sweep_charts(table: dict[str, list[Any]], params: list[str], outcome: str, u
             fig.tight_layout()
             paths.append(folder / "heatmap.png")
             fig.savefig(paths[-1], dpi=110)
-            plt.close(fig)
     return paths
 
 
@@ -128,7 +128,7 @@ def tornado_chart(table: dict[str, list[Any]], params: list[str], outcome: str, 
     base = y[0]
     swings = [(p, y[1 + 2 * i], y[2 + 2 * i]) for i, p in enumerate(params)]
     swings.sort(key=lambda s: abs(s[2] - s[1]))
-    fig, ax = plt.subplots(figsize=(9, 1.4 + 0.5 * len(params)))
+    fig, ax = subplots(figsize=(9, 1.4 + 0.5 * len(params)))
     for row, (_name, low_end, high_end) in enumerate(swings):
         first = row == 0
         ax.barh(row, low_end - base, left=base, color="#2166ac", label="parameter at its low end" if first else None)
@@ -140,4 +140,3 @@ def tornado_chart(table: dict[str, list[Any]], params: list[str], outcome: str, 
     ax.set_title(title, fontsize=9, loc="left")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)

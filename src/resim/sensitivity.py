@@ -55,13 +55,10 @@ def too_small(method: str, rows: list[dict[str, Any]]) -> list[str]:
 
 
 def bar_chart(method: str, rows: list[dict[str, Any]], title: str, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from resim.plots import subplots
 
     names = [r["parameter"] for r in rows][::-1]
-    fig, ax = plt.subplots(figsize=(9, 1.2 + 0.5 * len(rows)))
+    fig, ax = subplots(figsize=(9, 1.2 + 0.5 * len(rows)))
     y = np.arange(len(rows))
     if method == "sobol":
         for offset, key, colour in ((-0.2, "S1", "#2166ac"), (0.2, "ST", "#b2182b")):
@@ -78,4 +75,3 @@ def bar_chart(method: str, rows: list[dict[str, Any]], title: str, path: Path) -
     ax.set_title(title, fontsize=9, loc="left")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)
