@@ -162,11 +162,12 @@ class MakerGroup(Buyer):
             self.stockpile.release(self, day)
         level, rate = self.stock.level, self.stock.rate
         wanted = [0.0, 0.0, 0.0]
+        leads = self.market.expected_lead_days(self, day)
         for g in OWN:
             d = rate[g]
             if d <= 0:
                 continue
-            target = d * (self.cover_days + self.market.expected_lead_days(self, g, day) + self.half_cycle_days)
+            target = d * (self.cover_days + leads[g] + self.half_cycle_days)
             position = level[g] + self.pipeline[g]
             reorder = max(0.0, target - d * self.batch_days)
             if position <= reorder + d * REACHED_DAYS and target - position > ORDER_EPS_T:
@@ -181,12 +182,12 @@ class MakerGroup(Buyer):
         self.review_token += 1
         level, rate = self.stock.level, self.stock.rate
         wait = math.inf
+        leads = self.market.expected_lead_days(self, day)
         for g in OWN:
             d = rate[g]
             if d <= 0:
                 continue
-            lead = self.market.expected_lead_days(self, g, day)
-            reorder = max(0.0, d * (self.cover_days + lead - self.batch_days / 2))
+            reorder = max(0.0, d * (self.cover_days + leads[g] - self.batch_days / 2))
             above = level[g] + self.pipeline[g] - reorder
             if d * REACHED_DAYS < above <= level[g] + d * REACHED_DAYS:  # the position falls only while stock lasts
                 wait = min(wait, above / d)

@@ -35,21 +35,25 @@ class Market:
         self.china_inr_per_t = [p * INR_PER_T for p in china_inr_per_kg]
         self.mean_days = mean_days  # expected processing, shipping, licence and supplier lead times
 
-    def expected_lead_days(self, group: Any, grade: int, day: float) -> float:
-        """What a buyer plans on for an order placed now: China's route (with a licence decision if one
-        is needed), else the non-China suppliers' lead time when China's product is banned."""
-        product = PRODUCT[grade]
+    def expected_lead_days(self, group: Any, day: float) -> list[float]:
+        """What a buyer plans on for an order of each grade (dytb, light, motor) placed now: China's
+        route (with a licence decision if one is needed), else the non-China suppliers' lead time when
+        China's product is banned."""
         rules = self.regime.rules_at(day)
-        if product in rules.banned:
-            return self.mean_days["non_china"] if grade != MOTOR else 0.0
-        lead = self.mean_days["processing"] + self.mean_days["china"] + (
-            group.motor_extra_lead_days if grade == MOTOR else 0.0)
+        mean = self.mean_days
         # under today's rules (makers do not foresee rule changes), a licence held now counts only if
         # it still covers the next order's border crossing
-        next_border = day + self.mean_days["processing"] + 2 * group.half_cycle_days
-        if product in rules.licensed and not self.china.covered(group.applicant, product, day, next_border):
-            lead += self.mean_days["licence"]
-        return lead
+        next_border = day + mean["processing"] + 2 * group.half_cycle_days
+        leads = [0.0, 0.0, 0.0]
+        for grade, product in enumerate(PRODUCT):
+            if product in rules.banned:
+                leads[grade] = mean["non_china"] if grade != MOTOR else 0.0
+                continue
+            lead = mean["processing"] + mean["china"] + (group.motor_extra_lead_days if grade == MOTOR else 0.0)
+            if product in rules.licensed and not self.china.covered(group.applicant, product, day, next_border):
+                lead += mean["licence"]
+            leads[grade] = lead
+        return leads
 
     def buy(self, group: Any, wanted: list[float], day: float) -> None:
         """Place a review's order for `group` on `day`: `wanted` tonnes by grade (dytb, light, motor).
@@ -72,7 +76,7 @@ class Market:
                     premium = group.motor_premium_inr_per_t
                     china.append(self._lot(group, grade, tonnes, "china_motor", china_price + premium, premium))
                 continue
-            china_free = self.china.may_ship(group.applicant, product, day)
+            china_free = self.china.may_ship(group.applicant, product, day, rules)
             name = GRADES[grade]
             # cheapest first; when China needs a licence, the others also replace tonnes held at its port
             want = tonnes if china_free else tonnes + group.at_port[grade]

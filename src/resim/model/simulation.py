@@ -25,10 +25,10 @@ import simpy
 from resim.model.clock import DAYS_PER_MONTH, Months, after, weeks_in
 from resim.model.domestic import INPUT_PRODUCTS, DomesticPlants
 from resim.model.licensing import LicenceDraws, LicenceOffice, Shipment
-from resim.model.makers import GroupSpec, MakerGroup, Month
+from resim.model.makers import GroupSpec, MakerGroup
 from resim.model.market import PRODUCT, Market
 from resim.model.regime import Regime
-from resim.model.stock import GRADES, OWN
+from resim.model.stock import GRADES
 from resim.model.stockpile import Stockpile
 from resim.model.supply import ROUTE, ChinaExporter, DytbPool, Keyed, MonthOf, Shipping, Supplier
 from resim.params import _Spec
@@ -50,6 +50,9 @@ DELIVERED = {"china": "delivered_china_t", "china_motor": "delivered_motor_t", "
              "stockpile": "delivered_stockpile_t", "opening": "delivered_opening_t"}
 MAGNET_SOURCES = ("china", "china_motor", "non_china", "recycling", "domestic", "opening")
 PER_GROUP = ("demand_t", "used_t", "shortfall_t", "delivered_t", "stock_t", "vehicles_not_built", "lost_units")
+TOTALS_FROM_GROUPS = ("demand_units", "built_units", "vehicles_not_built", "lost_units", "backlog_units",
+                      "ferrite_units", "demand_t", "used_t", "shortfall_t", "maker_stock_t", "magnet_spend_inr",
+                      "premium_inr", "value_not_built_inr")
 OPENING_TRANCHES = 8  # the opening pipeline lands at lead x (k - 1/2) / 8: the first well within any cover
 ROUTES = sorted(set(ROUTE.values()))
 
@@ -179,7 +182,7 @@ def simulate(world: World, seed: int, replication: int, check: bool = False) -> 
                           None if pile.max_release_t_per_month is None else f(pile.max_release_t_per_month))  # type: ignore[arg-type]
     for group in groups:
         group.stockpile = stockpile if stockpile.initial_t > 0 else None
-        leads = [market.expected_lead_days(group, g, 0.0) for g in OWN]
+        leads = market.expected_lead_days(group, 0.0)
         for shipment in group.open_with(leads):
             tonnes, lead = shipment.tonnes / OPENING_TRANCHES, leads[shipment.grade]
             for k in range(OPENING_TRANCHES):
@@ -191,25 +194,26 @@ def simulate(world: World, seed: int, replication: int, check: bool = False) -> 
     index = {c: i for i, c in enumerate(cols)}
     rows: list[list[float]] = []
 
+    # column positions, looked up once (per-group values also add up into their segment's)
+    per_group_at = [([index[f"{c}.{g.name}"] for c in PER_GROUP], [index[f"{c}.{g.spec.segment}"] for c in PER_GROUP])
+                    for g in groups]
+    totals_at = [index[c] for c in TOTALS_FROM_GROUPS]
+
     def close_month(m: int, day: float) -> None:
         row = [0.0] * len(cols)
-        done: list[tuple[MakerGroup, Month]] = [(g, g.close_month(day)) for g in groups]
         stock_days = need = 0.0
-        for g, mo in done:
-            per = {"demand_t": mo.need_t, "used_t": mo.used_t, "shortfall_t": mo.shortfall_t,
-                   "delivered_t": mo.delivered_t, "stock_t": mo.stock_t,
-                   "vehicles_not_built": mo.demand_units - mo.built_units, "lost_units": mo.lost_units}
-            for c, v in per.items():
-                row[index[f"{c}.{g.name}"]] = v
-                row[index[f"{c}.{g.spec.segment}"]] += v
-            for c, v in (("demand_units", mo.demand_units), ("built_units", mo.built_units),
-                         ("vehicles_not_built", mo.demand_units - mo.built_units), ("lost_units", mo.lost_units),
-                         ("backlog_units", mo.backlog_units), ("ferrite_units", mo.ferrite_units),
-                         ("demand_t", mo.need_t), ("used_t", mo.used_t), ("shortfall_t", mo.shortfall_t),
-                         ("maker_stock_t", mo.stock_t), ("magnet_spend_inr", mo.spend_inr),
-                         ("premium_inr", mo.premium_inr),
-                         ("value_not_built_inr", (mo.demand_units - mo.built_units) * g.spec.vehicle_value_inr)):
-                row[index[c]] += v
+        for g, (own_at, segment_at) in zip(groups, per_group_at, strict=True):
+            mo = g.close_month(day)
+            not_built = mo.demand_units - mo.built_units
+            for i, j, v in zip(own_at, segment_at, (mo.need_t, mo.used_t, mo.shortfall_t, mo.delivered_t,
+                                                    mo.stock_t, not_built, mo.lost_units), strict=True):
+                row[i] = v
+                row[j] += v
+            for i, v in zip(totals_at, (mo.demand_units, mo.built_units, not_built, mo.lost_units, mo.backlog_units,
+                                        mo.ferrite_units, mo.need_t, mo.used_t, mo.shortfall_t, mo.stock_t,
+                                        mo.spend_inr, mo.premium_inr, not_built * g.spec.vehicle_value_inr),
+                            strict=True):
+                row[i] += v
             stock_days += mo.stock_days
             need += mo.need_t
         row[index["cover_days"]] = stock_days / need if need > 0 else 0.0

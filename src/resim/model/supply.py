@@ -21,7 +21,7 @@ from resim.model.clock import DAYS_PER_MONTH, Months, after, ramp, week_of
 from resim.model.licensing import Applicant, LicenceFile, LicenceOffice, Shipment
 from resim.model.regime import Regime
 from resim.sampling import MonthlyDraws
-from resim.scenario import HeavyRee
+from resim.scenario import HeavyRee, RuleSet
 from resim.scenario import Supplier as SupplierSpec
 
 ROUTE = {"dytb_magnet": "magnets", "light_magnet": "magnets", "motor": "motor",  # what travels together
@@ -98,9 +98,10 @@ class ChinaExporter:
         self.processing, self.lead, self.extra_lead_days = processing, lead, extra_lead_days
         self.general_from_day = general_from_day
 
-    def may_ship(self, applicant: Applicant, product: str, day: float) -> bool:
-        """Would `product` pass the border on `day` for `applicant` without a new licence?"""
-        rules = self.regime.rules_at(day)
+    def may_ship(self, applicant: Applicant, product: str, day: float, rules: RuleSet | None = None) -> bool:
+        """Would `product` pass the border on `day` (whose `rules` the caller may have looked up) for
+        `applicant` without a new licence?"""
+        rules = self.regime.rules_at(day) if rules is None else rules
         if product in rules.banned:
             return False
         return product not in rules.licensed or applicant.holds_licence(product, day) or (
@@ -118,12 +119,13 @@ class ChinaExporter:
 
     def _at_border(self, applicant: Applicant, lots: list[Shipment]) -> None:
         now = self.env.now
-        banned = self.regime.rules_at(now).banned
+        rules = self.regime.rules_at(now)
+        banned = rules.banned
         passing: dict[str, list[Shipment]] = {}
         for shipment in lots:
             if shipment.product in banned:
                 shipment.buyer.cancelled(shipment)
-            elif self.may_ship(applicant, shipment.product, now):
+            elif self.may_ship(applicant, shipment.product, now, rules):
                 passing.setdefault(ROUTE[shipment.product], []).append(shipment)
             else:
                 shipment.buyer.held(shipment)
