@@ -41,10 +41,13 @@ def test_run_writes_complete_results(tmp_path):  # type: ignore[no-untyped-def]
     assert manifest["resolved_scenario"]["name"] == "pause_ends"
     assert manifest["units"]["shortfall_t"].startswith("t NdFeB")
     series = pq.read_table(folder / "series.parquet")
-    assert series.num_rows == 12 * 60
+    assert series.num_rows == 12 * 49  # reported from 2026-12-01 to 2030-12
+    assert str(series.column("month")[0]) == "2026-12-01"
     assert series.schema.field("shortfall_t").metadata[b"unit"].startswith(b"t NdFeB")
     reps = pq.read_table(folder / "replications.parquet").to_pydict()
-    assert set(reps["outcome.regime_3"]) <= {"on_time", "early", "partial_return"}
+    assert set(reps["outcome.regime_4"]) <= {"snapback_nov2026", "extended_again", "lapse_jan2027",
+                                             "general_regime_jan2027"}
+    assert set(reps["outcome.october_2025.light_magnet"]) <= {"licensed", "open"}
     assert "2027" in res.output and "% of EV NdFeB demand" in res.output and str(folder) in res.output
     assert (folder / "fan_chart.png").read_bytes()[:4] == b"\x89PNG"
 
@@ -112,12 +115,12 @@ BASE = f"extends: {SCENARIOS / 'baseline.yaml'}\nname: bad\n"
     (BASE + "china.lead_time_days: {dist: lognormal, median: 30, p90: 20}\n",
      ["china.lead_time_days", "p90 > median", ":3"]),
     (BASE + "china.regimes+: [{from: 2040-01-01, rules: full_ban}]\n",
-     ["china.regimes.3.from", "outside the horizon", "2031-01-01", ":3"]),
+     ["china.regimes.4.from", "outside the horizon", "2031-01-01", ":3"]),
     (BASE + "demand.inventory_cover_weeks: {ref: inventory_cover_wekes}\n",
      ["demand.inventory_cover_weeks", "unknown seed or assumption id", "inventory_cover_weeks", ":3"]),
     (BASE + "china.lead_time_days: {dist: gamma, k: 2}\n", ["china.lead_time_days", "expected a number", "lognormal"]),
     (BASE + "china.regimes+: [{from: 2027-01-01, rules: embargo}]\n",
-     ["china.regimes.3.rules", "embargo", "allowed: april_2025", ":3"]),
+     ["china.regimes.4.rules", "embargo", "allowed: april_2025", ":3"]),
     (BASE + "demand.segments.e2w.dytb_grade_share: 1.5\n", ["dytb_grade_share", "[0, 1]"]),
     (BASE + "demand.segments.e2w.units_per_year: .nan\n", ["units_per_year", "finite number", ":3"]),
     (BASE + "suppliers.japan.capacity_t_per_year: .inf\n", ["capacity_t_per_year", "finite number", ":3"]),
@@ -139,9 +142,18 @@ BASE = f"extends: {SCENARIOS / 'baseline.yaml'}\nname: bad\n"
     (BASE + "prices.motor_duty_share: -0.1\n", ["prices.motor_duty_share", "[0, 1]", ":3"]),
     (BASE + "demand.deferred_share: 1.5\n", ["demand.deferred_share", "[0, 1]", ":3"]),
     (BASE + "china.licensing.validity_days: 4000\n",
-     ["validity_days", "longer than the horizon", "at most 1826", ":3"]),
+     ["validity_days", "longer than the horizon", "at most 2191", ":3"]),
     (BASE + "suppliers.japan.qualification_months: 900\n",
      ["suppliers.japan.qualification_months", "longer than the horizon", ":3"]),
+    # World 2026's inputs
+    (BASE + "report_from: 2031-02-01\n", ["report_from", "first day of a month", "2031-01-01", ":3"]),
+    (BASE + "report_from: 2026-12-15\n", ["report_from", "first day of a month", ":3"]),
+    (BASE + "china.rule_sets.october_2025.may_license.light_magnet: 1.5\n",
+     ["may_license.light_magnet", "[0, 1]", ":3"]),
+    (BASE + "china.rule_sets.october_2025.may_license.dytb_magnet: 0.5\n",
+     ["october_2025.may_license.dytb_magnet", "at most one of licensed, banned and may_license", ":3"]),
+    (BASE + "china.rule_sets.october_2025.may_license.neodymium: 0.5\n",
+     ["may_license", "neodymium", "light_magnet", ":3"]),
 ])
 def test_bad_input_gets_a_clear_error(tmp_path, text, expected):  # type: ignore[no-untyped-def]
     path = tmp_path / "bad.yaml"

@@ -24,7 +24,7 @@ N = 40
 def runs(tmp_path_factory) -> dict[str, Path]:  # type: ignore[no-untyped-def]
     root = tmp_path_factory.mktemp("results")
     folders = {}
-    for key, name, seed in [("ends", "pause_ends", "20261110"), ("extended", "pause_extended", "20261110"),
+    for key, name, seed in [("ends", "pause_ends", "20261110"), ("returns", "october_returns", "20261110"),
                             ("stockpile", "stockpile_90d", "20261110"), ("ends_other_seed", "pause_ends", "99"),
                             ("backtest", "backtest_2025", "20261110")]:
         out = root / key
@@ -55,7 +55,7 @@ def test_more_supply_is_rarely_worse_in_a_paired_replication(runs):  # type: ign
 
 
 def test_paired_intervals_are_narrower_than_unpaired_on_the_shipped_example(runs):  # type: ignore[no-untyped-def]
-    a, b = load_run(runs["extended"]), load_run(runs["ends"])
+    a, b = load_run(runs["returns"]), load_run(runs["ends"])
     paired, unpaired = compare(a, b), compare(a, b, paired=False)
     for op, ou in zip(paired.outcomes, unpaired.outcomes, strict=True):
         assert op.mean_diff == pytest.approx(ou.mean_diff)  # same point estimate, sharper interval
@@ -75,16 +75,16 @@ def test_different_seeds_fall_back_to_unpaired_and_say_so(runs, tmp_path):  # ty
 
 
 def test_compare_cli_writes_tables_and_chart(runs, tmp_path):  # type: ignore[no-untyped-def]
-    res = cli.invoke(app, ["compare", str(runs["ends"]), str(runs["extended"]), str(runs["stockpile"]),
+    res = cli.invoke(app, ["compare", str(runs["ends"]), str(runs["returns"]), str(runs["stockpile"]),
                            "--results", str(tmp_path)])
     assert res.exit_code == 0, res.output
-    assert "B = pause_extended against A = pause_ends" in res.output and "P(B worse)" in res.output
+    assert "B = october_returns against A = pause_ends" in res.output and "P(B worse)" in res.output
     folder = next(tmp_path.glob("comparisons/*/*"))
-    assert folder.parent.name == "pause_ends__vs__pause_extended+stockpile_90d"
+    assert folder.parent.name == "pause_ends__vs__october_returns+stockpile_90d"
     outcomes = pq.read_table(folder / "comparison.parquet").to_pydict()
-    assert set(outcomes["other"]) == {"pause_extended", "stockpile_90d"}
+    assert set(outcomes["other"]) == {"october_returns", "stockpile_90d"}
     monthly = pq.read_table(folder / "monthly_difference.parquet").to_pydict()
-    assert len(monthly["month"]) == 2 * 60 and "diff_p95_t" in monthly
+    assert len(monthly["month"]) == 2 * 49 and "diff_p95_t" in monthly
     assert (folder / "comparison.png").read_bytes()[:4] == b"\x89PNG"
 
 
@@ -131,6 +131,6 @@ def test_report_is_self_contained_valid_html_rebuilt_from_parquet_and_manifest(r
 
 
 def test_monthly_difference_quantiles_are_ordered(runs):  # type: ignore[no-untyped-def]
-    c = compare(load_run(runs["extended"]), load_run(runs["ends"]))
+    c = compare(load_run(runs["returns"]), load_run(runs["ends"]))
     q = c.monthly.quantiles
     assert np.all(q[5] <= q[50]) and np.all(q[50] <= q[95])

@@ -46,7 +46,7 @@ def test_check_mode_catches_material_lost_by_the_bookkeeping(monkeypatch, tmp_pa
 
     monkeypatch.setattr(MakerGroup, "receive", leaky)
     sc = load(SCENARIOS / "pause_ends.yaml").scenario
-    with pytest.raises(ConservationError, match=r"2026-\d\d-\d\d \(day [\d.]+\): group e2w\.\w+: opening"):
+    with pytest.raises(ConservationError, match=r"20\d\d-\d\d-\d\d \(day [\d.]+\): group e2w\.\w+: opening"):
         run_one(sc, sc.seed, 0, check=True)
     res = cli.invoke(app, ["run", str(SCENARIOS / "pause_ends.yaml"), "-n", "2", "-w", "1", "--check",
                            "--results", str(tmp_path)])
@@ -115,3 +115,44 @@ def test_outage_shortfall_is_exact_replication_by_replication():  # type: ignore
     for i, total in enumerate(short):
         outage_days = sample_world(sc, 11, i).timeline[-1][0]
         assert total == pytest.approx(max(0.0, outage_days - k), abs=1e-5)  # export processing: 1e-6 days
+
+
+def test_every_seed_assumption_is_documented():  # type: ignore[no-untyped-def]
+    # Each assumption file row: an id, a unit, a confidence, a source and a rationale; a range that
+    # holds its value; "not found" facts carry no confident default (value null or a range).
+    import yaml
+    from tests.conftest import REPO
+
+    from resim.seeds import ASSUMPTION_FILES
+
+    ids = set()
+    for name in ASSUMPTION_FILES:
+        for row in yaml.safe_load((REPO / "seeds" / name).read_text())["assumptions"]:
+            assert row["id"] not in ids, row["id"]
+            ids.add(row["id"])
+            assert row["unit"] and row["confidence"] in {"H", "M", "L"} and row["source"], row["id"]
+            assert "rationale" in row, row["id"]
+            if row.get("low") is not None and isinstance(row["value"], int | float):
+                assert row["low"] <= row["value"] <= row["high"], row["id"]
+            if "not found" in row["source"]:
+                assert row["confidence"] == "L" and (row["value"] is None or row.get("low") is not None), row["id"]
+
+
+def test_sources_lists_every_structural_choice():  # type: ignore[no-untyped-def]
+    from resim.loader import load
+    from resim.provenance import structural_rows
+    from resim.sampling import rule_sets_in_force
+
+    for name in ("pause_ends", "october_returns_stress", "full_ban"):
+        loaded = load(SCENARIOS / f"{name}.yaml")
+        rows = structural_rows(loaded)
+        listed = {r["choice"] for r in rows}
+        assert {f"rule set {n}" for n in rule_sets_in_force(loaded.scenario)} <= listed
+        assert len([r for r in rows if r["choice"].startswith("from ")]) == len(loaded.scenario.china.regimes)
+        assert all(r["basis"] for r in rows), name  # every choice says what it rests on
+    rows = structural_rows(load(SCENARIOS / "pause_ends.yaml"))
+    october = next(r for r in rows if r["choice"] == "rule set october_2025")
+    assert "may license: light_magnet" in october["what"]
+    assert "oct2025_light_ree_licensed_probability" in october["basis"]
+    res = cli.invoke(app, ["sources", str(SCENARIOS / "pause_ends.yaml")], env={"COLUMNS": "250"})
+    assert res.exit_code == 0 and "structural choices" in res.output and "snapback_nov2026" in res.output

@@ -21,7 +21,7 @@ from rich.table import Table
 from resim.errors import InputError
 from resim.loader import load
 from resim.model import ConservationError
-from resim.provenance import parameter_rows
+from resim.provenance import parameter_rows, structural_rows
 from resim.scenario import Scenario
 from resim.summary import OUTCOMES
 from resim.tree import iter_specs
@@ -113,7 +113,8 @@ def _run(scenario_file: Path, replications: int | None, seed: int | None, worker
     seed_ = sc.seed if seed is None else seed
     n_workers = workers or runner.default_workers()
     out.print(f"[bold]{sc.name}[/]: {sc.question}", highlight=False)
-    out.print(f"{n} replications, seed {seed_}, {sc.horizon_months} months from {sc.start}, "
+    reported = "" if sc.report_offset == 0 else f", reported from {sc.report_from}"
+    out.print(f"{n} replications, seed {seed_}, {sc.horizon_months} months from {sc.start}{reported}, "
               f"{n_workers} worker(s)", highlight=False)
     progress = Progress(TextColumn("simulating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                         TextColumn("eta"), TimeRemainingColumn(), console=err, transient=True)
@@ -449,8 +450,10 @@ def validate(scenario_file: ScenarioFile) -> None:
     loaded = load(scenario_file)
     chain = " -> ".join(p.name for p in loaded.files)
     count = sum(1 for _ in iter_specs(loaded.scenario))
-    out.print(f"ok: {loaded.scenario.name} ({chain}); {count} parameters, "
-              f"{loaded.scenario.horizon_months} months from {loaded.scenario.start}", highlight=False)
+    sc = loaded.scenario
+    reported = "" if sc.report_offset == 0 else f", reported from {sc.report_from}"
+    out.print(f"ok: {sc.name} ({chain}); {count} parameters, {sc.horizon_months} months from {sc.start}{reported}",
+              highlight=False)
 
 
 @app.command()
@@ -462,7 +465,8 @@ def schema() -> None:
 @app.command()
 @friendly
 def sources(scenario_file: ScenarioFile) -> None:
-    """List every resolved parameter with its value, unit and where it came from."""
+    """List every resolved parameter with its value, unit and where it came from, then the structural
+    choices (what each rule set licenses or may license, and the dated regime changes)."""
     loaded = load(scenario_file)
     table = Table(title=f"{loaded.scenario.name}: parameters and their sources", title_justify="left",
                   show_lines=False)
@@ -473,6 +477,13 @@ def sources(scenario_file: ScenarioFile) -> None:
         table.add_row(*(row[k] or ("[yellow]none[/]" if k == "source" else "") for k in
                         ("parameter", "value", "p5_p95", "unit", "drawn", "source", "set_in")))
     out.print(table)
+    choices = Table(title="structural choices: what each rule set licenses, and the dated changes",
+                    title_justify="left")
+    for name in ("choice", "what", "basis", "set in"):
+        choices.add_column(name, overflow="fold")
+    for row in structural_rows(loaded):
+        choices.add_row(row["choice"], row["what"], row["basis"] or "[yellow]none[/]", row["set_in"])
+    out.print(choices)
     unsourced = sum(1 for row in rows if not row["source"])
     if unsourced:
         out.print(f"[yellow]{unsourced} parameter(s) have no source: give them {{ref: id}} or `source:`[/]")

@@ -55,7 +55,7 @@ def load_run(folder: Path) -> RunData:
     manifest = json.loads(manifest_file.read_text())
     table = pq.read_table(series_file, columns=["replication", "month", "shortfall_t", "demand_t",
                                                 "vehicles_not_built"]).to_pydict()
-    months_n = int(manifest["horizon_months"])
+    months_n = int(manifest.get("reported_months", manifest["horizon_months"]))
     reps = np.array(table["replication"]).reshape(-1, months_n)[:, 0]
 
     def grid(column: str) -> np.ndarray:
@@ -68,16 +68,16 @@ def load_run(folder: Path) -> RunData:
 def check_comparable(a: RunData, b: RunData) -> None:
     """Runs can be compared only on the same calendar and in the same units."""
     problems = []
-    for key in ("start", "horizon_months"):
-        if a.manifest[key] != b.manifest[key]:
-            problems.append(f"{key}: {a.name} has {a.manifest[key]}, {b.name} has {b.manifest[key]}")
+    for key in ("start", "horizon_months", "report_from"):
+        if a.manifest.get(key) != b.manifest.get(key):
+            problems.append(f"{key}: {a.name} has {a.manifest.get(key)}, {b.name} has {b.manifest.get(key)}")
     for column in ("shortfall_t", "demand_t", "vehicles_not_built"):
         ua, ub = a.manifest["units"].get(column), b.manifest["units"].get(column)
         if ua != ub:
             problems.append(f"units of {column}: {a.name} has {ua!r}, {b.name} has {ub!r}")
     if problems:
         raise InputError.one(b.folder, f"cannot be compared with {a.folder}: " + "; ".join(problems)
-                             + " (runs must share start date, horizon and units)")
+                             + " (runs must share start date, horizon, first reported month and units)")
 
 
 def is_paired(a: RunData, b: RunData) -> bool:

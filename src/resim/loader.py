@@ -58,6 +58,7 @@ def load(path: Path | str, overrides: dict[str, Any] | None = None) -> Loaded:
     _check_dates(scenario, marks, path)
     _check_spans(scenario, marks, path)
     _check_group_shares(scenario, marks, path)
+    _check_uncertain_products(scenario, marks, path)
     return Loaded(scenario, path, files, marks, figures, raw)
 
 
@@ -378,6 +379,20 @@ def _check_group_shares(scenario: Scenario, marks: Marks, path: Path) -> None:
         problems.append(Problem(file, line, f"demand.segments.{seg_name}.groups",
                                 f"group shares must sum to 1 (got {total:g}: {shares}); allowed: shares in [0, 1] "
                                 f"summing to 1"))
+    if problems:
+        raise InputError(problems)
+
+
+def _check_uncertain_products(scenario: Scenario, marks: Marks, path: Path) -> None:
+    """A product a rule set may license (with a probability) cannot also be licensed or banned outright."""
+    problems: list[Problem] = []
+    for name, rules in scenario.china.rule_sets.items():
+        for product in sorted(set(rules.may_license) & (set(rules.licensed) | set(rules.banned))):
+            where = f"china.rule_sets.{name}.may_license.{product}"
+            mark = _find_mark(marks, tuple(_key(p) for p in where.split(".")))
+            problems.append(Problem(mark[0] if mark else path, mark[1] if mark else None, where,
+                                    f"{product} is also licensed or banned outright by {name}; allowed: each product "
+                                    "in at most one of licensed, banned and may_license"))
     if problems:
         raise InputError(problems)
 

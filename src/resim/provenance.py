@@ -46,3 +46,42 @@ def _source_text(loaded: Loaded, spec: _Spec) -> str:
     ids = [s.strip() for s in spec.source.split(",")]
     known = [loaded.figures[i] for i in ids if i in loaded.figures]
     return "; ".join(f.citation for f in known) if known else spec.source
+
+
+def structural_rows(loaded: Loaded) -> list[dict[str, str]]:
+    """The structural choices: each rule set a regime change can bring into force (what it licenses,
+    may license, bans and holds back, and on what basis), then each dated change and its outcomes."""
+    from resim.sampling import rule_sets_in_force  # sampling imports the scenario model, not provenance
+
+    china = loaded.scenario.china
+    rows = []
+    for name in rule_sets_in_force(loaded.scenario):
+        rules = china.rule_sets[name]
+        maybe = ", ".join(f"{p} (p {spec.describe()})" for p, spec in rules.may_license.items())
+        hold = rules.non_china_exposed_share
+        rows.append({
+            "choice": f"rule set {name}",
+            "what": "; ".join(part for part in (
+                f"licensed: {', '.join(rules.licensed) or 'nothing'}",
+                f"may license: {maybe}" if maybe else "",
+                f"banned: {', '.join(rules.banned)}" if rules.banned else "",
+                "" if hold.is_fixed and hold.support()[0] == 0 else f"holds back non-China output: {hold.describe()}",
+            ) if part),
+            "basis": _basis(loaded, rules.source) or rules.note,
+            "set_in": loaded.where(f"china.rule_sets.{name}"),
+        })
+    for i, change in enumerate(china.regimes):
+        if change.outcomes is None:
+            what = f"{change.rules}"
+        else:
+            what = "; ".join(f"{o.name}: {o.rules} (p {o.probability:g}"
+                             + (f", {o.shift_days:+d} days" if o.shift_days else "") + ")" for o in change.outcomes)
+        rows.append({"choice": f"from {change.from_}", "what": what, "basis": change.note,
+                     "set_in": loaded.where(f"china.regimes.{i}")})
+    return rows
+
+
+def _basis(loaded: Loaded, source: str) -> str:
+    ids = [s.strip() for s in source.split(",") if s.strip()]
+    known = [loaded.figures[i] for i in ids if i in loaded.figures]
+    return "; ".join(f.citation for f in known) if known else source

@@ -128,7 +128,8 @@ def _run_section(run: RunData) -> str:
 <section>
 <h2>Scenario {html.escape(run.name)}</h2>
 <p class="question">{html.escape(m['question'])}</p>
-<p class="facts">{html.escape(subtitle)}; {m['horizon_months']} months from {m['start']}; run
+<p class="facts">{html.escape(subtitle)}; {m['horizon_months']} months from {m['start']}
+(reported from {m.get('report_from', m['start'])}); run
 {html.escape(m['run_id'])}, created {html.escape(m['created_utc'])} with resim
 {html.escape(m['versions']['resim'])}.</p>
 <img src="{fan}" alt="fan chart of monthly shortfall for {html.escape(run.name)}"/>

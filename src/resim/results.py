@@ -81,7 +81,7 @@ class RunWriter:
         self._staging = ExitStack()  # the folder is hidden until finish() renames it
         self.tmp = self._staging.enter_context(staged(self.final))
         self.columns = columns(scenario)
-        self.months = month_starts(scenario.start, scenario.horizon_months)[:-1]
+        self.months = month_starts(scenario.start, scenario.horizon_months)[scenario.report_offset:-1]
         self.month_days = np.array(self.months, dtype="datetime64[D]")
         fields = [pa.field("replication", pa.int32()), pa.field("month", pa.date32())]
         fields += [pa.field(c, pa.float64(), metadata={"unit": unit_of(c)}) for c in self.columns]
@@ -91,7 +91,7 @@ class RunWriter:
                                        use_dictionary=["replication", "month"])
         # Held in memory for the summary, preallocated (a few kB per replication; the full
         # series go to disk): the kept columns, world draws and regime outcomes.
-        self.kept = {c: np.zeros((replications, scenario.horizon_months)) for c in KEPT}
+        self.kept = {c: np.zeros((replications, scenario.reported_months)) for c in KEPT}
         self.draw_names: list[str] = []
         self.draws = np.zeros((replications, 0))
         self.outcome_names: list[str] = []
@@ -109,7 +109,7 @@ class RunWriter:
             self._staging.__exit__(exc_type, exc, tb)
 
     def add(self, reps: list[Replication]) -> None:
-        months = self.scenario.horizon_months
+        months = self.scenario.reported_months
         by_column = np.concatenate([r.series for r in reps]).T.copy()  # one copy, then contiguous columns
         arrays = [pa.array(np.repeat([r.index for r in reps], months).astype(np.int32)),
                   pa.array(np.tile(self.month_days, len(reps)))]
@@ -184,6 +184,8 @@ class RunWriter:
             "replications": self.replications,
             "start": self.scenario.start,
             "horizon_months": self.scenario.horizon_months,
+            "report_from": self.months[0],
+            "reported_months": self.scenario.reported_months,
             "command": command,
             "workers": workers,
             "wall_time_s": round(time.perf_counter() - self.started, 3),

@@ -25,7 +25,7 @@ from resim.scenario import Scenario
 @dataclass(frozen=True)
 class Replication:
     index: int
-    series: np.ndarray  # months x columns
+    series: np.ndarray  # reported months x columns
     draws: dict[str, float]  # world parameters drawn for this replication
     outcomes: dict[str, str]  # uncertain regime changes: the outcome drawn
 
@@ -33,7 +33,8 @@ class Replication:
 def run_one(scenario: Scenario, seed: int, index: int, check: bool = False) -> Replication:
     with _young_garbage_only():
         world = sample_world(scenario, seed, index)
-        return Replication(index, simulate(world, seed, index, check), world.draws, world.outcomes)
+        series = simulate(world, seed, index, check)[scenario.report_offset:]  # known history is not reported
+        return Replication(index, series, world.draws, world.outcomes)
 
 
 @contextmanager

@@ -124,7 +124,7 @@ class World:
     scenario: Scenario
     plants: list[Plant]
     timeline: list[tuple[float, RuleSet]]
-    outcomes: dict[str, str]  # regime change index -> chosen outcome name
+    outcomes: dict[str, str]  # regime change (regime_<i>) or rule-set choice (<rules>.<product>) -> outcome
     draws: dict[str, float]  # parameter path -> drawn value (for the replication table)
 
 
@@ -138,6 +138,8 @@ def sample_world(scenario: Scenario, seed: int, replication: int) -> World:
 
     _map_world(scenario, note)
     names += [f"china.regimes.{i}" for i, change in enumerate(scenario.china.regimes) if change.outcomes is not None]
+    names += [_choice_key(name, product) for name in rule_sets_in_force(scenario)
+              for product in scenario.china.rule_sets[name].may_license]
     crcs = np.array([zlib.crc32(name.encode()) for name in names], dtype=np.uint64)
     u = dict(zip(names, uniforms(seed, replication, crcs).tolist(), strict=True))
     draws: dict[str, float] = {}
@@ -171,21 +173,51 @@ def _is_plant_template(path: str) -> bool:
     return path.startswith("domestic.plant.") and path.count(".") == 2
 
 
+def rule_sets_in_force(scenario: Scenario) -> list[str]:
+    """The rule sets some regime change can bring into force, in file order."""
+    used = {change.rules for change in scenario.china.regimes if change.rules is not None}
+    used |= {o.rules for change in scenario.china.regimes for o in change.outcomes or []}
+    return [name for name in scenario.china.rule_sets if name in used]
+
+
+def _choice_key(rule_set: str, product: str) -> str:
+    return f"china.rule_sets.{rule_set}.may_license.{product}.decided"
+
+
+def _decided_rule_sets(scenario: Scenario, u: dict[str, float], outcomes: dict[str, str]) -> dict[str, RuleSet]:
+    """Each rule set in force with its uncertain products decided for this replication: licensed with
+    the probability given (`may_license`), else left open."""
+    out = dict(scenario.china.rule_sets)
+    for name in rule_sets_in_force(scenario):
+        rules = out[name]
+        if not rules.may_license:
+            continue
+        licensed = list(rules.licensed)
+        for product, probability in rules.may_license.items():
+            yes = u[_choice_key(name, product)] < float(probability)  # type: ignore[arg-type]
+            outcomes[f"{name}.{product}"] = "licensed" if yes else "open"
+            if yes:
+                licensed.append(product)
+        out[name] = rules.model_copy(update={"licensed": licensed, "may_license": {}})
+    return out
+
+
 def _timeline(scenario: Scenario, u: dict[str, float]) -> tuple[list[tuple[float, RuleSet]], dict[str, str]]:
     china = scenario.china
     changes: list[tuple[float, RuleSet]] = []
     outcomes: dict[str, str] = {}
+    rule_sets = _decided_rule_sets(scenario, u, outcomes)
     for i, change in enumerate(china.regimes):
         day = float(days_between(scenario.start, change.from_)) + float(change.delay_days)  # type: ignore[arg-type]
         if change.outcomes is None:
             assert change.rules is not None
-            changes.append((day, china.rule_sets[change.rules]))
+            changes.append((day, rule_sets[change.rules]))
             continue
         edges = np.cumsum([o.probability for o in change.outcomes])
         chosen = change.outcomes[min(int(np.searchsorted(edges, u[f"china.regimes.{i}"], side="right")),
                                      len(edges) - 1)]
         outcomes[f"regime_{i}"] = chosen.name
-        changes.append((day + chosen.shift_days, china.rule_sets[chosen.rules]))
+        changes.append((day + chosen.shift_days, rule_sets[chosen.rules]))
     changes.sort(key=lambda c: c[0])  # stable: same-day entries keep file order, later wins
     return changes, outcomes
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from resim.params import EventDays, Fraction, Growth, NonNegative, Param, PositiveEventDays
 
@@ -35,9 +35,14 @@ class RuleSet(Model):
     class_approval_probability: dict[LicenceClass, Fraction] = Field(
         default_factory=dict, description="Per applicant class, overriding approval_probability while these hold."
     )
+    may_license: dict[Product, Fraction] = Field(
+        default_factory=dict, description="Products these rules license with a probability: a choice the legal "
+        "texts do not settle, decided once per replication (the outcome is reported like a regime outcome).")
     non_china_exposed_share: Fraction = Field(
-        0.0, description="Share of non-China magnet output held back by an extraterritorial rule."
+        0.0, description="Share of non-China magnet makers' output for India held back by an extraterritorial rule."
     )
+    source: str = Field("", description="Seed ids (comma-separated) or the rationale for what these rules "
+                                        "license and ban: listed by `resim sources` as a structural choice.")
     note: str = ""
 
 
@@ -256,8 +261,10 @@ class HeavyRee(Model):
 
 class Stockpile(Model):
     initial_cover_days: NonNegative = Field(
-        0.0, description="Strategic stock at start, in days of EV NdFeB demand (Dy/Tb grade)."
+        0.0, description="Strategic stock when it is ready, in days of EV NdFeB demand then (Dy/Tb grade)."
     )
+    ready_date: dt.date | None = Field(
+        None, description="The stockpile is built by this date and nothing is released before it (default: start).")
     release_below_cover_weeks: NonNegative = Field(
         2.0, description="Release to a maker whose stock covers fewer weeks than this."
     )
@@ -288,6 +295,9 @@ class Scenario(Model):
     question: str = Field(description="The question this scenario answers.")
     start: dt.date
     horizon_months: int = Field(ge=1, le=600)
+    report_from: dt.date | None = Field(
+        None, description="First month reported (a month's first day within the horizon); the months before it "
+                          "only set the state of stocks, licences and contracts (known history). Default: start.")
     replications: int = Field(1000, ge=1)
     seed: int = Field(0, ge=0)
     china: China
@@ -303,6 +313,30 @@ class Scenario(Model):
         if self.start.day != 1:
             raise ValueError(f"start must be the first day of a month (got {self.start})")
         return self
+
+    @field_validator("report_from")
+    @classmethod
+    def _report_from_in_horizon(cls, v: dt.date | None, info: ValidationInfo) -> dt.date | None:
+        start, months = info.data.get("start"), info.data.get("horizon_months")
+        if v is None or start is None or months is None:
+            return v
+        k = start.month - 1 + months
+        end = dt.date(start.year + k // 12, k % 12 + 1, 1)
+        if v.day != 1 or not start <= v < end:
+            raise ValueError(f"must be the first day of a month from start {start} to before the horizon's end "
+                             f"{end} (got {v})")
+        return v
+
+    @property
+    def report_offset(self) -> int:
+        """Months simulated before the first reported month."""
+        if self.report_from is None:
+            return 0
+        return (self.report_from.year - self.start.year) * 12 + self.report_from.month - self.start.month
+
+    @property
+    def reported_months(self) -> int:
+        return self.horizon_months - self.report_offset
 
     @property
     def end(self) -> dt.date:

@@ -39,8 +39,12 @@ def find_seeds_dir(start: Path) -> Path | None:
     return None
 
 
+ASSUMPTION_FILES = ("assumptions.yaml", "world_2026.yaml", "record_2025.yaml")
+
+
 def load_figures(seeds_dir: Path) -> dict[str, Figure]:
-    """Read seed_figures.yaml and assumptions.yaml; ids must be unique across both."""
+    """Read seed_figures.yaml, then the assumption files (assumptions.yaml, and where present the
+    world through November 2026 and the 2025 record); ids must be unique across all."""
     figures: dict[str, Figure] = {}
     seed_file = seeds_dir / "seed_figures.yaml"
     seed_doc = yaml.load(seed_file.read_text(), Loader=YAML_LOADER)
@@ -52,12 +56,14 @@ def load_figures(seeds_dir: Path) -> dict[str, Figure]:
         )
         _add(figures, seed_file, Figure(row["id"], "seed", row.get("value"), row["unit"], src,
                                         note=row.get("note", "")))
-    assumption_file = seeds_dir / "assumptions.yaml"
-    for row in yaml.load(assumption_file.read_text(), Loader=YAML_LOADER)["assumptions"]:
-        _add(figures, assumption_file, Figure(
-            row["id"], "assumption", row.get("value"), row["unit"], row["source"],
-            row.get("low"), row.get("high"), row.get("rationale", ""),
-        ))
+    for assumption_file in [seeds_dir / name for name in ASSUMPTION_FILES]:
+        if not assumption_file.is_file():
+            continue
+        for row in yaml.load(assumption_file.read_text(), Loader=YAML_LOADER)["assumptions"]:
+            _add(figures, assumption_file, Figure(
+                row["id"], "assumption", row.get("value"), row["unit"], row["source"],
+                row.get("low"), row.get("high"), row.get("rationale", ""),
+            ))
     return figures
 
 

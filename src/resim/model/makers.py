@@ -128,6 +128,10 @@ class MakerGroup(Buyer):
             return min(s.dytb_grade_share, s.min_dytb_grade_share)
         return s.dytb_grade_share
 
+    def planned_need_t_per_day(self, m: int) -> float:
+        """Month m's magnet need per day for its new vehicles (no backlog)."""
+        return self.units[m] / self.days[m] * (1 - self.ferrite[m]) * self.kg_t
+
     def set_rates(self, day: float) -> None:
         """Need rates (t/day) by grade from `day` on: this month's new vehicles and backlog."""
         self.stock.advance(day)

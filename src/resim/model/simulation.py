@@ -177,9 +177,14 @@ def simulate(world: World, seed: int, replication: int, check: bool = False) -> 
     # --- the opening position: stock of the cover, and each grade's pipeline arriving in tranches ---
     for group in groups:
         group.set_rates(0.0)
-    first_need = sum(sum(g.stock.rate) for g in groups)
-    stockpile = Stockpile(first_need * f(pile.initial_cover_days), f(pile.release_below_cover_weeks),  # type: ignore[arg-type]
-                          None if pile.max_release_t_per_month is None else f(pile.max_release_t_per_month))  # type: ignore[arg-type]
+    ready_day = 0.0 if pile.ready_date is None else max(0.0, float((pile.ready_date - sc.start).days))
+    if ready_day > 0:  # sized on the need of the month it is ready
+        ready_need = sum(g.planned_need_t_per_day(month_of(ready_day)) for g in groups)
+    else:
+        ready_need = sum(sum(g.stock.rate) for g in groups)
+    stockpile = Stockpile(ready_need * f(pile.initial_cover_days), f(pile.release_below_cover_weeks),  # type: ignore[arg-type]
+                          None if pile.max_release_t_per_month is None else f(pile.max_release_t_per_month),  # type: ignore[arg-type]
+                          ready_day)
     for group in groups:
         group.stockpile = stockpile if stockpile.initial_t > 0 else None
         leads = market.expected_lead_days(group, 0.0)

@@ -1,6 +1,7 @@
 """A strategic stockpile of Dy/Tb-grade magnets (usable in any magnet design), released to a maker
 group when it reviews with less on hand than the release cover, up to a monthly cap; higher-priority
-groups review first. Never replenished within a run.
+groups review first. Ready from a date (a lever built now, in a scenario that starts in the past);
+never replenished within a run.
 
 Released magnets are the group's reserve: a last resort used only once its own magnets run out,
 and not counted in the position it orders on. So a stockpile changes no order, no licence file and
@@ -15,15 +16,17 @@ from resim.model.stock import RESERVE
 
 
 class Stockpile:
-    def __init__(self, tonnes: float, release_below_weeks: float, max_release_t_per_month: float | None):
+    def __init__(self, tonnes: float, release_below_weeks: float, max_release_t_per_month: float | None,
+                 ready_day: float = 0.0):
         self.tonnes = self.initial_t = tonnes
+        self.ready_day = ready_day
         self.release_below_days = release_below_weeks * 7
         self.max_release = float("inf") if max_release_t_per_month is None else max_release_t_per_month
         self.released_month_t = 0.0
 
     def release(self, group: Any, day: float) -> None:
         """Top `group` up to the release cover, as far as the stockpile and this month's cap allow."""
-        if self.tonnes <= 0:
+        if self.tonnes <= 0 or day < self.ready_day:
             return
         need_per_day = sum(group.stock.rate)
         want = need_per_day * self.release_below_days - group.stock.total()
