@@ -253,6 +253,67 @@ def _show_comparison(c: Any) -> None:
               highlight=False)
 
 
+@app.command()
+@friendly
+def calibrate(
+    file: Annotated[Path | None, typer.Argument(help="An observations file (observations/*.yaml): scenario, "
+                                                "parameters to fit, observed figures.", show_default=False)] = None,
+    draws: Annotated[int | None, typer.Option(min=10, help="Parameter sets drawn from the priors "
+                                              "(default: the file's, 200).")] = None,
+    replications: Annotated[int | None, typer.Option("--replications", "-n", min=1, help="Replications per set "
+                                                     "(default: the file's, 10).")] = None,
+    seed: Seed = None,
+    workers: Workers = None,
+    results: Results = Path("results"),
+    resume: Annotated[Path | None, typer.Option(help="Finish an interrupted calibration in this folder.")] = None,
+) -> None:
+    """Fit uncertain world parameters to observed history by approximate Bayesian computation
+    (rejection with kernel weights; the scenario's distributions are the priors). Writes
+    results/calibrations/<name>/<run-id>/: posterior.parquet (accepted sets and weights),
+    draws.parquet (every set, its simulated figures and distance), prior_posterior.png and the
+    manifest with diagnostics. A scenario uses it with `posterior: <folder>`."""
+    from resim import calibrate as cal
+    from resim import runner
+    from resim.sweep import SweepError
+
+    if resume is not None:
+        cal.check_resumable(resume)
+        folder = resume
+    else:
+        if file is None:
+            raise InputError.one(None, "give an observations file, or --resume FOLDER")
+        folder = cal.start(file, results, seed, sys.argv, draws, replications)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    total, settings = len(manifest["points"]), manifest["settings"]
+    out.print(f"calibration {manifest['name']} of {manifest['scenario']}: {total} prior draws x "
+              f"{settings['replications']} replications, {len(manifest['observations'])} observations, accepting the "
+              f"nearest {settings['accept_share']:.0%}; seed {manifest['seed']}; folder {folder}", highlight=False,
+              soft_wrap=True)
+    with Progress(TextColumn("prior draws"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TextColumn("eta"), TimeRemainingColumn(), console=err, transient=True) as progress:
+        task = progress.add_task("draws", total=total)
+        try:
+            result = cal.run(folder, workers or runner.default_workers(), lambda _i: progress.advance(task))
+        except SweepError as exc:
+            err.print(f"[bold red]calibration stopped:[/] {exc}\nfinished draws are kept; after fixing the cause: "
+                      f"resim calibrate --resume {folder}", highlight=False, soft_wrap=True)
+            raise typer.Exit(1) from None
+    table = Table(title="prior against posterior (weighted)", title_justify="left")
+    for name in ("parameter", "prior mean (sd)", "posterior mean (sd)", "posterior p5 - p95", "sd ratio"):
+        table.add_column(name, justify="left" if name == "parameter" else "right")
+    for path, p in result["parameters"].items():
+        table.add_row(path, f"{p['prior_mean']:.3g} ({p['prior_sd']:.2g})",
+                      f"{p['posterior_mean']:.3g} ({p['posterior_sd']:.2g})",
+                      f"{p['posterior_p5']:.3g} - {p['posterior_p95']:.3g}",
+                      f"{p['posterior_sd'] / p['prior_sd']:.2f}" if p["prior_sd"] > 0 else "-")
+    out.print(table)
+    out.print(f"accepted {result['accepted']} of {total} ({result['acceptance_share']:.0%}); distance threshold "
+              f"{result['distance_threshold']:.3g} (best {result['best_distance']:.3g}, in observation SDs); "
+              f"effective sample size {result['effective_sample_size']:.1f}", highlight=False, soft_wrap=True)
+    out.print(f"posterior: {folder}  (use it with `posterior: {folder}` in a scenario)", highlight=False,
+              soft_wrap=True)
+
+
 @app.command("sweep")
 @friendly
 def sweep_command(

@@ -38,7 +38,7 @@ class Loaded:
     raw: dict[str, Any] = field(repr=False, default_factory=dict)
 
     def where(self, dotted: str) -> str:
-        mark = _find_mark(self.marks, tuple(_key(p) for p in dotted.split(".")))
+        mark = find_mark(self.marks, tuple(_key(p) for p in dotted.split(".")))
         return f"{mark[0].name}:{mark[1]}" if mark else "schema default"
 
 
@@ -59,13 +59,14 @@ def load(path: Path | str, overrides: dict[str, Any] | None = None) -> Loaded:
     _check_spans(scenario, marks, path)
     _check_group_shares(scenario, marks, path)
     _check_uncertain_products(scenario, marks, path)
+    scenario = _resolve_posterior(scenario, marks, path)
     return Loaded(scenario, path, files, marks, figures, raw)
 
 
 # --- YAML with marks -------------------------------------------------------------------------
 
 
-def _read_yaml(path: Path) -> tuple[dict[str, Any], Marks]:
+def read_yaml(path: Path) -> tuple[dict[str, Any], Marks]:
     if not path.is_file():
         raise InputError.one(path, "file not found")
     try:
@@ -170,7 +171,7 @@ def _load_chain(path: Path, stack: list[Path]) -> tuple[dict[str, Any], Marks, l
     if resolved in stack:
         cycle = " -> ".join(p.name for p in [*stack, resolved])
         raise InputError.one(path, f"`extends` forms a cycle: {cycle}", field="extends")
-    data, marks = _read_yaml(path)
+    data, marks = read_yaml(path)
     base_name = data.get("extends")
     if base_name is None:
         return data, marks, [path]
@@ -201,7 +202,7 @@ def _get(data: Any, key: Key) -> Any:
     return data
 
 
-def _find_mark(marks: Marks, key: Key) -> tuple[Path, int] | None:
+def find_mark(marks: Marks, key: Key) -> tuple[Path, int] | None:
     for n in range(len(key), 0, -1):
         if key[:n] in marks:
             return marks[key[:n]]
@@ -222,7 +223,7 @@ def _problems(exc: ValidationError, raw: Any, marks: Marks, path: Path) -> list[
     problems = []
     for err in exc.errors(include_url=False):
         loc = _data_loc(err["loc"], raw)
-        mark = _find_mark(marks, loc)
+        mark = find_mark(marks, loc)
         message = err["msg"]
         if err["type"] == "extra_forbidden":
             allowed = _allowed_fields(loc[:-1]) or _spec_fields(_get(raw, loc[:-1]))
@@ -305,7 +306,7 @@ def _resolve(scenario: Scenario, figures: dict[str, Figure], marks: Marks, path:
     def resolve(spec: Any, where: str, _field: Any) -> Any:
         if not isinstance(spec, Ref):
             return spec
-        mark = _find_mark(marks, tuple(_key(p) for p in where.split(".")))
+        mark = find_mark(marks, tuple(_key(p) for p in where.split(".")))
         file, line = mark if mark else (path, None)
         figure = figures.get(spec.ref)
         if figure is None:
@@ -354,7 +355,7 @@ def _check_rule_names(scenario: Scenario, marks: Marks, path: Path) -> None:
         for where, name in named:
             if name not in china.rule_sets:
                 key = ("china", "regimes", i, *(_key(p) for p in where.split(".")))
-                mark = _find_mark(marks, key)
+                mark = find_mark(marks, key)
                 problems.append(Problem(mark[0] if mark else path, mark[1] if mark else None,
                                         ".".join(map(str, key)), f"unknown rule set {name!r}; allowed: {allowed}"))
     if problems:
@@ -372,7 +373,7 @@ def _check_group_shares(scenario: Scenario, marks: Marks, path: Path) -> None:
         total = sum(g.share for g in seg.groups.values())
         if abs(total - 1) <= 1e-9:
             continue
-        found = [m for g in seg.groups if (m := _find_mark(marks, ("demand", "segments", seg_name, "groups", g,
+        found = [m for g in seg.groups if (m := find_mark(marks, ("demand", "segments", seg_name, "groups", g,
                                                                     "share")))]
         file, line = next((m for m in found if m[0] == path), found[0] if found else (path, None))
         shares = ", ".join(f"{g} {spec.share:g}" for g, spec in seg.groups.items())
@@ -383,13 +384,26 @@ def _check_group_shares(scenario: Scenario, marks: Marks, path: Path) -> None:
         raise InputError(problems)
 
 
+def _resolve_posterior(scenario: Scenario, marks: Marks, path: Path) -> Scenario:
+    """`posterior:` is a folder relative to the file that sets it; it must be a finished calibration
+    fitted on this scenario's distributions."""
+    if scenario.posterior is None:
+        return scenario
+    from resim.posterior import check_posterior_fits  # reads Parquet: only when a scenario asks for it
+
+    file, line = marks.get(("posterior",), (path, None))
+    folder = (file.parent / scenario.posterior).resolve()
+    check_posterior_fits(str(folder), scenario, file, line)
+    return scenario.model_copy(update={"posterior": str(folder)})
+
+
 def _check_uncertain_products(scenario: Scenario, marks: Marks, path: Path) -> None:
     """A product a rule set may license (with a probability) cannot also be licensed or banned outright."""
     problems: list[Problem] = []
     for name, rules in scenario.china.rule_sets.items():
         for product in sorted(set(rules.may_license) & (set(rules.licensed) | set(rules.banned))):
             where = f"china.rule_sets.{name}.may_license.{product}"
-            mark = _find_mark(marks, tuple(_key(p) for p in where.split(".")))
+            mark = find_mark(marks, tuple(_key(p) for p in where.split(".")))
             problems.append(Problem(mark[0] if mark else path, mark[1] if mark else None, where,
                                     f"{product} is also licensed or banned outright by {name}; allowed: each product "
                                     "in at most one of licensed, banned and may_license"))
@@ -408,7 +422,7 @@ def _check_spans(scenario: Scenario, marks: Marks, path: Path) -> None:
             continue
         longest = spec.support()[1] * SPANS_IN_DAYS[pattern]
         if longest > horizon_days:
-            mark = _find_mark(marks, tuple(_key(p) for p in where.split(".")))
+            mark = find_mark(marks, tuple(_key(p) for p in where.split(".")))
             problems.append(Problem(mark[0] if mark else path, mark[1] if mark else None, where,
                                     f"reaches {longest:g} days, longer than the horizon of {horizon_days} days; "
                                     f"allowed: at most {horizon_days} days"))
@@ -433,7 +447,7 @@ def _check_dates(scenario: Scenario, marks: Marks, path: Path) -> None:
             for i, v in enumerate(obj):
                 walk(v, key + (i,))
         elif isinstance(obj, dt.date) and obj >= end and key != ("start",):
-            mark = _find_mark(marks, key)
+            mark = find_mark(marks, key)
             if mark is None or mark[0] != path:
                 return
             problems.append(Problem(mark[0], mark[1],

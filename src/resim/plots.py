@@ -140,3 +140,21 @@ def tornado_chart(table: dict[str, list[Any]], params: list[str], outcome: str, 
     ax.set_title(title, fontsize=9, loc="left")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
+
+
+def prior_posterior_chart(table: dict[str, list[Any]], weights: list[float], params: list[str], title: str,
+                          path: Path) -> None:
+    """Calibration: each fitted parameter's prior draws (grey) against the weighted posterior (blue)."""
+    fig, axes = subplots(1, len(params), figsize=(3.6 * len(params), 3.2), squeeze=False)
+    w = np.array(weights)
+    for ax, param in zip(axes[0], params, strict=True):
+        x = np.array(table[f"param.{param}"], dtype=float)
+        bins = np.linspace(x.min(), x.max(), 21) if x.max() > x.min() else 10
+        ax.hist(x, bins=bins, density=True, color="#bbbbbb", label="prior")
+        ax.hist(x, bins=bins, weights=w, density=True, color="#2166ac", alpha=0.75, label="posterior")
+        ax.set_xlabel(param.replace(".", ".\u200b"), fontsize=7, wrap=True)
+        ax.set_yticks([])
+        ax.legend(fontsize=7)
+    fig.suptitle(title, fontsize=9, x=0.01, ha="left")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from resim.params import _Spec
+from resim.posterior import read_posterior
 from resim.scenario import Plant, RuleSet, Scenario
 from resim.tree import is_per_event, map_specs
 
@@ -140,13 +141,19 @@ def sample_world(scenario: Scenario, seed: int, replication: int) -> World:
     names += [f"china.regimes.{i}" for i, change in enumerate(scenario.china.regimes) if change.outcomes is not None]
     names += [_choice_key(name, product) for name in rule_sets_in_force(scenario)
               for product in scenario.china.rule_sets[name].may_license]
+    if scenario.posterior is not None:
+        names.append("posterior")
     crcs = np.array([zlib.crc32(name.encode()) for name in names], dtype=np.uint64)
     u = dict(zip(names, uniforms(seed, replication, crcs).tolist(), strict=True))
     draws: dict[str, float] = {}
+    fitted = read_posterior(scenario.posterior).pick(u["posterior"]) if scenario.posterior is not None else {}
 
     def draw(spec: Any, path: str, field: Any) -> Any:
         if not _drawn(spec, path, field):
             return spec
+        if path in fitted:  # an accepted set of the calibration (the other draws keep their streams)
+            draws[path] = fitted[path]
+            return fitted[path]
         if spec.is_fixed:
             return spec.support()[0]
         draws[path] = value = spec.ppf(u[path])

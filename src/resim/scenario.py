@@ -300,6 +300,9 @@ class Scenario(Model):
                           "only set the state of stocks, licences and contracts (known history). Default: start.")
     replications: int = Field(1000, ge=1)
     seed: int = Field(0, ge=0)
+    posterior: str | None = Field(
+        None, description="A finished calibration folder (relative to the file that sets it): the world parameters "
+                          "it fitted are drawn from its accepted sets, one per replication, by weight.")
     china: China
     demand: Demand
     suppliers: dict[str, Supplier] = Field(default_factory=dict)

@@ -1,0 +1,328 @@
+"""Calibration to observed history: approximate Bayesian computation (ABC) by rejection, run on the
+sweep machinery (points streamed to disk, resumable, local processes).
+
+Algorithm (rejection ABC with kernel weights, as in Beaumont, Zhang & Balding 2002, without their
+regression adjustment): draw `draws` parameter sets from the scenario's own distributions of the
+fitted parameters (the priors; a Latin hypercube over their quantiles); run each set as a sweep
+point with the same replications (common random numbers, so sets differ by their parameters, not
+their luck); take each observation's statistic as its mean over the replications, and the distance
+of a set as the root mean square of (simulated - observed) / uncertainty; accept the
+`accept_share` nearest sets, weighted by an Epanechnikov kernel of their distance with the largest
+accepted distance as bandwidth. pyabc and elfi were considered: both bring their own samplers and
+storage, which would bypass the keyed random streams and the resumable point files.
+
+An observations file names the scenario, the parameters to fit and the observations; each
+observation names a model output (any series column, per group or segment; several are summed), a
+window of reported months, an aggregation (sum, mean, index = window mean / base-window mean,
+share = column sum / denominator sum), the observed value, its uncertainty (one standard
+deviation) and its source.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import functools
+import hashlib
+import json
+import zlib
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from scipy.stats import qmc
+
+from resim.errors import InputError, Problem
+from resim.loader import find_mark, load, read_yaml
+from resim.model import columns
+from resim.model.clock import month_starts
+from resim.params import _Spec
+from resim.results import scenario_hash, timestamp
+from resim.runner import run_one
+from resim.scenario import Scenario
+from resim.sweep import _write_point, evaluate_points
+from resim.tree import is_per_event, iter_specs
+
+
+class Window(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    from_: dt.date = Field(alias="from", description="First month (its first day).")
+    to: dt.date = Field(description="Last month (its first day), inclusive.")
+
+
+class Observation(BaseModel):
+    """One observed figure and how to compute it from a replication's monthly series."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    name: str
+    column: list[str] = Field(description="Series column(s), summed (e.g. delivered_china_t, shortfall_t.e2w).")
+    window: Window
+    aggregation: Literal["sum", "mean", "index", "share"]
+    base: Window | None = Field(None, description="For index: the window whose mean is 1.")
+    denominator: list[str] | None = Field(None, description="For share: the columns whose sum is the whole.")
+    value: float
+    uncertainty: float = Field(gt=0, description="One standard deviation of the observed value.")
+    source: str
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_column(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("column"), str):
+            data = {**data, "column": [data["column"]]}
+        if isinstance(data, dict) and isinstance(data.get("denominator"), str):
+            data = {**data, "denominator": [data["denominator"]]}
+        return data
+
+    @model_validator(mode="after")
+    def _needs(self) -> Observation:
+        if self.aggregation == "index" and self.base is None:
+            raise ValueError("aggregation index needs a base window")
+        if self.aggregation == "share" and not self.denominator:
+            raise ValueError("aggregation share needs denominator columns")
+        return self
+
+
+class Observations(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    scenario: Path
+    fit: list[str] = Field(min_length=1, description="Uncertain world parameters to fit (dotted paths).")
+    draws: int = Field(200, ge=10, le=100_000, description="Parameter sets drawn from the priors.")
+    replications: int = Field(10, ge=1, le=10_000, description="Replications per set (the same for every set).")
+    accept_share: float = Field(0.2, gt=0, le=1, description="Share of the sets, nearest first, accepted.")
+    observations: list[Observation] = Field(min_length=1)
+
+
+# --- reading and checking ----------------------------------------------------------------------
+
+def load_observations(path: Path) -> tuple[Observations, Scenario]:
+    """Read and check an observations file against its scenario: columns, windows and fitted
+    parameters must exist; errors name the file, line, field and what is allowed."""
+    path = Path(path).resolve()
+    raw, marks = read_yaml(path)
+
+    def where(loc: tuple[Any, ...]) -> tuple[Path, int | None]:
+        mark = find_mark(marks, tuple(loc))
+        return (mark[0], mark[1]) if mark else (path, None)
+
+    try:
+        raw["scenario"] = str((path.parent / str(raw.get("scenario", ""))).resolve())
+        spec = Observations.model_validate(raw)
+    except ValidationError as exc:
+        problems = []
+        for e in exc.errors():
+            loc = tuple(p for p in e["loc"] if not isinstance(p, str) or not p.startswith("function-"))
+            file, line = where(loc)
+            problems.append(Problem(file, line, ".".join(map(str, loc)), e["msg"].removeprefix("Value error, ")))
+        raise InputError(problems) from None
+    scenario = load(spec.scenario).scenario
+    problems = _check_against(spec, scenario, where)
+    if problems:
+        raise InputError(problems)
+    return spec, scenario
+
+
+def _check_against(spec: Observations, scenario: Scenario, where: Any) -> list[Problem]:
+    problems: list[Problem] = []
+    known = set(columns(scenario))
+    months = month_starts(scenario.start, scenario.horizon_months)[scenario.report_offset:-1]
+    first, last = months[0], months[-1]
+    for i, ob in enumerate(spec.observations):
+        for key in ("column", "denominator"):
+            for j, c in enumerate(getattr(ob, key) or []):
+                if c not in known:
+                    near = difflib.get_close_matches(c, sorted(known), n=4, cutoff=0.5) or sorted(known)[:4]
+                    problems.append(Problem(*where(("observations", i, key)), f"observations.{i}.{key}.{j}",
+                                            f"unknown column {c!r}; allowed: a series column, e.g. "
+                                            f"{', '.join(near)} (per group: column.segment.group)"))
+        for key in ("window", "base"):
+            w = getattr(ob, key)
+            if w is None:
+                continue
+            for end in (w.from_, w.to):
+                if end.day != 1 or not first <= end <= last:
+                    problems.append(Problem(*where(("observations", i, key)), f"observations.{i}.{key}",
+                                            f"{end} is not a reported month; allowed: first days of months from "
+                                            f"{first} to {last}"))
+            if w.to < w.from_:
+                problems.append(Problem(*where(("observations", i, key)), f"observations.{i}.{key}",
+                                        "to is before from; allowed: from <= to"))
+    uncertain = {path: obj for path, obj, field in iter_specs(scenario)
+                 if isinstance(obj, _Spec) and not obj.is_fixed and not is_per_event(field)
+                 and not path.startswith("domestic.plant.")}
+    for i, path in enumerate(spec.fit):
+        if path not in uncertain:
+            problems.append(Problem(*where(("fit", i)), f"fit.{i}",
+                                    f"{path!r} is not an uncertain world parameter of the scenario; allowed: fields "
+                                    "drawn once per replication with a distribution (see `resim sources`), e.g. "
+                                    + ", ".join(sorted(uncertain)[:4])))
+    return problems
+
+
+def priors(spec: Observations, scenario: Scenario) -> dict[str, _Spec]:
+    found = {path: obj for path, obj, _ in iter_specs(scenario)}
+    return {path: found[path] for path in spec.fit}
+
+
+def prior_draws(prior: dict[str, _Spec], n: int, seed: int) -> list[dict[str, float]]:
+    """n parameter sets: a Latin hypercube over the priors' quantiles (reproducible under `seed`)."""
+    u = qmc.LatinHypercube(d=len(prior), seed=np.random.default_rng([seed, zlib.crc32(b"calibrate")])).random(n)
+    return [{path: float(spec.ppf(float(u[k, j]))) for j, (path, spec) in enumerate(prior.items())}
+            for k in range(n)]
+
+
+# --- one set: simulated statistics -------------------------------------------------------------
+
+def statistic(ob: Observation, series: np.ndarray, cols: list[str], months: list[dt.date]) -> float:
+    """One replication's value of an observation (series: reported months x columns)."""
+    def total(names: list[str]) -> np.ndarray:
+        return sum(series[:, cols.index(c)] for c in names)  # type: ignore[return-value]
+
+    def in_window(w: Window) -> np.ndarray:
+        return np.array([w.from_ <= m <= w.to for m in months])
+
+    values, window = total(ob.column), in_window(ob.window)
+    if ob.aggregation == "sum":
+        return float(values[window].sum())
+    if ob.aggregation == "mean":
+        return float(values[window].mean())
+    if ob.aggregation == "index":
+        base = float(values[in_window(ob.base)].mean())  # type: ignore[arg-type]
+        return float(values[window].mean()) / base if base > 0 else float("nan")
+    whole = float(total(ob.denominator)[window].sum())  # type: ignore[arg-type]
+    return float(values[window].sum()) / whole if whole > 0 else float("nan")
+
+
+def simulate_statistics(scenario_file: str, overrides: dict[str, float], replications: int, seed: int,
+                        observations: list[dict[str, Any]]) -> dict[str, float]:
+    """The calibration's model function: each observation's mean statistic over the replications."""
+    sc = load(Path(scenario_file), overrides).scenario
+    obs = [Observation.model_validate(o) for o in observations]
+    cols, months = columns(sc), month_starts(sc.start, sc.horizon_months)[sc.report_offset:-1]
+    sums = np.zeros(len(obs))
+    for i in range(replications):
+        series = run_one(sc, seed, i).series
+        sums += [statistic(o, series, cols, months) for o in obs]
+    return {f"sim.{o.name}": float(s / replications) for o, s in zip(obs, sums, strict=True)}
+
+
+# --- the calibration folder --------------------------------------------------------------------
+
+def file_hash(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def start(observations_file: Path, results: Path, seed: int | None, command: list[str],
+          draws: int | None = None, replications: int | None = None) -> Path:
+    """Create the calibration folder and its manifest (the prior draws are fixed here, for --resume)."""
+    spec, scenario = load_observations(observations_file)
+    spec = spec.model_copy(update={k: v for k, v in (("draws", draws), ("replications", replications)) if v})
+    seed = scenario.seed if seed is None else seed
+    prior = priors(spec, scenario)
+    folder = results / "calibrations" / spec.name / timestamp()
+    (folder / "points").mkdir(parents=True)
+    manifest = {
+        "kind": "resim calibration", "name": spec.name, "observations_file": str(Path(observations_file).resolve()),
+        "observations_hash": file_hash(observations_file), "scenario_file": str(spec.scenario),
+        "scenario": scenario.name, "scenario_hash": scenario_hash(scenario),
+        "priors": {path: json.loads(p.model_dump_json()) for path, p in prior.items()},
+        "settings": {"draws": spec.draws, "replications": spec.replications, "accept_share": spec.accept_share},
+        "seed": seed, "observations": [json.loads(o.model_dump_json(by_alias=True)) for o in spec.observations],
+        "points": prior_draws(prior, spec.draws, seed), "command": command,
+        "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "complete": False,
+    }
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
+    return folder
+
+
+def check_resumable(folder: Path) -> dict[str, Any]:
+    """A calibration may resume only if its observations and scenario are unchanged."""
+    manifest_file = Path(folder) / "manifest.json"
+    if not manifest_file.is_file():
+        raise InputError.one(Path(folder), "not a resim calibration folder (no manifest.json)", field="--resume")
+    manifest = json.loads(manifest_file.read_text())
+    if file_hash(Path(manifest["observations_file"])) != manifest["observations_hash"]:
+        raise InputError.one(Path(manifest["observations_file"]), "changed since the calibration started; allowed: "
+                             "resume with the file as it was, or start a new calibration", field="--resume")
+    if scenario_hash(load(Path(manifest["scenario_file"])).scenario) != manifest["scenario_hash"]:
+        raise InputError.one(Path(manifest["scenario_file"]), "the scenario changed since the calibration started; "
+                             "allowed: start a new calibration", field="--resume")
+    return manifest
+
+
+def run(folder: Path, workers: int, on_point: Any = None) -> dict[str, Any]:
+    """Run (or finish) the calibration in `folder`; write the posterior and diagnostics; return them."""
+    manifest = json.loads((folder / "manifest.json").read_text())
+    points, settings = manifest["points"], manifest["settings"]
+    done = {int(p.stem) for p in (folder / "points").glob("[0-9]*.parquet")}
+    todo = [i for i in range(len(points)) if i not in done]
+    for _ in done:
+        if on_point:
+            on_point(-1)
+    function = functools.partial(simulate_statistics, manifest["scenario_file"], replications=settings["replications"],
+                                 seed=manifest["seed"], observations=manifest["observations"])
+    for index, outcome in evaluate_points(function, points, todo, workers):
+        _write_point(folder, index, points[index], outcome)
+        if on_point:
+            on_point(index)
+    table = pa.concat_tables([pq.read_table(folder / "points" / f"{i}.parquet") for i in range(len(points))])
+    result = posterior_of(table.to_pydict(), manifest)
+    pq.write_table(pa.Table.from_pydict(result.pop("draws")), folder / "draws.parquet")
+    pq.write_table(pa.Table.from_pydict(result.pop("posterior")), folder / "posterior.parquet")
+    from resim.plots import prior_posterior_chart
+
+    prior_posterior_chart(table.to_pydict(), result["weights_by_point"], list(manifest["priors"]),
+                          f"{manifest['name']}: prior (grey) and posterior (blue) of the fitted parameters",
+                          folder / "prior_posterior.png")
+    del result["weights_by_point"]
+    manifest["diagnostics"] = result
+    manifest["complete"] = True
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
+    return result
+
+
+def posterior_of(table: dict[str, list[Any]], manifest: dict[str, Any]) -> dict[str, Any]:
+    """Distances, the accepted sets and their Epanechnikov weights, and diagnostics."""
+    observations, settings = manifest["observations"], manifest["settings"]
+    sim = np.array([[v if v is not None else np.nan for v in table[f"sim.{o['name']}"]] for o in observations]).T
+    observed = np.array([o["value"] for o in observations])
+    scale = np.array([o["uncertainty"] for o in observations])
+    distance = np.sqrt(np.mean(((sim - observed) / scale) ** 2, axis=1))
+    distance = np.where(np.isfinite(distance), distance, np.inf)
+    n = len(distance)
+    keep = max(2, int(round(settings["accept_share"] * n)))
+    order = np.argsort(distance, kind="stable")
+    accepted = np.zeros(n, dtype=bool)
+    accepted[order[:keep]] = True
+    bandwidth = float(distance[order[keep - 1]])
+    weights = np.where(accepted, 1 - (distance / bandwidth) ** 2 if bandwidth > 0 else 1.0, 0.0)
+    weights = np.where(accepted, np.maximum(weights, 1e-12), 0.0)  # the farthest accepted set keeps a sliver
+    weights = weights / weights.sum()
+    ess = float(1 / np.sum(weights ** 2))
+    params = list(manifest["priors"])
+    summary = {}
+    for path in params:
+        x = np.array(table[f"param.{path}"], dtype=float)
+        prior_mean, prior_sd = float(x.mean()), float(x.std())
+        mean = float(np.sum(weights * x))
+        sd = float(np.sqrt(np.sum(weights * (x - mean) ** 2)))
+        summary[path] = {"prior_mean": prior_mean, "prior_sd": prior_sd, "posterior_mean": mean, "posterior_sd": sd,
+                         "posterior_p5": weighted_quantile(x, weights, 0.05),
+                         "posterior_p95": weighted_quantile(x, weights, 0.95)}
+    draws = {"point": table["point"], **{f"param.{p}": table[f"param.{p}"] for p in params},
+             **{f"sim.{o['name']}": table[f"sim.{o['name']}"] for o in observations},
+             "distance": distance.tolist(), "accepted": accepted.tolist(), "weight": weights.tolist()}
+    posterior = {k: [v for v, a in zip(vals, accepted, strict=True) if a] for k, vals in draws.items()
+                 if k == "point" or k.startswith("param.") or k == "weight"}
+    return {"draws": draws, "posterior": posterior, "weights_by_point": weights.tolist(),
+            "accepted": int(keep), "acceptance_share": keep / n, "distance_threshold": bandwidth,
+            "best_distance": float(distance[order[0]]), "effective_sample_size": ess, "parameters": summary}
+
+
+def weighted_quantile(x: np.ndarray, w: np.ndarray, q: float) -> float:
+    order = np.argsort(x)
+    cum = np.cumsum(w[order])
+    return float(x[order][min(len(x) - 1, int(np.searchsorted(cum, q * cum[-1])))])

@@ -1,0 +1,70 @@
+"""A posterior: the accepted parameter sets and weights of a finished calibration (resim
+calibrate), from which a scenario (`posterior: <folder>`) draws the world parameters it fitted,
+one accepted set per replication, picked by weight with a keyed uniform."""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+from pydantic import BaseModel, ConfigDict
+
+from resim.errors import InputError
+from resim.scenario import Scenario
+from resim.tree import iter_specs
+
+
+class Posterior(BaseModel):
+    """Accepted parameter sets and their weights, read from a finished calibration folder."""
+
+    model_config = ConfigDict(frozen=True)
+    folder: str
+    parameters: dict[str, list[float]]
+    weights: list[float]
+    observations_hash: str
+    effective_sample_size: float
+
+    def pick(self, u: float) -> dict[str, float]:
+        """The accepted set at cumulative weight u (one uniform per replication)."""
+        j = min(int(np.searchsorted(np.cumsum(self.weights), u * sum(self.weights), side="right")),
+                len(self.weights) - 1)
+        return {path: values[j] for path, values in self.parameters.items()}
+
+
+@functools.lru_cache(maxsize=8)
+def read_posterior(folder: str) -> Posterior:
+    path = Path(folder)
+    manifest_file, table_file = path / "manifest.json", path / "posterior.parquet"
+    if not manifest_file.is_file() or not table_file.is_file():
+        raise InputError.one(path, "not a finished resim calibration (needs manifest.json and posterior.parquet)",
+                             field="posterior")
+    manifest = json.loads(manifest_file.read_text())
+    if not manifest.get("complete") or manifest.get("kind") != "resim calibration":
+        raise InputError.one(path, "calibration incomplete; allowed: a finished calibration folder "
+                                   "(`resim calibrate --resume` finishes one)", field="posterior")
+    table = pq.read_table(table_file).to_pydict()
+    return Posterior(folder=str(path.resolve()), weights=table["weight"],
+                     parameters={p: table[f"param.{p}"] for p in manifest["priors"]},
+                     observations_hash=manifest["observations_hash"],
+                     effective_sample_size=manifest["diagnostics"]["effective_sample_size"])
+
+
+def check_posterior_fits(folder: str, scenario: Scenario, file: Path, line: int | None) -> None:
+    """A posterior reweights its priors: every fitted parameter must be uncertain in this scenario
+    with the same distribution, else the posterior is from another scenario."""
+    try:
+        posterior = read_posterior(folder)
+    except InputError as exc:  # name the scenario file and line that asked for it
+        raise InputError.one(file, f"{folder}: {exc.problems[0].message}", field="posterior", line=line) from None
+    manifest = json.loads((Path(folder) / "manifest.json").read_text())
+    found = {path: obj for path, obj, _ in iter_specs(scenario)}
+    for path, prior in manifest["priors"].items():
+        mine = found.get(path)
+        if mine is None or json.loads(mine.model_dump_json()) != prior:
+            raise InputError.one(file, f"posterior {posterior.folder} was fitted with prior {prior} for {path}, but "
+                                       f"this scenario has {mine.describe() if mine is not None else 'no such field'}; "
+                                       "allowed: a posterior fitted on this scenario's distributions",
+                                 field="posterior", line=line)

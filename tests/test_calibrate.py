@@ -1,0 +1,136 @@
+"""resim calibrate: approximate Bayesian computation recovers known parameters, and a scenario
+drawing from the posterior gets accepted sets, reproducibly."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from resim import calibrate
+from resim.cli import app
+from resim.loader import load
+from resim.model import columns
+from resim.model.clock import month_starts
+from resim.posterior import read_posterior
+from resim.runner import run_one
+from resim.sampling import sample_world
+
+cli = CliRunner()
+TRUE = {"demand.segments.seg.units_per_year": 365_250.0, "suppliers.alt.capacity_t_per_year": 182.625}
+WIDE = {"demand.segments.seg.units_per_year": {"dist": "uniform", "low": 150_000, "high": 600_000, "source": "test"},
+        "suppliers.alt.capacity_t_per_year": {"dist": "uniform", "low": 40, "high": 400, "source": "test"}}
+OBSERVED = [  # (name, column, aggregation): demand in tonnes over H1, non-China deliveries over H1
+    ("demand_h1", "demand_t", "sum"), ("non_china_h1", "delivered_non_china_t", "sum")]
+
+
+def _observations_file(tmp_path: Path, write_scenario) -> Path:  # type: ignore[no-untyped-def]
+    truth = load(write_scenario(TRUE, name="truth.yaml")).scenario
+    prior_file = write_scenario(WIDE, name="wide.yaml")
+    cols, months = columns(truth), month_starts(truth.start, truth.horizon_months)[:-1]
+    doc = {"name": "recovery", "scenario": prior_file.name, "fit": list(TRUE), "draws": 150, "replications": 1,
+           "accept_share": 0.1, "observations": []}
+    for name, column, aggregation in OBSERVED:
+        ob = calibrate.Observation.model_validate({
+            "name": name, "column": column, "aggregation": aggregation, "value": 0, "uncertainty": 1, "source": "x",
+            "window": {"from": "2026-01-01", "to": "2026-06-01"}})
+        value = calibrate.statistic(ob, run_one(truth, 7, 0).series, cols, months)
+        doc["observations"].append({"name": name, "column": column, "aggregation": aggregation, "value": value,
+                                    "uncertainty": 0.02 * value, "source": "simulated from known values",
+                                    "window": {"from": "2026-01-01", "to": "2026-06-01"}})
+    path = tmp_path / "observations.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return path
+
+
+def test_calibration_recovers_known_parameters_and_a_scenario_draws_from_its_posterior(tmp_path, write_scenario):  # type: ignore[no-untyped-def]
+    path = _observations_file(tmp_path, write_scenario)
+    res = cli.invoke(app, ["calibrate", str(path), "--results", str(tmp_path / "results"), "-w", "2"])
+    assert res.exit_code == 0, res.output
+    folder = next((tmp_path / "results" / "calibrations" / "recovery").iterdir())
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["complete"] and (folder / "prior_posterior.png").read_bytes()[:4] == b"\x89PNG"
+    diagnostics = manifest["diagnostics"]
+    assert diagnostics["accepted"] == 15 and diagnostics["effective_sample_size"] > 5
+    for param, truth in TRUE.items():
+        p = diagnostics["parameters"][param]
+        assert p["posterior_p5"] <= truth <= p["posterior_p95"], (param, p)  # covers the true value
+        assert p["posterior_sd"] < 0.5 * p["prior_sd"], (param, p)  # with shrunk spread
+    posterior = pq.read_table(folder / "posterior.parquet").to_pydict()
+    assert abs(sum(posterior["weight"]) - 1) < 1e-9
+    # a scenario with `posterior:` draws its fitted parameters from the accepted sets, reproducibly
+    doc = yaml.safe_load((tmp_path / "wide.yaml").read_text())
+    doc["posterior"] = str(folder.relative_to(tmp_path))
+    (tmp_path / "fitted.yaml").write_text(yaml.safe_dump(doc))
+    fitted = load(tmp_path / "fitted.yaml").scenario
+    accepted = set(zip(*(posterior[f"param.{p}"] for p in TRUE), strict=True))
+    picks = [tuple(sample_world(fitted, 5, i).draws[p] for p in TRUE) for i in range(40)]
+    assert set(picks) <= accepted and len(set(picks)) > 3
+    assert picks == [tuple(sample_world(fitted, 5, i).draws[p] for p in TRUE) for i in range(40)]
+    # other draws keep their streams: the world outside the fitted parameters is the prior scenario's
+    prior = load(tmp_path / "wide.yaml").scenario
+    assert np.isclose(sample_world(fitted, 5, 0).scenario.suppliers["alt"].capacity_t_per_year,  # type: ignore[arg-type]
+                      picks[0][1])
+    assert sample_world(prior, 5, 0).draws.keys() == sample_world(fitted, 5, 0).draws.keys()
+
+
+def test_a_resumed_calibration_recomputes_only_missing_draws_and_refuses_an_edited_file(tmp_path, write_scenario):  # type: ignore[no-untyped-def]
+    path = _observations_file(tmp_path, write_scenario)
+    folder = calibrate.start(path, tmp_path / "results", None, ["test"], draws=20)
+    calibrate.run(folder, 1)
+    whole = pq.read_table(folder / "draws.parquet").to_pydict()
+    for i in (3, 7, 11):
+        (folder / "points" / f"{i}.parquet").unlink()
+    assert calibrate.run(folder, 1)["accepted"] == 2
+    assert pq.read_table(folder / "draws.parquet").to_pydict() == whole
+    path.write_text(path.read_text().replace("accept_share: 0.1", "accept_share: 0.2"))
+    res = cli.invoke(app, ["calibrate", "--resume", str(folder)])
+    assert res.exit_code == 2 and "changed since the calibration started" in res.output
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    (lambda d: d["observations"][0].update(column="shortage_t"), ["observations.0.column", "unknown column",
+                                                                  "shortfall_t"]),
+    (lambda d: d["observations"][0].update(column="shortfall_t.seg.nogroup"), ["unknown column"]),
+    (lambda d: d["observations"][0]["window"].update(to="2031-01-01"), ["observations.0.window",
+                                                                        "not a reported month", "2026-12-01"]),
+    (lambda d: d["observations"][0].update(uncertainty=0), ["observations.0.uncertainty", "greater than 0"]),
+    (lambda d: d["observations"][0].update(uncertainty=-1), ["uncertainty", "greater than 0"]),
+    (lambda d: d["observations"][0].update(aggregation="index"), ["needs a base window"]),
+    (lambda d: d["observations"][0].update(aggregation="median"), ["aggregation", "'sum', 'mean', 'index'"]),
+    (lambda d: d.update(fit=["china.lead_time_days"]), ["fit.0", "not an uncertain world parameter"]),
+    (lambda d: d.update(fit=["demand.segments.seg.growth_per_year"]), ["fit.0", "not an uncertain world parameter"]),
+])
+def test_bad_observations_get_a_clear_error(tmp_path, write_scenario, change, expected):  # type: ignore[no-untyped-def]
+    path = _observations_file(tmp_path, write_scenario)
+    doc = yaml.safe_load(path.read_text())
+    change(doc)
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    res = cli.invoke(app, ["calibrate", str(path), "--results", str(tmp_path / "results")])
+    assert res.exit_code == 2, res.output
+    assert "Traceback" not in res.output and "observations.yaml" in res.output
+    for fragment in expected:
+        assert fragment in res.output, (fragment, res.output)
+    assert not (tmp_path / "results").exists()
+
+
+def test_a_posterior_folder_that_is_incomplete_or_from_another_scenario_is_refused(tmp_path, write_scenario):  # type: ignore[no-untyped-def]
+    path = _observations_file(tmp_path, write_scenario)
+    folder = calibrate.start(path, tmp_path / "results", None, ["test"], draws=10)
+    doc = yaml.safe_load((tmp_path / "wide.yaml").read_text())
+    doc["posterior"] = str(folder)
+    (tmp_path / "fitted.yaml").write_text(yaml.safe_dump(doc))
+    res = cli.invoke(app, ["validate", str(tmp_path / "fitted.yaml")])
+    assert res.exit_code == 2 and "not a finished resim calibration" in res.output and "fitted.yaml" in res.output
+    calibrate.run(folder, 1)
+    read_posterior.cache_clear()
+    doc["suppliers"]["alt"]["capacity_t_per_year"] = {"dist": "uniform", "low": 10, "high": 50, "source": "other"}
+    (tmp_path / "fitted.yaml").write_text(yaml.safe_dump(doc))
+    res = cli.invoke(app, ["validate", str(tmp_path / "fitted.yaml")])
+    assert res.exit_code == 2 and "fitted with prior" in res.output
+    assert "suppliers.alt.capacity_t_per_year" in res.output
