@@ -96,7 +96,7 @@ def test_two_groups_by_hand(write_scenario):  # type: ignore[no-untyped-def]
     expected[0] -= 5.0
     np.testing.assert_allclose(s["shortfall_t.seg.heavy"], expected, atol=1e-5)  # processing takes 1e-6 days
     np.testing.assert_allclose(s["shortfall_t.seg"], s["shortfall_t.seg.light"] + s["shortfall_t.seg.heavy"])
-    np.testing.assert_allclose(s["delivered_opening_t"].sum(), 5.0, atol=1e-5)
+    np.testing.assert_allclose(s["delivered_t.seg.heavy"].sum(), 5.0, atol=1e-5)  # its opening pipeline only
     np.testing.assert_allclose(s["vehicles_not_built.seg.heavy"], expected * 1000, atol=1e-2)  # 1 kg a vehicle
     # heavy files when its position reaches the reorder point (day 7.5), is refused on day 17.5, and
     # (short, with nothing on order) files again at each month's review: one refusal a month
@@ -132,10 +132,11 @@ def test_each_applicant_is_decided_independently(write_scenario):  # type: ignor
 
 
 def test_an_order_placed_two_days_before_a_control_is_caught_at_the_border(write_scenario):  # type: ignore[no-untyped-def]
-    # China is open until a ban on 2026-01-03; export processing takes 5 days. The opening order of
-    # 1 January reaches the border on 6 January, after the ban: it is stopped and never delivered.
+    # China is open until a ban on 2026-01-03; export processing takes 5 days. The order of
+    # 1 January reaches the border on 6 January, after the ban: it is stopped and never delivered;
+    # China delivers only the pipeline already on its way at the start (all of it in January).
     # With the ban on 8 January instead, the same order ships.
-    def china_delivered(ban_day: str) -> float:
+    def china_delivered(ban_day: str) -> np.ndarray:
         overrides = dict(TWO_GROUPS)
         overrides.update({
             "china.rule_sets": {"open": {}, "ban": {"banned": ["light_magnet", "dytb_magnet"]}},
@@ -144,10 +145,11 @@ def test_an_order_placed_two_days_before_a_control_is_caught_at_the_border(write
             "demand.review": {"period_days": 14},  # reviews (and orders) on day 0
             "demand.segments.seg.groups": {"all": {"share": 1.0}},
         })
-        return series(write_scenario(overrides))[1]["delivered_china_t"][0]
+        return series(write_scenario(overrides))[1]["delivered_china_t"]
 
-    assert china_delivered("2026-01-03") == 0.0
-    assert china_delivered("2026-01-08") > 0.0
+    early, late = china_delivered("2026-01-03"), china_delivered("2026-01-08")
+    assert early[0] > 0 and early[0] == early.sum()  # the opening pipeline, then nothing
+    assert late[0] > early[0] + 1.0  # plus the order of 1 January
 
 
 @pytest.mark.parametrize("name", sorted(p.stem for p in SCENARIOS.glob("*.yaml")))
@@ -161,7 +163,7 @@ def test_conservation_per_group_and_in_total(name):  # type: ignore[no-untyped-d
         np.testing.assert_allclose(change, s[f"delivered_t.{key}"][1:] - s[f"used_t.{key}"][1:], atol=1e-6)
         np.testing.assert_allclose(s[f"shortfall_t.{key}"], s[f"demand_t.{key}"] - s[f"used_t.{key}"], atol=1e-6)
     delivered = sum(s[f"delivered_{src}_t"] for src in
-                    ("china", "motor", "non_china", "recycling", "domestic", "stockpile", "opening"))
+                    ("china", "motor", "non_china", "recycling", "domestic", "stockpile"))
     np.testing.assert_allclose(delivered, sum(s[f"delivered_t.{seg}"] for seg in sc.demand.segments), atol=1e-6)
     np.testing.assert_allclose(np.diff(s["maker_stock_t"]), delivered[1:] - s["used_t"][1:], atol=1e-6)
     assert np.all(s["shortfall_t"] >= 0) and np.all(s["maker_stock_t"] >= 0)

@@ -80,7 +80,7 @@ def test_conservation_and_no_negative_stock_for_any_settings(tmp_path_factory, c
     s = {c: rep.series[:, i] for i, c in enumerate(columns(sc))}
     assert np.all(s["maker_stock_t"] >= -1e-9) and np.all(s["shortfall_t"] >= -1e-9)
     delivered = sum(s[f"delivered_{k}_t"] for k in ("china", "motor", "non_china", "recycling", "domestic",
-                                                    "stockpile", "opening"))
+                                                    "stockpile"))
     np.testing.assert_allclose(np.diff(s["maker_stock_t"]), delivered[1:] - s["used_t"][1:], atol=1e-6)
     np.testing.assert_allclose(s["used_t"] + s["shortfall_t"], s["demand_t"], rtol=1e-9)
 

@@ -55,6 +55,19 @@ class Market:
             leads[grade] = lead
         return leads
 
+    def opening_lot(self, group: Any, grade: int, tonnes: float) -> Shipment:
+        """A lot of the pipeline on order at the start: from China at its price (whole motors with
+        their premium), or from the cheapest non-China supplier where China's rules ban the product."""
+        product = PRODUCT[grade]
+        price = self.china_inr_per_t[DYTB if grade == MOTOR else grade]
+        if product in self.regime.rules_at(0.0).banned and grade != MOTOR:
+            premium = price * (self.suppliers[0].premium if self.suppliers else 0.0)
+            return Shipment(group, grade, tonnes, product, "non_china", price + premium, premium)
+        if grade == MOTOR:
+            premium = group.motor_premium_inr_per_t
+            return Shipment(group, grade, tonnes, product, "china_motor", price + premium, premium)
+        return Shipment(group, grade, tonnes, product, "china", price, 0.0)
+
     def buy(self, group: Any, wanted: list[float], day: float) -> None:
         """Place a review's order for `group` on `day`: `wanted` tonnes by grade (dytb, light, motor).
         What each source supplies travels together: one consignment per source (China: one order,

@@ -24,7 +24,7 @@ import simpy
 
 from resim.model.clock import DAYS_PER_MONTH, Months, after, weeks_in
 from resim.model.domestic import INPUT_PRODUCTS, DomesticPlants
-from resim.model.licensing import LicenceDraws, LicenceOffice, Shipment
+from resim.model.licensing import LicenceDraws, LicenceOffice
 from resim.model.makers import GroupSpec, MakerGroup
 from resim.model.market import PRODUCT, Market
 from resim.model.regime import Regime
@@ -39,7 +39,7 @@ TOTAL_COLUMNS = [
     "demand_units", "built_units", "vehicles_not_built", "lost_units", "backlog_units", "ferrite_units",
     "demand_t", "used_t", "shortfall_t",
     "delivered_china_t", "delivered_motor_t", "delivered_non_china_t", "delivered_recycling_t",
-    "delivered_domestic_t", "delivered_stockpile_t", "delivered_opening_t",
+    "delivered_domestic_t", "delivered_stockpile_t",
     "maker_stock_t", "cover_days", "in_transit_t", "held_at_port_t",
     "licences_pending", "licences_pending_t", "licences_decided", "licences_approved",
     "domestic_output_t", "domestic_warehouse_t", "dytb_short_t", "stockpile_t",
@@ -47,8 +47,8 @@ TOTAL_COLUMNS = [
 ]
 DELIVERED = {"china": "delivered_china_t", "china_motor": "delivered_motor_t", "non_china": "delivered_non_china_t",
              "recycling": "delivered_recycling_t", "domestic": "delivered_domestic_t",
-             "stockpile": "delivered_stockpile_t", "opening": "delivered_opening_t"}
-MAGNET_SOURCES = ("china", "china_motor", "non_china", "recycling", "domestic", "opening")
+             "stockpile": "delivered_stockpile_t"}
+MAGNET_SOURCES = ("china", "china_motor", "non_china", "recycling", "domestic")
 PER_GROUP = ("demand_t", "used_t", "shortfall_t", "delivered_t", "stock_t", "vehicles_not_built", "lost_units")
 TOTALS_FROM_GROUPS = ("demand_units", "built_units", "vehicles_not_built", "lost_units", "backlog_units",
                       "ferrite_units", "demand_t", "used_t", "shortfall_t", "maker_stock_t", "magnet_spend_inr",
@@ -191,8 +191,7 @@ def simulate(world: World, seed: int, replication: int, check: bool = False) -> 
         for shipment in group.open_with(leads):
             tonnes, lead = shipment.tonnes / OPENING_TRANCHES, leads[shipment.grade]
             for k in range(OPENING_TRANCHES):
-                tranche = Shipment(group, shipment.grade, tonnes, "", "opening")
-                shipping.send(tranche, lead * (k + 0.5) / OPENING_TRANCHES)
+                shipping.send(market.opening_lot(group, shipment.grade, tonnes), lead * (k + 0.5) / OPENING_TRANCHES)
     opening_t = sum(g.opening_t for g in groups)
 
     cols = columns(sc)
