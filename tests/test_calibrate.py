@@ -134,3 +134,14 @@ def test_a_posterior_folder_that_is_incomplete_or_from_another_scenario_is_refus
     res = cli.invoke(app, ["validate", str(tmp_path / "fitted.yaml")])
     assert res.exit_code == 2 and "fitted with prior" in res.output
     assert "suppliers.alt.capacity_t_per_year" in res.output
+
+
+def test_a_run_of_a_fitted_scenario_names_its_posterior_in_the_manifest(tmp_path):  # type: ignore[no-untyped-def]
+    from tests.conftest import SCENARIOS
+
+    res = cli.invoke(app, ["run", str(SCENARIOS / "backtest_2025_fitted.yaml"), "-n", "4", "-w", "1",
+                           "--results", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    manifest = json.loads(next(tmp_path.glob("*/*/manifest.json")).read_text())
+    assert manifest["posterior"]["calibration"] == "record_2025"
+    assert "demand.inventory_cover_weeks" in manifest["posterior"]["fitted"]

@@ -156,3 +156,9 @@ def test_sources_lists_every_structural_choice():  # type: ignore[no-untyped-def
     assert "oct2025_light_ree_licensed_probability" in october["basis"]
     res = cli.invoke(app, ["sources", str(SCENARIOS / "pause_ends.yaml")], env={"COLUMNS": "250"})
     assert res.exit_code == 0 and "structural choices" in res.output and "snapback_nov2026" in res.output
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in SCENARIOS.glob("*.yaml")))
+def test_every_shipped_scenario_passes_its_books_check_after_every_event(name):  # type: ignore[no-untyped-def]
+    sc = load(SCENARIOS / f"{name}.yaml").scenario
+    assert run_one(sc, sc.seed, 1, check=True).series.shape[0] == sc.reported_months

@@ -63,6 +63,14 @@ def scenario_hash(scenario: Scenario) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def posterior_provenance(folder: str) -> dict[str, Any]:
+    """Where a scenario's fitted parameters came from: the calibration folder and what it fitted to."""
+    manifest = json.loads((Path(folder) / "manifest.json").read_text())
+    return {"folder": folder, "calibration": manifest["name"], "observations_file": manifest["observations_file"],
+            "observations_hash": manifest["observations_hash"], "fitted": list(manifest["priors"]),
+            "effective_sample_size": manifest["diagnostics"]["effective_sample_size"]}
+
+
 def unit_of(column: str) -> str:
     for suffix, unit in UNITS.items():
         if suffix in column:
@@ -208,5 +216,6 @@ class RunWriter:
             "yearly": years,
             "parameters": self.parameters,
             **({"precision": self.precision} if self.precision else {}),
+            **({"posterior": posterior_provenance(self.scenario.posterior)} if self.scenario.posterior else {}),
             "resolved_scenario": self.scenario.model_dump(mode="json", by_alias=True),
         }
