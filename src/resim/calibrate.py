@@ -36,11 +36,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from scipy.stats import qmc
 
 from resim.errors import InputError, Problem
+from resim.folders import FolderName, folder_for
 from resim.loader import find_mark, load, read_yaml
 from resim.model import columns
 from resim.model.clock import month_starts
 from resim.params import _Spec
-from resim.results import scenario_hash, timestamp
+from resim.results import scenario_hash
 from resim.runner import run_one
 from resim.scenario import Scenario
 from resim.sweep import _write_point, evaluate_points
@@ -87,13 +88,14 @@ class Observation(BaseModel):
 
 class Observations(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str
+    name: FolderName
     scenario: Path
     fit: list[str] = Field(min_length=1, description="Uncertain world parameters to fit (dotted paths).")
     draws: int = Field(200, ge=10, le=100_000, description="Parameter sets drawn from the priors.")
     replications: int = Field(10, ge=1, le=10_000, description="Replications per set (the same for every set).")
     accept_share: float = Field(0.2, gt=0, le=1, description="Share of the sets, nearest first, accepted.")
     observations: list[Observation] = Field(min_length=1)
+
 
 
 # --- reading and checking ----------------------------------------------------------------------
@@ -222,7 +224,7 @@ def start(observations_file: Path, results: Path, seed: int | None, command: lis
     spec = spec.model_copy(update={k: v for k, v in (("draws", draws), ("replications", replications)) if v})
     seed = scenario.seed if seed is None else seed
     prior = priors(spec, scenario)
-    folder = results / "calibrations" / spec.name / timestamp()
+    folder = folder_for(results / "calibrations", spec.name)
     (folder / "points").mkdir(parents=True)
     manifest = {
         "kind": "resim calibration", "name": spec.name, "observations_file": str(Path(observations_file).resolve()),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -14,6 +15,7 @@ from typing import Annotated, Any, TypeVar
 
 import numpy as np
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
@@ -31,12 +33,23 @@ app = typer.Typer(
     "under China's export controls. Scenarios are YAML files (see scenarios/).",
     no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
 )
-out = Console()
-err = Console(stderr=True)
+out = Console(emoji=False)  # "file.yaml:100:" must print as written, not as an emoji
+err = Console(stderr=True, emoji=False)
 F = TypeVar("F", bound=Callable[..., Any])
 
 ScenarioFile = Annotated[Path, typer.Argument(help="Scenario YAML file, e.g. scenarios/pause_ends.yaml.",
                                               show_default=False)]
+
+
+INTERRUPTED = {  # what an interrupted command kept, and how to go on
+    "run": "the run was not written (its hidden staging folder was removed); run it again",
+    "sweep_command": "finished points are kept; resim sweep --resume <its folder> (printed above) finishes it",
+    "calibrate": "finished draws are kept; resim calibrate --resume <its folder> (printed above) finishes it",
+}
+
+
+def _terminate_like_ctrl_c(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
 
 
 def friendly(command: F) -> F:
@@ -44,6 +57,7 @@ def friendly(command: F) -> F:
 
     @wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        signal.signal(signal.SIGTERM, _terminate_like_ctrl_c)  # the same clean exit as Ctrl-C
         try:
             return command(*args, **kwargs)
         except InputError as exc:
@@ -51,9 +65,19 @@ def friendly(command: F) -> F:
             for problem in exc.problems:
                 err.print(f"  {problem}", highlight=False, markup=False, soft_wrap=True)
             raise typer.Exit(2) from None
+        except ValidationError as exc:  # options checked by a model (e.g. a sweep built from --vary and --design)
+            err.print(f"[bold red]error:[/] {exc.error_count()} problem(s) in the options", highlight=False)
+            for e in exc.errors():
+                err.print(f"  --{'.'.join(map(str, e['loc']))}: {e['msg']}", highlight=False, markup=False,
+                          soft_wrap=True)
+            raise typer.Exit(2) from None
         except ConservationError as exc:
             err.print(f"[bold red]model check failed:[/] {exc}", highlight=False, soft_wrap=True)
             raise typer.Exit(3) from None
+        except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (turned into this by _terminate_like_ctrl_c)
+            err.print(f"interrupted: {INTERRUPTED.get(command.__name__, 'nothing was written')}", highlight=False,
+                      soft_wrap=True)
+            raise typer.Exit(130) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -109,9 +133,9 @@ def _run(scenario_file: Path, replications: int | None, seed: int | None, worker
     started = time.perf_counter()
     loaded = load(scenario_file)
     sc = loaded.scenario
-    n = replications or sc.replications
+    n = runner.checked_replications(replications or sc.replications)
     seed_ = sc.seed if seed is None else seed
-    n_workers = workers or runner.default_workers()
+    n_workers = runner.checked_workers(workers)
     out.print(f"[bold]{sc.name}[/]: {sc.question}", highlight=False)
     reported = "" if sc.report_offset == 0 else f", reported from {sc.report_from}"
     out.print(f"{n} replications, seed {seed_}, {sc.horizon_months} months from {sc.start}{reported}, "
@@ -293,7 +317,7 @@ def calibrate(
                   TextColumn("eta"), TimeRemainingColumn(), console=err, transient=True) as progress:
         task = progress.add_task("draws", total=total)
         try:
-            result = cal.run(folder, workers or runner.default_workers(), lambda _i: progress.advance(task))
+            result = cal.run(folder, runner.checked_workers(workers), lambda _i: progress.advance(task))
         except SweepError as exc:
             err.print(f"[bold red]calibration stopped:[/] {exc}\nfinished draws are kept; after fixing the cause: "
                       f"resim calibrate --resume {folder}", highlight=False, soft_wrap=True)
@@ -340,8 +364,8 @@ def sweep_command(
     from resim.sweep import SweepError
 
     if resume is not None:
-        if not (resume / "manifest.json").is_file():
-            raise InputError.one(resume, "not a sweep folder (no manifest.json)")
+        left, total = sweep.check_resumable(resume)
+        out.print(f"resuming: {left} of {total} points to compute", highlight=False)
         folder = resume
     else:
         if file is None:
@@ -369,7 +393,7 @@ def sweep_command(
                   TimeRemainingColumn(), console=err, transient=True) as progress:
         task = progress.add_task("points", total=total)
         try:
-            table = sweep.run(folder, workers or runner.default_workers(), lambda _i: progress.advance(task), dask)
+            table = sweep.run(folder, runner.checked_workers(workers), lambda _i: progress.advance(task), dask)
         except SweepError as exc:
             err.print(f"[bold red]sweep stopped:[/] {exc}\nfinished points are kept; after fixing the cause: "
                       f"resim sweep --resume {folder}", highlight=False, soft_wrap=True)

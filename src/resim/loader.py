@@ -66,9 +66,18 @@ def load(path: Path | str, overrides: dict[str, Any] | None = None) -> Loaded:
 # --- YAML with marks -------------------------------------------------------------------------
 
 
+MAX_FILE_BYTES = 1_000_000  # a scenario is a few kB; the largest shipped file is under 20 kB
+MAX_NODES = 100_000  # YAML nodes once aliases are expanded (the shipped scenarios have about 1,500)
+
+
 def read_yaml(path: Path) -> tuple[dict[str, Any], Marks]:
+    """A YAML mapping and the file and line of every key; refuses files over MAX_FILE_BYTES, alias
+    expansions over MAX_NODES nodes (an alias bomb) and duplicate keys, with the line."""
     if not path.is_file():
         raise InputError.one(path, "file not found")
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise InputError.one(path, f"file of {size:,} bytes; allowed: at most {MAX_FILE_BYTES:,} bytes")
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
@@ -76,7 +85,16 @@ def read_yaml(path: Path) -> tuple[dict[str, Any], Marks]:
                                    "scenario saved as UTF-8") from None
     try:
         node = yaml.compose(text, Loader=YAML_LOADER)
+        if node is not None:
+            _check_tree(node, path)
         data = yaml.load(text, Loader=YAML_LOADER)
+    except RecursionError:
+        raise InputError.one(path, "nested too deeply; allowed: a scenario's few levels of mappings and "
+                                   "lists") from None
+    except (ValueError, OverflowError) as exc:  # a date-shaped value that is no date (2026-13-01)
+        line, key = _bad_date(node) if node is not None else (None, "")
+        raise InputError.one(path, f"not a valid date ({exc}); allowed: an ISO date YYYY-MM-DD", field=key,
+                             line=line) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
@@ -92,6 +110,58 @@ def read_yaml(path: Path) -> tuple[dict[str, Any], Marks]:
     return _expand_dotted(data), marks
 
 
+def _bad_date(root: yaml.Node) -> tuple[int | None, str]:
+    """The line and key of the first scalar YAML reads as a date but no calendar has."""
+    stack: list[tuple[yaml.Node, str]] = [(root, "")]
+    seen = set()
+    while stack:
+        node, key = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.ScalarNode) and node.tag.endswith(":timestamp"):
+            try:
+                dt.date.fromisoformat(str(node.value)[:10])
+            except ValueError:
+                return int(node.start_mark.line) + 1, key
+        elif isinstance(node, yaml.MappingNode):
+            stack.extend((v, f"{key}.{k.value}".lstrip(".")) for k, v in reversed(node.value))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((item, f"{key}.{i}".lstrip(".")) for i, item in reversed(list(enumerate(node.value))))
+    return None, ""
+
+
+def _check_tree(root: yaml.Node, path: Path) -> None:
+    """Duplicate keys, and the size of the document once aliases are expanded, counted with each
+    shared node's size remembered (bounded time even for an alias bomb)."""
+    sizes: dict[int, int] = {}
+
+    def size(node: yaml.Node) -> int:
+        if id(node) in sizes:
+            return sizes[id(node)]
+        sizes[id(node)] = 1  # a node that refers to itself counts once
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[str, int] = {}
+            for key_node, _ in node.value:
+                key = str(key_node.value)
+                if key in seen and isinstance(key_node, yaml.ScalarNode):
+                    raise InputError.one(path, f"duplicate key {key!r} (first at line {seen[key]}); allowed: each key "
+                                               "once per mapping", field=key, line=key_node.start_mark.line + 1)
+                seen[key] = key_node.start_mark.line + 1
+            n = 1 + sum(size(k) + size(v) for k, v in node.value)
+        elif isinstance(node, yaml.SequenceNode):
+            n = 1 + sum(size(item) for item in node.value)
+        else:
+            n = 1
+        sizes[id(node)] = n
+        if n > MAX_NODES:
+            raise InputError.one(path, f"the document expands to more than {MAX_NODES:,} nodes (YAML aliases); "
+                                       f"allowed: at most {MAX_NODES:,}", line=node.start_mark.line + 1)
+        return n
+
+    size(root)
+
+
 def _collect_marks(node: yaml.Node, prefix: Key, path: Path, marks: Marks) -> None:
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
@@ -105,7 +175,7 @@ def _collect_marks(node: yaml.Node, prefix: Key, path: Path, marks: Marks) -> No
 
 
 def _key(part: str) -> Any:
-    return int(part) if part.isdigit() else part
+    return int(part) if part.isascii() and part.isdigit() else part
 
 
 def _expand_dotted(data: Any) -> Any:

@@ -17,8 +17,8 @@ import pyarrow.parquet as pq
 
 from resim import __version__, summary
 from resim.compare import Comparison, RunData, compare, load_run, month_ranges
+from resim.folders import folder_for, staged
 from resim.plots import comparison_chart, fan_chart
-from resim.results import staged, timestamp
 
 KEY_PARAMETERS = (
     "china.licensing.approval_probability", "china.licensing.decision_delay_days",
@@ -74,7 +74,7 @@ def draw_comparison(comparisons: list[Comparison], target: Path | io.BytesIO) ->
 def write_comparison(comparisons: list[Comparison], root: Path, command: list[str]) -> Path:
     """results/comparisons/<reference>__vs__<others>/<stamp>/: Parquet and CSV tables, chart, manifest."""
     ref = comparisons[0].reference
-    final = root / "comparisons" / f"{ref.name}__vs__{'+'.join(c.other.name for c in comparisons)}" / timestamp()
+    final = folder_for(root / "comparisons", f"{ref.name}__vs__{'+'.join(c.other.name for c in comparisons)}")
     with staged(final) as tmp:
         outcomes = pa.Table.from_pylist(outcome_rows(comparisons))
         pq.write_table(outcomes, tmp / "comparison.parquet")
@@ -206,6 +206,6 @@ def default_report_path(folders: list[Path], results: Path) -> Path:
     if len(folders) == 1:
         return folders[0] / "report.html"
     names = "__".join(json.loads((f / "manifest.json").read_text())["scenario"] for f in folders)
-    return results / "reports" / f"{names}-{timestamp()}.html"
+    return folder_for(results / "reports", names).with_suffix(".html")
 
 

@@ -15,11 +15,9 @@ import hashlib
 import importlib.metadata
 import json
 import platform
-import shutil
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +27,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from resim import __version__, summary
+from resim.folders import folder_for, staged
 from resim.model import columns
 from resim.model.clock import month_starts
 from resim.plots import fan_chart
@@ -38,24 +37,6 @@ from resim.scenario import Scenario
 UNITS = {"_t": "t NdFeB (Dy/Tb columns: t Dy+Tb)", "_units": "vehicles", "vehicles_not_built": "vehicles",
          "licences_pending": "applications"}
 KEPT = ("shortfall_t", "demand_t", "vehicles_not_built")  # held in memory for the summary
-
-
-@contextmanager
-def staged(final: Path) -> Iterator[Path]:
-    """A hidden temporary folder beside `final`, renamed to it on success and removed on any
-    error, so that an interrupted write never looks finished."""
-    tmp = final.parent / f".incomplete-{final.name}"
-    tmp.mkdir(parents=True)
-    try:
-        yield tmp
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    tmp.rename(final)
-
-
-def timestamp() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 def scenario_hash(scenario: Scenario) -> str:
@@ -84,8 +65,8 @@ class RunWriter:
         self.scenario, self.seed, self.replications = scenario, seed, replications
         self.parameters = parameters or []
         self.hash = scenario_hash(scenario)
-        self.run_id = f"{timestamp()}-{self.hash[:8]}"
-        self.final = root / scenario.name / self.run_id
+        self.final = folder_for(root, scenario.name)
+        self.run_id = self.final.name
         self._staging = ExitStack()  # the folder is hidden until finish() renames it
         self.tmp = self._staging.enter_context(staged(self.final))
         self.columns = columns(scenario)

@@ -6,9 +6,12 @@ come back in replication order, so results are bit-identical for any number of w
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import itertools
 import os
+import signal
+import sys
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -17,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from resim.errors import InputError
 from resim.model import simulate
 from resim.sampling import sample_world
 from resim.scenario import Scenario
@@ -57,8 +61,26 @@ def _young_garbage_only() -> Iterator[None]:
 _WORKER_SCENARIO: Scenario | None = None
 
 
-def _init_worker(scenario: Scenario) -> None:
+def die_with_parent(parent: int) -> None:
+    """Ask the kernel to kill this worker when its parent dies, however it dies (kill -9 included),
+    and leave Ctrl-C to the parent (Linux; elsewhere a no-op)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL("libc.so.6", use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        except OSError:
+            return
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os._exit(1)
+
+
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+def _init_worker(scenario: Scenario, parent: int) -> None:
     global _WORKER_SCENARIO
+    die_with_parent(parent)
     _WORKER_SCENARIO = scenario
 
 
@@ -67,8 +89,30 @@ def _run_chunk(seed: int, indices: range, check: bool) -> list[Replication]:
     return [run_one(_WORKER_SCENARIO, seed, i, check) for i in indices]
 
 
+MAX_REPLICATIONS = 200_000  # the summary holds 3 floats per replication and month: ~1.7 GB at 72 months
+WORKERS_PER_CORE = 4  # beyond this, processes only add start-up time and memory
+
+
 def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def checked_workers(workers: int | None) -> int:
+    """`workers`, or all cores; more than WORKERS_PER_CORE per core is an input error."""
+    cores = default_workers()
+    if workers is not None and workers > WORKERS_PER_CORE * cores:
+        raise InputError.one(None, f"{workers} workers on {cores} core(s); allowed: 1 to {WORKERS_PER_CORE * cores} "
+                                   f"({WORKERS_PER_CORE} per core: more only add start-up time and memory)",
+                             field="--workers")
+    return workers or cores
+
+
+def checked_replications(replications: int) -> int:
+    if replications > MAX_REPLICATIONS:
+        raise InputError.one(None, f"{replications:,} replications; allowed: 1 to {MAX_REPLICATIONS:,} (the run's "
+                                   "summary is held in memory: split larger studies into runs with other seeds)",
+                             field="--replications")
+    return replications
 
 
 def chunks(replications: int, workers: int) -> list[range]:
@@ -87,7 +131,7 @@ def run(scenario: Scenario, replications: int, seed: int, workers: int | None = 
     parts = [range(first + p.start, first + p.stop) for p in chunks(replications, workers)]
     if workers <= 1 or len(parts) <= 1:
         return ([run_one(scenario, seed, i, check) for i in part] for part in parts)
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(scenario,))
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(scenario, os.getpid()))
     pending = iter(parts)
     window = workers * 3  # chunks in flight: keeps memory flat however many replications
     futures = deque(pool.submit(_run_chunk, seed, part, check) for part in itertools.islice(pending, window))

@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from resim.folders import FolderName
 from resim.params import EventDays, Fraction, Growth, NonNegative, Param, PositiveEventDays
 
 Product = Literal["dytb_magnet", "light_magnet", "dytb_oxide", "ndpr_oxide", "motor"]
@@ -291,14 +292,14 @@ class Levers(Model):
 
 
 class Scenario(Model):
-    name: str
+    name: FolderName
     question: str = Field(description="The question this scenario answers.")
     start: dt.date
     horizon_months: int = Field(ge=1, le=600)
     report_from: dt.date | None = Field(
         None, description="First month reported (a month's first day within the horizon); the months before it "
                           "only set the state of stocks, licences and contracts (known history). Default: start.")
-    replications: int = Field(1000, ge=1)
+    replications: int = Field(1000, ge=1, le=200_000)
     seed: int = Field(0, ge=0)
     posterior: str | None = Field(
         None, description="A finished calibration folder (relative to the file that sets it): the world parameters "
@@ -316,6 +317,7 @@ class Scenario(Model):
         if self.start.day != 1:
             raise ValueError(f"start must be the first day of a month (got {self.start})")
         return self
+
 
     @field_validator("report_from")
     @classmethod

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,7 +11,15 @@ import yaml
 
 from resim.errors import InputError
 
-YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML has it: ~10x faster
+
+class YAML_LOADER(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]  # libyaml: ~10x faster
+    """PyYAML's safe loader, reading numbers as YAML 1.2 does: `1e9` and `1.0e9` are floats (YAML 1.1
+    wants a dot and a signed exponent, so PyYAML reads them as strings)."""
+
+
+YAML_LOADER.add_implicit_resolver(  # checked after PyYAML's own int and float resolvers
+    "tag:yaml.org,2002:float", re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"))
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ import functools
 import itertools
 import json
 import math
+import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from pathlib import Path
@@ -34,14 +35,15 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from scipy.stats import qmc
 
-from resim import sensitivity
+from resim import __version__, sensitivity
 from resim.errors import InputError, Problem
-from resim.loader import load
+from resim.folders import FolderName, folder_for
+from resim.loader import load, read_yaml
 from resim.model import columns
 from resim.params import _Spec
 from resim.plots import sweep_charts, tornado_chart
-from resim.results import timestamp
-from resim.runner import run_one
+from resim.results import scenario_hash
+from resim.runner import die_with_parent, run_one
 from resim.summary import per_replication, proportion_ci, quantile_ci
 from resim.tree import iter_specs
 
@@ -68,7 +70,7 @@ class SweepSpec(BaseModel):
     """A sweep: which scenario, which fields vary over what, the design and the replications."""
 
     model_config = ConfigDict(extra="forbid")
-    name: str
+    name: FolderName
     scenario: Path
     parameters: dict[str, Range | Values] = Field(min_length=1)
     design: Literal["grid", "oat", "lhs", "sobol", "saltelli", "morris"] = "grid"
@@ -76,6 +78,7 @@ class SweepSpec(BaseModel):
                                "N (d + 2) points; morris: N (d + 1)).")
     replications: int = Field(100, ge=2)
     seed: int | None = Field(None, ge=0, description="Default: the scenario's seed.")
+
 
 
 # --- designs ---------------------------------------------------------------------------------
@@ -206,8 +209,8 @@ def parse_vary(items: list[str]) -> dict[str, Range | Values]:
 
 
 def load_spec(path: Path) -> SweepSpec:
+    doc, _ = read_yaml(path)  # UTF-8, size, duplicate keys and alias bombs checked, with the line
     try:
-        doc = yaml.safe_load(path.read_text())
         doc["scenario"] = str((path.parent / doc["scenario"]).resolve()) if "scenario" in doc else None
         return SweepSpec.model_validate(doc)
     except ValidationError as exc:
@@ -236,14 +239,36 @@ def _write_point(folder: Path, index: int, overrides: dict[str, float], outcome:
 
 def start(spec: SweepSpec, results: Path, command: list[str]) -> Path:
     """Create the sweep folder with its manifest (the design is fixed here, for --resume)."""
-    seed = spec.seed if spec.seed is not None else load(spec.scenario).scenario.seed
-    folder = results / "sweeps" / spec.name / timestamp()
+    spec = spec.model_copy(update={"scenario": Path(spec.scenario).resolve()})  # resumable from any directory
+    scenario = load(spec.scenario).scenario
+    seed = spec.seed if spec.seed is not None else scenario.seed
+    folder = folder_for(results / "sweeps", spec.name)
     (folder / "points").mkdir(parents=True)
     manifest = {"spec": json.loads(spec.model_dump_json()), "seed": seed, "points": design_points(spec, seed),
+                "scenario_hash": scenario_hash(scenario), "resim_version": __version__,
                 "command": command, "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                 "complete": False}
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2))
     return folder
+
+
+def check_resumable(folder: Path) -> tuple[int, int]:
+    """A sweep may resume only with the same scenario (and seeds) and resim version it started
+    with; returns (points left, points in all)."""
+    manifest_file = Path(folder) / "manifest.json"
+    if not manifest_file.is_file():
+        raise InputError.one(Path(folder), "not a sweep folder (no manifest.json)", field="--resume")
+    manifest = json.loads(manifest_file.read_text())
+    scenario_file = Path(manifest["spec"]["scenario"])
+    if manifest.get("resim_version") != __version__:
+        raise InputError.one(Path(folder), f"started with resim {manifest.get('resim_version')}, this is "
+                             f"{__version__}; allowed: resume with the same version, or start a new sweep",
+                             field="--resume")
+    if scenario_hash(load(scenario_file).scenario) != manifest.get("scenario_hash"):
+        raise InputError.one(scenario_file, "the scenario (or a seed it cites) changed since the sweep started; "
+                             "allowed: restore it, or start a new sweep", field="--resume")
+    done = len(list((Path(folder) / "points").glob("[0-9]*.parquet")))
+    return len(manifest["points"]) - done, len(manifest["points"])
 
 
 def run(folder: Path, workers: int, on_point: Callable[[int], None] | None = None,
@@ -291,7 +316,8 @@ def evaluate_points(function: Callable[[dict[str, float]], dict[str, float]], po
         return
     pending: dict[Future[dict[str, float]], int] = {}
     queue = iter(todo)
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with ProcessPoolExecutor(max_workers=workers, initializer=die_with_parent,
+                             initargs=(os.getpid(),)) as pool:
         try:
             for i in itertools.islice(queue, workers * 2):
                 pending[pool.submit(function, points[i])] = i

@@ -1,0 +1,115 @@
+"""Where results land: a new folder under the results directory the user chose, named from a
+scenario's (or sweep's, calibration's) name made safe, plus a collision-free run id; written
+hidden and renamed when whole, so an interrupted write never looks finished."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import secrets
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import AfterValidator
+
+from resim.errors import InputError
+
+NAME_MAX = 100  # characters of a results folder name derived from a user's name
+_UNSAFE = re.compile(r"[^A-Za-z0-9._+-]+")
+
+
+def slug(name: str) -> str:
+    """The folder name resim derives from a scenario (or sweep, calibration) name: runs of anything
+    but letters, digits, '.', '_', '+' and '-' become '_', no leading or trailing dots or dashes, at most
+    NAME_MAX characters; '' if nothing is left (the caller's input error)."""
+    return _UNSAFE.sub("_", name).strip("._-")[:NAME_MAX].rstrip("._-")
+
+
+def name_error(name: str) -> str:
+    """Why `name` cannot name a results folder, or '' if it can (for validators)."""
+    if not slug(name):
+        return (f"{name!r} leaves no safe folder name; allowed: a name with letters or digits (runs of other "
+                "characters become '_', at most 100 characters are used)")
+    return ""
+
+
+def _checked(name: str) -> str:
+    problem = name_error(name)
+    if problem:
+        raise ValueError(problem)
+    return name
+
+
+FolderName = Annotated[str, AfterValidator(_checked)]  # a user's name that results folders derive from
+
+
+def run_id(tag: str = "") -> str:
+    """A collision-free run id: UTC time, an optional tag and a random suffix (two runs started in
+    the same second get distinct folders)."""
+    return "-".join(part for part in (timestamp(), tag, secrets.token_hex(3)) if part)
+
+
+def folder_for(root: Path, *names: str) -> Path:
+    """A new run folder under `root`: root/<slug of each name>/<run id>; always inside `root`."""
+    parts = [slug(n) for n in names]
+    if not all(parts):
+        bad = next(n for n, p in zip(names, parts, strict=True) if not p)
+        raise InputError.one(None, name_error(bad), field="name")
+    folder = root.joinpath(*parts, run_id())
+    if not folder.resolve().is_relative_to(root.resolve()):  # slugs have no '/' or '..': a guard, not a path
+        raise InputError.one(None, f"{folder} would land outside {root}", field="name")
+    return folder
+
+
+@contextmanager
+def staged(final: Path) -> Iterator[Path]:
+    """A hidden temporary folder beside `final`, renamed to it on success and removed on any
+    error, so that an interrupted write never looks finished. It records its owner's process id, so
+    that the next write beside it removes staging folders whose owner is dead (a kill -9 leaves one)."""
+    clean_stale(final.parent)
+    tmp = final.parent / f".incomplete-{final.name}"
+    tmp.mkdir(parents=True)
+    (tmp / OWNER_FILE).write_text(str(os.getpid()))
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    (tmp / OWNER_FILE).unlink()
+    tmp.rename(final)
+
+
+OWNER_FILE = ".owner-pid"
+
+
+def clean_stale(folder: Path) -> list[Path]:
+    """Remove the staging folders in `folder` whose owning process no longer runs (never a live
+    run's); return what was removed."""
+    removed = []
+    for tmp in folder.glob(".incomplete-*") if folder.is_dir() else []:
+        try:
+            pid = int((tmp / OWNER_FILE).read_text())
+        except (OSError, ValueError):
+            continue  # not ours to judge (no owner recorded)
+        if not _alive(pid):
+            shutil.rmtree(tmp, ignore_errors=True)
+            removed.append(tmp)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def timestamp() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")

@@ -1,0 +1,312 @@
+"""Hostile input and faults: results never land outside the results folder, bad input is one
+clear screen with exit code 2 and nothing written, no traceback for any bytes, workers die with
+their parent, stale staging is cleaned, an edited sweep is not resumed, simultaneous runs do not
+collide."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from tests.conftest import MINIMAL, SCENARIOS
+from typer.testing import CliRunner
+
+from resim.cli import app
+
+cli = CliRunner()
+BASE = f"extends: {SCENARIOS / 'baseline.yaml'}\n"
+NAMED = BASE + "name: bad\n"
+
+
+def _minimal_text(**top: object) -> str:
+    doc = {**MINIMAL, **top}
+    return yaml.safe_dump(doc, sort_keys=False)
+
+
+BOMB = "".join(f"{k}: &{k} [{', '.join([f'*{p}'] * 9) if p else ', '.join(['lol'] * 9)}]\n"
+               for p, k in zip(["", "a", "b", "c", "d", "e", "f", "g"], "abcdefgh", strict=True))
+
+# (scenario text, fragments the message must contain); each must exit 2, name the file, write nothing
+BAD_FILES = [
+    # names that cannot make a results folder
+    (BASE + "name: ''\n", ["name", "no safe folder name"]),
+    (BASE + "name: '..'\n", ["name", "no safe folder name"]),
+    (BASE + "name: '///'\n", ["name", "no safe folder name"]),
+    (BASE + "name: '._-'\n", ["name", "no safe folder name"]),
+    # numbers that are not numbers
+    (NAMED + "demand.segments.e2w.units_per_year: .nan\n", ["units_per_year", "finite number", ":3"]),
+    (NAMED + "demand.segments.e2w.units_per_year: -.inf\n", ["units_per_year", "finite number", ":3"]),
+    (NAMED + "demand.segments.e2w.units_per_year: .NaN\n", ["units_per_year", "finite number", ":3"]),
+    (NAMED + "suppliers.japan.capacity_t_per_year: {dist: triangular, low: 0, mode: .nan, high: 5}\n",
+     ["capacity_t_per_year", "finite number", ":3"]),
+    (NAMED + "demand.inventory_cover_weeks: {dist: uniform, low: .nan, high: 3}\n",
+     ["inventory_cover_weeks", "finite number", ":3"]),
+    (NAMED + "china.lead_time_days: {dist: lognormal, median: .inf, p90: 9}\n", ["lead_time_days", ":3"]),
+    (NAMED + "prices.motor_duty_share: .inf\n", ["motor_duty_share", "finite number", ":3"]),
+    (NAMED + "levers.stockpile.initial_cover_days: .nan\n", ["initial_cover_days", "finite number", ":3"]),
+    (NAMED + "demand.deferred_share: .nan\n", ["deferred_share", "finite number", ":3"]),
+    (NAMED + "demand.segments.e2w.units_per_year: ten\n", ["units_per_year", ":3"]),
+    (NAMED + "demand.segments.e2w.units_per_year: [1, 2]\n", ["units_per_year", ":3"]),
+    (NAMED + "horizon_months: 12.5\n", ["horizon_months", "integer", ":3"]),
+    (NAMED + "horizon_months: 0\n", ["horizon_months", ":3"]),
+    (NAMED + "horizon_months: 601\n", ["horizon_months", "600", ":3"]),
+    (NAMED + "replications: 0\n", ["replications", ":3"]),
+    (NAMED + "replications: 1000000000\n", ["replications", "200000", ":3"]),
+    (NAMED + "seed: -1\n", ["seed", ":3"]),
+    # dates
+    (NAMED + "start: 2026-13-01\n", ["start", ":3"]),
+    (NAMED + "start: 2027-02-30\n", ["start", ":3"]),
+    (NAMED + "start: 2026-01-15\n", ["start", "first day of a month"]),
+    (NAMED + "start: yesterday\n", ["start", ":3"]),
+    (NAMED + "china.regimes+: [{from: 2027-02-30, rules: april_2025}]\n", ["from", ":3"]),
+    (NAMED + "report_from: 2024-12-01\n", ["report_from", "first day of a month", ":3"]),
+    (NAMED + "levers.stockpile.ready_date: 2040-01-01\n", ["ready_date", "outside the horizon", ":3"]),
+    (NAMED + "domestic.tender_date: 2099-01-01\n", ["tender_date", "outside the horizon", ":3"]),
+    # structure
+    (NAMED + "name: again\n", ["duplicate key 'name'", "first at line 2", ":3"]),
+    (NAMED + "demand:\n  deferred_share: 0.1\n  deferred_share: 0.2\n", ["duplicate key 'deferred_share'", ":5"]),
+    (NAMED + BOMB, ["expands to more than 100,000 nodes"]),
+    (NAMED + "a: [" * 300 + "]" * 300 + "\n", ["bad.yaml"]),
+    (NAMED + "china.regimes: 5\n", ["china.regimes", ":3"]),
+    (NAMED + "china.rule_sets.april_2025.licensed: [neodymium]\n", ["licensed", "neodymium", ":3"]),
+    (NAMED + "china.rule_sets.april_2025.banned: [light_magnet, unobtainium]\n", ["banned", ":3"]),
+    (NAMED + "china.rule_sets.april_2025.colour: red\n", ["colour", "unknown field", ":3"]),
+    (NAMED + "demand.segments.e9w: {units_per_year: 5}\n", ["e9w", ":3"]),
+    (NAMED + "demand.segments.e2w.groups.incumbents: 5\n", ["incumbents", ":3"]),
+    (NAMED + "demand.segments.e2w.groups.incumbents.share: -0.39\n", ["share", ":3"]),
+    (NAMED + "demand.segments.e2w.groups.incumbents.priority: high\n", ["priority", ":3"]),
+    (NAMED + "suppliers.japan.kind: smuggler\n", ["kind", ":3"]),
+    (NAMED + "suppliers.japan.grades: [purple]\n", ["grades", ":3"]),
+    (NAMED + "suppliers.japan.lead_time_days: {dist: uniform, low: 9, high: 3}\n", ["lead_time_days", ":3"]),
+    (NAMED + "suppliers.japan.capacity_t_per_year: {ref: no_such_id}\n", ["unknown seed or assumption id", ":3"]),
+    (NAMED + "suppliers.japan.capacity_t_per_year: {ref: supply_japan_t_per_year, over_range: zigzag}\n",
+     ["over_range", ":3"]),
+    (NAMED + "china.licensing.max_refilings: -1\n", ["max_refilings", ":3"]),
+    (NAMED + "china.licensing.reviewers: 0\n", ["reviewers", ":3"]),
+    (NAMED + "china.licensing.approval_probability: 1.7\n", ["approval_probability", "[0, 1]", ":3"]),
+    (NAMED + "china.regimes+: [{from: 2027-01-01, rules: april_2025, outcomes: []}]\n", ["regimes", ":3"]),
+    (NAMED + "china.regimes+: [{from: 2027-01-01, outcomes: [{name: a, probability: 0.5, rules: april_2025}]}]\n",
+     ["sum to 1", ":3"]),
+    (NAMED + "china.regimes+: [{from: 2027-01-01, outcomes: [{name: a, probability: 1.0, rules: nowhere}]}]\n",
+     ["nowhere", ":3"]),
+    (NAMED + "domestic.plants: -2\n", ["plants", ":3"]),
+    (NAMED + "domestic.plant.utilisation: 1.2\n", ["utilisation", "[0, 1]", ":3"]),
+    (NAMED + "heavy_ree.magnet_dytb_content_share: 2\n", ["magnet_dytb_content_share", ":3"]),
+    (NAMED + "posterior: no/such/folder\n", ["posterior", "not a finished resim calibration", ":3"]),
+    (NAMED + "extends: baseline.yaml\n", ["duplicate key 'extends'"]),
+    (BASE + "extends: nowhere.yaml\nname: x\n", ["duplicate key 'extends'"]),
+    ("extends: nowhere.yaml\nname: x\n", ["nowhere.yaml", "does not exist", ":1"]),
+    ("- just\n- a list\n", ["YAML mapping", ":1"]),
+    ("name: [unclosed\n", ["malformed YAML", ":2"]),
+    ("name: x\n\tquestion: tab\n", ["malformed YAML"]),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), BAD_FILES)
+def test_bad_scenario_files_get_one_clear_screen_and_write_nothing(tmp_path, text, expected):  # type: ignore[no-untyped-def]
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    res = cli.invoke(app, ["run", str(path), "-n", "2", "--results", str(tmp_path / "results")])
+    assert res.exit_code == 2, res.output
+    assert "Traceback" not in res.output
+    assert "bad.yaml" in res.output or "nowhere.yaml" in res.output
+    for fragment in expected:
+        assert fragment in res.output, (fragment, res.output)
+    assert len(res.output.splitlines()) < 25
+    assert not (tmp_path / "results").exists()
+
+
+BAD_FLAGS = [  # (arguments after the scenario, fragments)
+    (["-n", "1000000000"], ["--replications", "200,000"]),
+    (["-w", "1000"], ["--workers", "per core"]),
+    (["-n", "0"], ["replications"]),
+    (["-w", "0"], ["workers"]),
+    (["--seed", "-5"], ["seed"]),
+]
+
+
+@pytest.mark.parametrize(("args", "expected"), BAD_FLAGS)
+def test_bad_flags_get_one_clear_line_and_write_nothing(tmp_path, args, expected):  # type: ignore[no-untyped-def]
+    res = cli.invoke(app, ["run", str(SCENARIOS / "baseline.yaml"), *args, "--results", str(tmp_path / "r")])
+    assert res.exit_code == 2, res.output
+    assert "Traceback" not in res.output
+    for fragment in expected:
+        assert fragment in res.output, (fragment, res.output)
+    assert not (tmp_path / "r").exists()
+
+
+def test_bad_sweep_and_compare_input(tmp_path):  # type: ignore[no-untyped-def]
+    binary = tmp_path / "sweep.yaml"
+    binary.write_bytes(b"\x00\xff\xfe binary")
+    cases = [
+        (["sweep", str(binary)], ["sweep.yaml"]),
+        (["sweep", str(SCENARIOS / "baseline.yaml"), "--vary", "demand.deferred_share=0:1", "--design", "foo"],
+         ["design"]),
+        (["sweep", str(SCENARIOS / "baseline.yaml"), "--vary", "nonsense"], ["--vary"]),
+        (["sweep", "--resume", str(tmp_path)], ["not a sweep folder"]),
+        (["compare", str(tmp_path), str(tmp_path)], ["not a finished resim run"]),
+        (["calibrate", "--resume", str(tmp_path)], ["not a resim calibration folder"]),
+    ]
+    for args, expected in cases:
+        res = cli.invoke(app, [*args, "--results", str(tmp_path / "r")] if args[0] != "compare" else args)
+        assert res.exit_code == 2, (args, res.output)
+        assert "Traceback" not in res.output
+        for fragment in expected:
+            assert fragment in res.output, (fragment, res.output)
+    assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize("name", ["../../../escaped_run", "/tmp/absolute_run", "sub/dir", "a" * 300, "nul\x00l",
+                                  "emoji 🧲 run", ".hidden"])
+def test_results_always_land_inside_the_results_folder(tmp_path, name):  # type: ignore[no-untyped-def]
+    path = tmp_path / "named.yaml"
+    path.write_text(_minimal_text(name=name.replace("\x00", "")))
+    results = tmp_path / "inside" / "results"
+    res = cli.invoke(app, ["run", str(path), "-n", "2", "-w", "1", "--results", str(results)])
+    assert res.exit_code == 0, res.output
+    runs = [p for p in results.rglob("manifest.json")]
+    assert len(runs) == 1
+    folder = runs[0].parent
+    assert folder.resolve().is_relative_to(results.resolve()) and folder.parent.parent == results
+    assert len(folder.parent.name) <= 100 and "/" not in folder.parent.name and not folder.parent.name.startswith(".")
+    assert {p.name for p in tmp_path.iterdir()} == {"named.yaml", "inside"}
+
+
+def test_yaml_12_numbers_parse_as_numbers(tmp_path):  # type: ignore[no-untyped-def]
+    path = tmp_path / "numbers.yaml"
+    path.write_text(_minimal_text().replace("units_per_year: 365250", "units_per_year: 3.6525e5")
+                    .replace("capacity_t_per_year: 182.625", "capacity_t_per_year: 1.82625E2"))
+    res = cli.invoke(app, ["validate", str(path)])
+    assert res.exit_code == 0, res.output
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.binary(max_size=400))
+def test_arbitrary_bytes_never_give_a_traceback(tmp_path, data):  # type: ignore[no-untyped-def]
+    path = tmp_path / "fuzz.yaml"
+    path.write_bytes(data)
+    res = cli.invoke(app, ["validate", str(path)])
+    assert res.exit_code in (0, 2), res.output
+    assert res.exception is None or isinstance(res.exception, SystemExit), repr(res.exception)
+
+
+YAML_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20) | st.dates(),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4),
+    max_leaves=20)
+SCENARIO_KEYS = st.sampled_from(["name", "question", "start", "horizon_months", "china", "demand", "suppliers",
+                                 "domestic", "heavy_ree", "extends", "report_from", "posterior", "seed"])
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.dictionaries(SCENARIO_KEYS | st.text(max_size=12), YAML_VALUES, max_size=8))
+def test_arbitrary_yaml_documents_never_give_a_traceback(tmp_path, doc):  # type: ignore[no-untyped-def]
+    path = tmp_path / "fuzz.yaml"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True))
+    res = cli.invoke(app, ["validate", str(path)])
+    assert res.exit_code in (0, 2), res.output
+    assert res.exception is None or isinstance(res.exception, SystemExit), repr(res.exception)
+
+
+# --- faults: processes and folders ---------------------------------------------------------------
+
+def _children(pid: int) -> set[int]:
+    out = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.add(int(stat.parent.name))
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _start_run(results: Path, replications: int = 400) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", "resim.cli", "run", str(SCENARIOS / "pause_ends.yaml"),
+                             "-n", str(replications), "-w", "2", "--results", str(results)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+
+
+def _wait_for_workers(proc: subprocess.Popen[bytes], results: Path) -> set[int]:
+    for _ in range(300):
+        workers = _children(proc.pid)
+        if len(workers) >= 2 and list(results.glob("pause_ends/.incomplete-*")):
+            return workers
+        time.sleep(0.1)
+    raise AssertionError("the run did not start its workers")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses /proc and PR_SET_PDEATHSIG")
+def test_kill_9_of_a_run_leaves_no_worker_and_the_next_run_cleans_its_staging(tmp_path):  # type: ignore[no-untyped-def]
+    results = tmp_path / "results"
+    proc = _start_run(results)
+    workers = _wait_for_workers(proc, results)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    deadline = time.time() + 10
+    while any(_alive(w) for w in workers) and time.time() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(w) for w in workers)
+    assert list(results.glob("pause_ends/.incomplete-*"))  # kill -9 leaves its staging behind...
+    res = cli.invoke(app, ["run", str(SCENARIOS / "pause_ends.yaml"), "-n", "2", "-w", "1", "--results", str(results)])
+    assert res.exit_code == 0, res.output
+    assert not list(results.glob("pause_ends/.incomplete-*"))  # ...and the next run removes it
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses /proc")
+def test_sigterm_exits_cleanly_with_one_line_and_no_survivor(tmp_path):  # type: ignore[no-untyped-def]
+    results = tmp_path / "results"
+    proc = _start_run(results)
+    workers = _wait_for_workers(proc, results)
+    os.kill(proc.pid, signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert b"interrupted: the run was not written" in err and b"Traceback" not in err
+    time.sleep(1)
+    assert not any(_alive(w) for w in workers)
+    assert not list(results.rglob(".incomplete-*")) and not list(results.rglob("manifest.json"))
+
+
+def test_two_runs_started_at_once_finish_in_distinct_folders(tmp_path):  # type: ignore[no-untyped-def]
+    results = tmp_path / "results"
+    procs = [_start_run(results, replications=4) for _ in range(2)]
+    for proc in procs:
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+    assert len({p.parent for p in results.glob("pause_ends/*/manifest.json")}) == 2
+
+
+def test_resume_refuses_a_sweep_whose_scenario_changed(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(_minimal_text())
+    res = cli.invoke(app, ["sweep", str(scenario), "--vary", "demand.segments.seg.growth_per_year=0:0.2:3",
+                           "-n", "2", "-w", "1", "--results", str(tmp_path / "r")])
+    assert res.exit_code == 0, res.output
+    folder = next((tmp_path / "r" / "sweeps").glob("*/*"))
+    (folder / "points" / "1.parquet").unlink()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # resumable from any directory: the manifest holds absolute paths
+    res = cli.invoke(app, ["sweep", "--resume", str(folder), "-w", "1"])
+    assert res.exit_code == 0 and "resuming: 1 of 3 points" in res.output, res.output
+    (folder / "points" / "1.parquet").unlink()
+    scenario.write_text(_minimal_text().replace("growth_per_year: 0", "growth_per_year: 0.05"))
+    res = cli.invoke(app, ["sweep", "--resume", str(folder)])
+    assert res.exit_code == 2 and "changed since the sweep started" in res.output and "Traceback" not in res.output
