@@ -33,8 +33,12 @@ app = typer.Typer(
     "under China's export controls. Scenarios are YAML files (see scenarios/).",
     no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
 )
-out = Console(emoji=False)  # "file.yaml:100:" must print as written, not as an emoji
-err = Console(stderr=True, emoji=False)
+def _consoles() -> tuple[Console, Console]:
+    """Standard output and error; no emoji codes, so that "file.yaml:100:" prints as written."""
+    return Console(emoji=False), Console(stderr=True, emoji=False)
+
+
+out, err = _consoles()
 F = TypeVar("F", bound=Callable[..., Any])
 
 ScenarioFile = Annotated[Path, typer.Argument(help="Scenario YAML file, e.g. scenarios/pause_ends.yaml.",
@@ -57,6 +61,8 @@ def friendly(command: F) -> F:
 
     @wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        global out, err
+        out, err = _consoles()  # sized by this invocation's environment (COLUMNS), not the importer's
         signal.signal(signal.SIGTERM, _terminate_like_ctrl_c)  # the same clean exit as Ctrl-C
         try:
             return command(*args, **kwargs)

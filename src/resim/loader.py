@@ -70,8 +70,9 @@ MAX_FILE_BYTES = 1_000_000  # a scenario is a few kB; the largest shipped file i
 MAX_NODES = 100_000  # YAML nodes once aliases are expanded (the shipped scenarios have about 1,500)
 
 
-def read_yaml(path: Path) -> tuple[dict[str, Any], Marks]:
-    """A YAML mapping and the file and line of every key; refuses files over MAX_FILE_BYTES, alias
+def read_yaml(path: Path, dotted_keys: bool = True) -> tuple[dict[str, Any], Marks]:
+    """A YAML mapping (dotted keys expanded into nesting unless `dotted_keys` is False) and the file
+    and line of every key; refuses files over MAX_FILE_BYTES, alias
     expansions over MAX_NODES nodes (an alias bomb) and duplicate keys, with the line."""
     if not path.is_file():
         raise InputError.one(path, "file not found")
@@ -107,7 +108,7 @@ def read_yaml(path: Path) -> tuple[dict[str, Any], Marks]:
         raise InputError.one(path, "a scenario file must be a YAML mapping of fields", line=1)
     marks: Marks = {}
     _collect_marks(node, (), path, marks)
-    return _expand_dotted(data), marks
+    return (_expand_dotted(data) if dotted_keys else data), marks
 
 
 def _bad_date(root: yaml.Node) -> tuple[int | None, str]:

@@ -209,7 +209,7 @@ def parse_vary(items: list[str]) -> dict[str, Range | Values]:
 
 
 def load_spec(path: Path) -> SweepSpec:
-    doc, _ = read_yaml(path)  # UTF-8, size, duplicate keys and alias bombs checked, with the line
+    doc, _ = read_yaml(path, dotted_keys=False)  # parameters are dotted paths; size, keys, aliases checked
     try:
         doc["scenario"] = str((path.parent / doc["scenario"]).resolve()) if "scenario" in doc else None
         return SweepSpec.model_validate(doc)
