@@ -310,3 +310,34 @@ def test_resume_refuses_a_sweep_whose_scenario_changed(tmp_path, monkeypatch):  
     scenario.write_text(_minimal_text().replace("growth_per_year: 0", "growth_per_year: 0.05"))
     res = cli.invoke(app, ["sweep", "--resume", str(folder)])
     assert res.exit_code == 2 and "changed since the sweep started" in res.output and "Traceback" not in res.output
+
+
+def test_a_file_in_the_way_of_the_results_folder_is_a_clear_error_before_any_work(tmp_path):  # type: ignore[no-untyped-def]
+    blocker = tmp_path / "results"
+    blocker.write_text("not a folder")
+    for args in (["run", str(SCENARIOS / "baseline.yaml"), "-n", "2"],
+                 ["sweep", str(SCENARIOS / "baseline.yaml"), "--vary", "demand.deferred_share=0:1:2", "-n", "2"],
+                 ["compare", str(SCENARIOS / "baseline.yaml"), str(SCENARIOS / "full_ban.yaml"), "-n", "2"]):
+        res = cli.invoke(app, [*args, "--results", str(blocker / "sub")])
+        assert res.exit_code == 2 and "cannot be written here" in res.output and "Traceback" not in res.output, args
+        assert "replications, seed" not in res.output  # refused before the run started
+    assert blocker.read_text() == "not a folder"
+
+
+def test_outputs_carry_no_float_dust():  # type: ignore[no-untyped-def]
+    # Stocks and shortfalls are exactly zero or clearly positive: "shortfall_t > 0" counts short months
+    # the same as resim's 1 kg threshold (summary.SHORT_T) does.
+    from resim.loader import load
+    from resim.model import columns
+    from resim.runner import run_one
+    from resim.summary import SHORT_T
+
+    sc = load(SCENARIOS / "pause_ends.yaml").scenario
+    cols = columns(sc)
+    for i in range(5):
+        series = run_one(sc, sc.seed, i).series
+        for c in (c for c in cols if c.startswith(("shortfall_t", "maker_stock_t", "stock_t"))):
+            x = series[:, cols.index(c)]
+            assert (x >= 0).all() and not ((x > 0) & (x <= 1e-9)).any(), c
+        short = series[:, cols.index("shortfall_t")]
+        assert ((short > 0) == (short > SHORT_T)).mean() > 0.97

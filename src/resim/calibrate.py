@@ -36,7 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from scipy.stats import qmc
 
 from resim.errors import InputError, Problem
-from resim.folders import FolderName, folder_for
+from resim.folders import FolderName, check_writable, folder_for
 from resim.loader import find_mark, load, read_yaml
 from resim.model import columns
 from resim.model.clock import month_starts
@@ -224,6 +224,7 @@ def start(observations_file: Path, results: Path, seed: int | None, command: lis
     spec = spec.model_copy(update={k: v for k, v in (("draws", draws), ("replications", replications)) if v})
     seed = scenario.seed if seed is None else seed
     prior = priors(spec, scenario)
+    check_writable(results)
     folder = folder_for(results / "calibrations", spec.name)
     (folder / "points").mkdir(parents=True)
     manifest = {

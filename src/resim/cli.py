@@ -17,10 +17,12 @@ import numpy as np
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
 from resim.errors import InputError
+from resim.folders import check_writable
 from resim.loader import load
 from resim.model import ConservationError
 from resim.provenance import parameter_rows, structural_rows
@@ -80,6 +82,10 @@ def friendly(command: F) -> F:
         except ConservationError as exc:
             err.print(f"[bold red]model check failed:[/] {exc}", highlight=False, soft_wrap=True)
             raise typer.Exit(3) from None
+        except OSError as exc:  # the file system failed mid-way (disk full, folder removed): nothing looks whole
+            err.print(f"[bold red]file system error:[/] {escape(str(exc))}; nothing that looks finished was left "
+                      "behind", highlight=False, soft_wrap=True)
+            raise typer.Exit(1) from None
         except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (turned into this by _terminate_like_ctrl_c)
             err.print(f"interrupted: {INTERRUPTED.get(command.__name__, 'nothing was written')}", highlight=False,
                       soft_wrap=True)
@@ -142,6 +148,7 @@ def _run(scenario_file: Path, replications: int | None, seed: int | None, worker
     n = runner.checked_replications(replications or sc.replications)
     seed_ = sc.seed if seed is None else seed
     n_workers = runner.checked_workers(workers)
+    check_writable(results)
     out.print(f"[bold]{sc.name}[/]: {sc.question}", highlight=False)
     reported = "" if sc.report_offset == 0 else f", reported from {sc.report_from}"
     out.print(f"{n} replications, seed {seed_}, {sc.horizon_months} months from {sc.start}{reported}, "
@@ -223,6 +230,7 @@ def compare_command(runs: RunsOrScenarios, replications: Replications = None, se
 
     if len(runs) < 2:
         raise InputError.one(None, "give at least two results folders or scenario files to compare")
+    check_writable(results)
     folders = _folders_for(runs, replications, seed, workers, results)
     data = [load_run(f) for f in folders]
     comparisons = [compare(data[0], other) for other in data[1:]]
@@ -483,7 +491,9 @@ def report(
     """Write one self-contained HTML report (images inlined, opens from disk) for runs."""
     from resim.report import default_report_path, html_report
 
-    path = html_report(run_dirs, output or default_report_path(run_dirs, results))
+    target = output or default_report_path(run_dirs, results)
+    check_writable(target.parent)
+    path = html_report(run_dirs, target)
     out.print(f"report: {path}", highlight=False, soft_wrap=True)
 
 

@@ -53,6 +53,19 @@ def run_id(tag: str = "") -> str:
     return "-".join(part for part in (timestamp(), tag, secrets.token_hex(3)) if part)
 
 
+def check_writable(root: Path) -> None:
+    """Before long work starts: the results directory exists or can be made, and takes a file
+    (read-only, full, a file in the way and missing permissions are input errors, not tracebacks)."""
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        probe = root / f".write-test-{os.getpid()}"
+        probe.write_bytes(b"resim")
+        probe.unlink()
+    except OSError as exc:
+        raise InputError.one(root, f"results cannot be written here ({exc.strerror or exc}); allowed: a writable "
+                                   "folder, chosen with --results", field="--results") from None
+
+
 def folder_for(root: Path, *names: str) -> Path:
     """A new run folder under `root`: root/<slug of each name>/<run id>; always inside `root`."""
     parts = [slug(n) for n in names]

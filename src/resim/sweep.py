@@ -37,7 +37,7 @@ from scipy.stats import qmc
 
 from resim import __version__, sensitivity
 from resim.errors import InputError, Problem
-from resim.folders import FolderName, folder_for
+from resim.folders import FolderName, check_writable, folder_for
 from resim.loader import load, read_yaml
 from resim.model import columns
 from resim.params import _Spec
@@ -242,6 +242,7 @@ def start(spec: SweepSpec, results: Path, command: list[str]) -> Path:
     spec = spec.model_copy(update={"scenario": Path(spec.scenario).resolve()})  # resumable from any directory
     scenario = load(spec.scenario).scenario
     seed = spec.seed if spec.seed is not None else scenario.seed
+    check_writable(results)
     folder = folder_for(results / "sweeps", spec.name)
     (folder / "points").mkdir(parents=True)
     manifest = {"spec": json.loads(spec.model_dump_json()), "seed": seed, "points": design_points(spec, seed),
