@@ -154,6 +154,8 @@ def test_bad_sweep_and_compare_input(tmp_path):  # type: ignore[no-untyped-def]
         (["sweep", "--resume", str(tmp_path)], ["not a sweep folder"]),
         (["compare", str(tmp_path), str(tmp_path)], ["not a finished resim run"]),
         (["calibrate", "--resume", str(tmp_path)], ["not a resim calibration folder"]),
+        (["sweep", str(SCENARIOS / "baseline.yaml"), "--vary", "demand.deferred_share=0:1:2", "--dask", "notanaddress"],
+         ["--dask", "cannot reach the Dask scheduler"]),
     ]
     for args, expected in cases:
         res = cli.invoke(app, [*args, "--results", str(tmp_path / "r")] if args[0] != "compare" else args)

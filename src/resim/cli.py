@@ -397,6 +397,8 @@ def sweep_command(
             spec = spec.model_copy(update={k: v for k, v in (("replications", replications), ("seed", seed),
                                                                ("points", points)) if v is not None})
         sweep.check_spec(spec, file)
+        if dask:  # reach the cluster before a sweep folder is made
+            sweep.dask_client(dask).close()
         folder = sweep.start(spec, results, sys.argv)
     manifest = json.loads((folder / "manifest.json").read_text())
     total = len(manifest["points"])

@@ -336,17 +336,25 @@ def evaluate_points(function: Callable[[dict[str, float]], dict[str, float]], po
             pool.shutdown(wait=False, cancel_futures=True)
 
 
+def dask_client(scheduler: str) -> Any:
+    """A client of the dask.distributed scheduler at `scheduler`, or an input error saying why not
+    (a malformed address, or no scheduler answering within 10 s)."""
+    from dask.distributed import Client
+
+    try:
+        return Client(scheduler, timeout="10s")
+    except (OSError, ValueError, TypeError) as exc:
+        raise InputError.one(None, f"cannot reach the Dask scheduler at {scheduler!r}: {exc}; allowed: the address "
+                                   "of a running scheduler, e.g. tcp://10.0.0.5:8786", field="--dask") from None
+
+
 def evaluate_points_dask(function: Callable[[dict[str, float]], dict[str, float]], points: list[dict[str, float]],
                          todo: list[int], scheduler: str) -> Iterator[tuple[int, dict[str, float]]]:
     """As evaluate_points, on an existing dask.distributed cluster (same results: each point is a
     pure function of its overrides, replications and seed)."""
-    from dask.distributed import Client, as_completed
+    from dask.distributed import as_completed
 
-    try:
-        client = Client(scheduler, timeout="10s")
-    except OSError as exc:
-        raise InputError.one(None, f"cannot reach the Dask scheduler at {scheduler}: {exc}", field="--dask") from None
-    with client:
+    with dask_client(scheduler) as client:
         futures = {client.submit(function, points[i], pure=False): i for i in todo}
         try:
             for future in as_completed(futures):
