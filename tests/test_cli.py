@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -207,3 +209,20 @@ print(matplotlib.get_backend())
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().lower() == "svg"
     assert (tmp_path / "f.png").stat().st_size > 0
+
+
+def test_version_module_entry_and_numpy_scalar_overrides():  # type: ignore[no-untyped-def]
+    from resim import __version__
+
+    res = run_cli("--version")
+    assert res.exit_code == 0 and res.output.strip() == f"resim {__version__}"
+    out = subprocess.run([sys.executable, "-m", "resim", "--version"], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == f"resim {__version__}"
+    help_text = run_cli("--help").output
+    assert "Exit codes" in help_text and "2 bad input" in help_text
+    # numpy scalars (what EMA Workbench passes) are numbers wherever a number is
+    plain = load(SCENARIOS / "baseline.yaml", {"demand.deferred_share": 0.25, "seed": 3}).scenario
+    numpy = load(SCENARIOS / "baseline.yaml", {"demand.deferred_share": np.float32(0.25), "seed": np.int64(3)}).scenario
+    assert numpy.seed == 3 and numpy.demand.deferred_share == plain.demand.deferred_share
+    zero_d = load(SCENARIOS / "baseline.yaml", {"demand.deferred_share": np.array(0.25)}).scenario
+    assert zero_d.demand.deferred_share == plain.demand.deferred_share

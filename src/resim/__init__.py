@@ -1,3 +1,8 @@
 """resim: Monte Carlo discrete-event model of rare-earth magnet supply risk for India's EV makers."""
 
-__version__ = "0.1.0"
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("resim")  # one version number: pyproject.toml's
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0.0.0+unknown"

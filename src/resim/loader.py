@@ -49,7 +49,7 @@ def load(path: Path | str, overrides: dict[str, Any] | None = None) -> Loaded:
     raw, marks, files = _load_chain(path, [])
     raw.pop("extends", None)
     for dotted, value in (overrides or {}).items():
-        _set_in(raw, [_key(p) for p in dotted.split(".")], value)
+        _set_in(raw, [_key(p) for p in dotted.split(".")], _plain(value))
     scenario = _validate(raw, marks, path)
     seeds_dir = next((d for f in files if (d := find_seeds_dir(f.parent.resolve()))), None)
     figures = load_figures(seeds_dir) if seeds_dir else {}
@@ -173,6 +173,14 @@ def _collect_marks(node: yaml.Node, prefix: Key, path: Path, marks: Marks) -> No
         for i, item in enumerate(node.value):
             marks[prefix + (i,)] = (path, item.start_mark.line + 1)
             _collect_marks(item, prefix + (i,), path, marks)
+
+
+def _plain(value: Any) -> Any:
+    """A numpy scalar or 0-d array (what EMA Workbench and numpy code pass) as the Python number it holds."""
+    item = getattr(value, "item", None)
+    if item is not None and getattr(value, "ndim", None) == 0:
+        return item()
+    return value
 
 
 def _key(part: str) -> Any:
