@@ -44,7 +44,7 @@ from resim.params import _Spec
 from resim.results import scenario_hash
 from resim.runner import run_one
 from resim.scenario import Scenario
-from resim.sweep import _write_point, evaluate_points
+from resim.sweep import _write_point, evaluate_points, points_to_do
 from resim.tree import is_per_event, iter_specs
 
 
@@ -260,11 +260,7 @@ def run(folder: Path, workers: int, on_point: Any = None) -> dict[str, Any]:
     """Run (or finish) the calibration in `folder`; write the posterior and diagnostics; return them."""
     manifest = json.loads((folder / "manifest.json").read_text())
     points, settings = manifest["points"], manifest["settings"]
-    done = {int(p.stem) for p in (folder / "points").glob("[0-9]*.parquet")}
-    todo = [i for i in range(len(points)) if i not in done]
-    for _ in done:
-        if on_point:
-            on_point(-1)
+    todo = points_to_do(folder, len(points), on_point)
     function = functools.partial(simulate_statistics, manifest["scenario_file"], replications=settings["replications"],
                                  seed=manifest["seed"], observations=manifest["observations"])
     for index, outcome in evaluate_points(function, points, todo, workers):

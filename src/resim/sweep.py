@@ -253,6 +253,16 @@ def start(spec: SweepSpec, results: Path, command: list[str]) -> Path:
     return folder
 
 
+def points_to_do(folder: Path, total: int, on_point: Callable[[int], None] | None = None) -> list[int]:
+    """The points of a sweep (or calibration) in `folder` not yet on disk; each one already done is
+    reported to `on_point` as -1 (so a progress bar starts where the last run stopped)."""
+    done = {int(p.stem) for p in (folder / "points").glob("[0-9]*.parquet")}
+    for _ in done:
+        if on_point:
+            on_point(-1)
+    return [i for i in range(total) if i not in done]
+
+
 def check_resumable(folder: Path) -> tuple[int, int]:
     """A sweep may resume only with the same scenario (and seeds) and resim version it started
     with; returns (points left, points in all)."""
@@ -279,11 +289,7 @@ def run(folder: Path, workers: int, on_point: Callable[[int], None] | None = Non
     manifest = json.loads((folder / "manifest.json").read_text())
     spec = SweepSpec.model_validate(manifest["spec"])
     points, seed = manifest["points"], manifest["seed"]
-    done = {int(p.stem) for p in (folder / "points").glob("[0-9]*.parquet")}
-    todo = [i for i in range(len(points)) if i not in done]
-    for _ in done:
-        if on_point:
-            on_point(-1)
+    todo = points_to_do(folder, len(points), on_point)
     function = functools.partial(_point, str(spec.scenario), replications=spec.replications, seed=seed)
     evaluated = (evaluate_points_dask(function, points, todo, dask_scheduler) if dask_scheduler
                  else evaluate_points(function, points, todo, workers))
