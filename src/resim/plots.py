@@ -37,7 +37,7 @@ def fan_chart(months: list[dt.date], stats: dict[str, np.ndarray], title: str, s
     ax.grid(alpha=0.3)
     ax_p.step(x, stats["p_shortfall"], where="post", color="#2166ac")
     ax_p.set_ylim(0, 1.02)
-    ax_p.set_ylabel("P(shortfall > 0)")
+    ax_p.set_ylabel("P(shortfall > 1 kg)")
     ax_p.grid(alpha=0.3)
     fig.autofmt_xdate()
     fig.tight_layout()

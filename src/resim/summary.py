@@ -17,7 +17,7 @@ SHORT_T = 1e-3
 
 
 def monthly(shortfall_t: np.ndarray, demand_t: np.ndarray) -> dict[str, np.ndarray]:
-    """Per month: quantiles and mean of shortfall (t), its share of demand, and P(shortfall > 0)."""
+    """Per month: quantiles and mean of shortfall (t), its share of demand, and P(shortfall > SHORT_T)."""
     out: dict[str, np.ndarray] = {}
     for q, v in zip(QUANTILES, np.percentile(shortfall_t, QUANTILES, axis=0), strict=True):
         out[f"shortfall_t_p{q}"] = v
