@@ -226,3 +226,16 @@ def test_version_module_entry_and_numpy_scalar_overrides():  # type: ignore[no-u
     assert numpy.seed == 3 and numpy.demand.deferred_share == plain.demand.deferred_share
     zero_d = load(SCENARIOS / "baseline.yaml", {"demand.deferred_share": np.array(0.25)}).scenario
     assert zero_d.demand.deferred_share == plain.demand.deferred_share
+
+
+def test_the_column_dictionary_covers_every_column_and_docs_outputs_is_current():  # type: ignore[no-untyped-def]
+    from tests.conftest import REPO
+
+    from resim.model import columns
+    from resim.outputs import dictionary, markdown
+
+    sc = load(SCENARIOS / "pause_ends.yaml").scenario
+    entries = dictionary(sc)
+    assert [c.name for c in entries] == columns(sc)
+    assert all(c.unit and c.meaning and c.per for c in entries)
+    assert (REPO / "docs" / "outputs.md").read_text() == markdown(sc)  # regenerate: see resim.outputs.markdown

@@ -5,7 +5,7 @@ interrupted run never looks finished; on any error the temporary folder is remov
 
 Files: series.parquet (one row per replication and month), replications.parquet (per-replication
 metrics, regime outcomes and world draws), summary_monthly.parquet/.csv, summary_yearly.csv,
-fan_chart.png and manifest.json.
+fan_chart.png, columns.csv (the column dictionary: unit, meaning, per what) and manifest.json.
 """
 
 from __future__ import annotations
@@ -30,12 +30,11 @@ from resim import __version__, summary
 from resim.folders import folder_for, staged
 from resim.model import columns
 from resim.model.clock import month_starts
+from resim.outputs import dictionary, unit_of
 from resim.plots import fan_chart
 from resim.runner import Replication
 from resim.scenario import Scenario
 
-UNITS = {"_t": "t NdFeB (Dy/Tb columns: t Dy+Tb)", "_units": "vehicles", "vehicles_not_built": "vehicles",
-         "licences_pending": "applications"}
 KEPT = ("shortfall_t", "demand_t", "vehicles_not_built")  # held in memory for the summary
 
 
@@ -50,13 +49,6 @@ def posterior_provenance(folder: str) -> dict[str, Any]:
     return {"folder": folder, "calibration": manifest["name"], "observations_file": manifest["observations_file"],
             "observations_hash": manifest["observations_hash"], "fitted": list(manifest["priors"]),
             "effective_sample_size": manifest["diagnostics"]["effective_sample_size"]}
-
-
-def unit_of(column: str) -> str:
-    for suffix, unit in UNITS.items():
-        if suffix in column:
-            return unit
-    return ""
 
 
 class RunWriter:
@@ -148,6 +140,8 @@ class RunWriter:
         pq.write_table(monthly, self.tmp / "summary_monthly.parquet")
         pacsv.write_csv(monthly, self.tmp / "summary_monthly.csv")
         pacsv.write_csv(pa.Table.from_pylist(years), self.tmp / "summary_yearly.csv")
+        column_rows = [c._asdict() for c in dictionary(self.scenario)]
+        pacsv.write_csv(pa.Table.from_pylist(column_rows), self.tmp / "columns.csv")
         first = per_rep["first_short_month"]
         table = {"replication": pa.array(np.arange(len(first), dtype=np.int32)),
                  **{k: pa.array(v) for k, v in per_rep.items() if k != "first_short_month"},
