@@ -239,3 +239,16 @@ def test_the_column_dictionary_covers_every_column_and_docs_outputs_is_current()
     assert [c.name for c in entries] == columns(sc)
     assert all(c.unit and c.meaning and c.per for c in entries)
     assert (REPO / "docs" / "outputs.md").read_text() == markdown(sc)  # regenerate: see resim.outputs.markdown
+
+
+def test_json_output_of_run_compare_and_check_is_the_figures_printed(tmp_path):  # type: ignore[no-untyped-def]
+    res = cli.invoke(app, ["run", str(SCENARIOS / "backtest_2025.yaml"), "-n", "4", "-w", "1", "--json",
+                           "--results", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)  # standard output is the JSON document alone
+    manifest = json.loads((Path(doc["results"]) / "manifest.json").read_text())
+    assert doc["run_summary"] == manifest["run_summary"] and doc["yearly"] == manifest["yearly"]
+    res = cli.invoke(app, ["compare", doc["results"], doc["results"], "--json", "--results", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    rows = json.loads(res.stdout)["outcomes"]
+    assert rows and all(r["mean_diff"] == 0 for r in rows)

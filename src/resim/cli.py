@@ -117,6 +117,21 @@ Workers = Annotated[int | None, typer.Option("--workers", "-w", min=1, help="Loc
 Results = Annotated[Path, typer.Option("--results", help="Folder for results.")]
 
 
+AsJson = Annotated[bool, typer.Option("--json", help="Print the figures as JSON on standard output; the tables "
+                                      "go to standard error.")]
+
+
+def _tables_to_stderr(on: bool) -> None:
+    """With --json, standard output carries only the JSON document."""
+    global out
+    if on:
+        out = err
+
+
+def _emit(document: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(document, default=str) + "\n")
+
+
 Check = Annotated[bool, typer.Option("--check", help="Check after every event that no stock is negative and "
                                      "every node's books balance (slower).")]
 
@@ -134,10 +149,21 @@ def run(scenario_file: ScenarioFile, replications: Replications = None, seed: Se
         precision_of: Annotated[PrecisionOutcome, typer.Option(
             help="Outcome (per replication, over the horizon) whose mean --precision targets.")]
         = PrecisionOutcome.cumulative_shortfall_t,
-        max_replications: Annotated[int, typer.Option(min=1, help="Cap for --precision.")] = 20_000) -> None:
+        max_replications: Annotated[int, typer.Option(min=1, help="Cap for --precision.")] = 20_000,
+        as_json: AsJson = False) -> None:
     """Run a scenario many times (Monte Carlo) and write the distribution of monthly shortfall."""
-    target = None if precision is None else (precision, str(precision_of.value), max_replications)
-    _show_run(_run(scenario_file, replications, seed, workers, results, check, target))
+    from resim import runner
+
+    _tables_to_stderr(as_json)
+    target = None if precision is None else (precision, str(precision_of.value),
+                                             runner.checked_replications(max_replications))
+    folder = _run(scenario_file, replications, seed, workers, results, check, target)
+    _show_run(folder)
+    if as_json:
+        m = json.loads((folder / "manifest.json").read_text())
+        _emit({"results": str(folder), **{k: m[k] for k in ("scenario", "question", "seed", "replications", "start",
+                                                           "report_from", "reported_months", "run_summary",
+                                                           "yearly")}})
 
 
 def _precision_reached(writer: Any, outcome: str, target: float) -> dict[str, Any]:
@@ -239,11 +265,12 @@ RunsOrScenarios = Annotated[list[Path], typer.Argument(
 @app.command("compare")
 @friendly
 def compare_command(runs: RunsOrScenarios, replications: Replications = None, seed: Seed = None,
-                    workers: Workers = None, results: Results = Path("results")) -> None:
+                    workers: Workers = None, results: Results = Path("results"), as_json: AsJson = False) -> None:
     """Compare runs with the first: paired differences when they share seed and replications."""
     from resim.compare import compare, load_run
-    from resim.report import write_comparison
+    from resim.report import outcome_rows, write_comparison
 
+    _tables_to_stderr(as_json)
     if len(runs) < 2:
         raise InputError.one(None, "give at least two results folders or scenario files to compare")
     check_writable(results)
@@ -255,6 +282,8 @@ def compare_command(runs: RunsOrScenarios, replications: Replications = None, se
     folder = write_comparison(comparisons, results, sys.argv)
     out.print(f"comparison: {folder}  (comparison.parquet, monthly_difference.parquet, comparison.png)",
               highlight=False, soft_wrap=True)
+    if as_json:
+        _emit({"results": str(folder), "runs": [str(f) for f in folders], "outcomes": outcome_rows(comparisons)})
 
 
 def _folders_for(paths: list[Path], replications: int | None, seed: int | None, workers: int | None,
@@ -521,11 +550,14 @@ def check_command(
     scenarios: Annotated[Path, typer.Option(help="Folder of scenarios to run in check mode.")] = Path("scenarios"),
     replications: Annotated[int, typer.Option("--replications", "-n", min=1,
                                               help="Replications per scenario in check mode.")] = 5,
+    as_json: AsJson = False,
 ) -> None:
     """Show the model's credentials: analytic oracles, and every scenario run with its books checked."""
     from resim import validation
     from resim.runner import run_one
 
+    _tables_to_stderr(as_json)
+    scenario_results: list[dict[str, Any]] = []
     table = Table(title="resim check: analytic oracles (99% intervals from the replications)",
                   title_justify="left")
     for name in ("oracle", "what", "unit", "expected", "simulated [99% CI]", "reps", "result"):
@@ -553,11 +585,19 @@ def check_command(
             for i in range(replications):
                 run_one(sc, sc.seed, i, check=True)
             checked.add_row(sc.name, str(sc.horizon_months), str(replications), "[green]pass[/]")
+            scenario_results.append({"scenario": sc.name, "replications": replications, "passed": True})
         except ConservationError as exc:
             failures += 1
             checked.add_row(sc.name, str(sc.horizon_months), str(replications), f"[bold red]FAIL[/] {exc}")
+            scenario_results.append({"scenario": sc.name, "replications": replications, "passed": False,
+                                     "error": str(exc)})
     out.print(checked)
     out.print("all checks pass" if failures == 0 else f"[bold red]{failures} check(s) failed[/]")
+    if as_json:
+        _emit({"passed": failures == 0, "scenarios": scenario_results,
+               "oracles": [{"name": r.name, "what": r.what, "unit": r.unit, "expected": r.expected,
+                            "simulated": r.simulated, "ci99": list(r.ci), "replications": r.replications,
+                            "passed": r.passed} for r in results]})
     if failures:
         raise typer.Exit(1)
 
