@@ -252,3 +252,24 @@ def test_json_output_of_run_compare_and_check_is_the_figures_printed(tmp_path): 
     assert res.exit_code == 0, res.output
     rows = json.loads(res.stdout)["outcomes"]
     assert rows and all(r["mean_diff"] == 0 for r in rows)
+
+
+def test_open_run_gives_dataframes_with_dates_units_and_tidy_groups(tmp_path):  # type: ignore[no-untyped-def]
+    from resim.api import open_run
+
+    res = cli.invoke(app, ["run", str(SCENARIOS / "backtest_2025.yaml"), "-n", "3", "-w", "1", "--json",
+                           "--results", str(tmp_path)])
+    run = open_run(json.loads(res.stdout)["results"])
+    wide = run.series(["shortfall_t", "demand_t"])
+    assert len(wide) == 3 * 24 and str(wide["month"].dtype).startswith("datetime64")
+    assert wide.attrs["units"]["shortfall_t"] == "t NdFeB"
+    tidy = run.tidy("shortfall_t")
+    groups = tidy[tidy["group"] != ""]
+    assert set(groups["segment"]) == {"e2w", "e3w", "ecar", "ebus"} and "small_makers" in set(groups["group"])
+    # the groups add up to their segment, and the segments to the total, month by month
+    by_group = groups.groupby(["replication", "month"])["shortfall_t"].sum().to_numpy()
+    segments = tidy[tidy["group"] == ""].groupby(["replication", "month"])["shortfall_t"].sum().to_numpy()
+    np.testing.assert_allclose(by_group, segments, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(segments, wide.sort_values(["replication", "month"])["shortfall_t"], atol=1e-6)
+    assert set(run.columns()["name"]) >= {"shortfall_t", "cover_days"}
+    assert len(run.replications()) == 3
