@@ -273,3 +273,20 @@ def test_open_run_gives_dataframes_with_dates_units_and_tidy_groups(tmp_path):  
     np.testing.assert_allclose(segments, wide.sort_values(["replication", "month"])["shortfall_t"], atol=1e-6)
     assert set(run.columns()["name"]) >= {"shortfall_t", "cover_days"}
     assert len(run.replications()) == 3
+
+
+def test_the_python_pipeline_prints_nothing_and_gives_the_cli_figures(tmp_path, capsys):  # type: ignore[no-untyped-def]
+    from resim.api import open_run
+    from resim.pipeline import run_scenario
+
+    seen = []
+    folder = run_scenario(SCENARIOS / "backtest_2025.yaml", replications=6, workers=1, results=tmp_path / "py",
+                          on_progress=lambda done, total: seen.append((done, total)))
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""
+    assert seen[-1] == (6, 6)
+    res = cli.invoke(app, ["run", str(SCENARIOS / "backtest_2025.yaml"), "-n", "6", "-w", "1", "--json",
+                           "--results", str(tmp_path / "cli")])
+    doc = json.loads(res.stdout)
+    assert open_run(folder).manifest["run_summary"] == doc["run_summary"]
+    assert open_run(folder).series(["shortfall_t"]).equals(open_run(doc["results"]).series(["shortfall_t"]))

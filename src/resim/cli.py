@@ -5,15 +5,12 @@ from __future__ import annotations
 import json
 import signal
 import sys
-import time
 from collections.abc import Callable
-from contextlib import ExitStack
 from enum import StrEnum
 from functools import wraps
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
-import numpy as np
 import typer
 from pydantic import ValidationError
 from rich.console import Console
@@ -166,58 +163,25 @@ def run(scenario_file: ScenarioFile, replications: Replications = None, seed: Se
                                                            "yearly")}})
 
 
-def _precision_reached(writer: Any, outcome: str, target: float) -> dict[str, Any]:
-    """Mean of `outcome` over the replications so far and its 95% interval's relative half-width."""
-    import scipy.stats as st
-
-    kept = writer.kept_so_far()
-    values = OUTCOMES[outcome][1](kept["shortfall_t"], kept["demand_t"], kept["vehicles_not_built"])
-    mean = float(values.mean())
-    half = float(st.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values)))
-    relative = half / abs(mean) if mean else (0.0 if half == 0 else float("inf"))
-    return {"outcome": outcome, "mean": mean, "half_width": half, "relative_half_width": relative,
-            "target": target, "reached": relative <= target}
-
-
 def _run(scenario_file: Path, replications: int | None, seed: int | None, workers: int | None,
          results: Path, check: bool = False, target: tuple[float, str, int] | None = None) -> Path:
-    """Run a scenario with a progress bar; return its finished results folder."""
-    from resim import runner
+    """Run a scenario with a header line and a progress bar; return its finished results folder."""
+    from resim import pipeline
 
-    started = time.perf_counter()
-    loaded = load(scenario_file)
-    sc = loaded.scenario
-    n = runner.checked_replications(replications or sc.replications)
-    seed_ = sc.seed if seed is None else seed
-    n_workers = runner.checked_workers(workers)
+    started = pipeline.plan(scenario_file, replications, seed, workers)
+    sc = started.loaded.scenario
     check_writable(results)
     out.print(f"[bold]{sc.name}[/]: {sc.question}", highlight=False)
     reported = "" if sc.report_offset == 0 else f", reported from {sc.report_from}"
-    out.print(f"{n} replications, seed {seed_}, {sc.horizon_months} months from {sc.start}{reported}, "
-              f"{n_workers} worker(s)", highlight=False)
-    progress = Progress(TextColumn("simulating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                        TextColumn("eta"), TimeRemainingColumn(), console=err, transient=True)
-    with ExitStack() as stack:
-        stack.enter_context(progress)
-        task = progress.add_task("replications", total=n)
-        writer = None
-        done, batch = 0, n
-        while batch > 0:
-            chunks = runner.run(sc, batch, seed_, n_workers, check, first=done)  # the workers start now
-            if writer is None:  # opened while they compute: importing pyarrow and matplotlib takes ~0.5 s
-                from resim.results import RunWriter
-                writer = stack.enter_context(RunWriter(results, sc, seed_, n, parameter_rows(loaded), started))
-            for chunk in chunks:
-                writer.add(chunk)
-                progress.advance(task, len(chunk))
-            done += batch
-            if target is None:
-                break
-            fraction, outcome, cap = target
-            writer.precision = {**_precision_reached(writer, outcome, fraction), "max_replications": cap}
-            batch = 0 if writer.precision["reached"] else min(done, cap - done)  # double, up to the cap
-            progress.update(task, total=done + batch)
-        return writer.finish(sys.argv, n_workers)
+    out.print(f"{started.replications} replications, seed {started.seed}, {sc.horizon_months} months from "
+              f"{sc.start}{reported}, {started.workers} worker(s)", highlight=False)
+    precision = None if target is None else pipeline.Precision(*target)
+    with Progress(TextColumn("simulating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TextColumn("eta"), TimeRemainingColumn(), console=err, transient=True) as progress:
+        task = progress.add_task("replications", total=started.replications)
+        return pipeline.run_scenario(started, results=results, check=check, precision=precision,
+                                     on_progress=lambda done, total: progress.update(task, completed=done,
+                                                                                     total=total))
 
 
 def _half(row: dict[str, float], key: str) -> float:

@@ -1,0 +1,104 @@
+"""The pipeline behind the CLI, for Python callers too; it prints nothing. Load a scenario, run it
+(a fixed number of replications, or adding replications until an outcome's mean is known to a
+precision) and write it; the CLI adds only parsing, progress bars, tables and exit codes.
+
+    from resim.pipeline import run_scenario
+    from resim.api import open_run
+    run = open_run(run_scenario("scenarios/pause_ends.yaml", replications=200))
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from resim import runner
+from resim.folders import check_writable
+from resim.loader import Loaded, load
+from resim.provenance import parameter_rows
+from resim.summary import OUTCOMES
+
+
+@dataclass(frozen=True)
+class Precision:
+    """Add replications (doubling) until the 95% interval of `outcome`'s mean is within `fraction`
+    of it, or `max_replications` are run."""
+
+    fraction: float
+    outcome: str = "cumulative_shortfall_t"
+    max_replications: int = 20_000
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a run will do, known before it starts (for a caller's header line)."""
+
+    loaded: Loaded
+    replications: int
+    seed: int
+    workers: int
+
+
+def plan(scenario_file: Path | str, replications: int | None = None, seed: int | None = None,
+         workers: int | None = None, overrides: dict[str, Any] | None = None) -> Plan:
+    """Load and check everything a run needs; input errors are raised here, before any work."""
+    loaded = load(scenario_file, overrides)
+    sc = loaded.scenario
+    return Plan(loaded, runner.checked_replications(replications or sc.replications),
+                sc.seed if seed is None else seed, runner.checked_workers(workers))
+
+
+def run_scenario(scenario_file: Path | str | Plan, replications: int | None = None, seed: int | None = None,
+                 workers: int | None = None, results: Path | str = "results", check: bool = False,
+                 precision: Precision | None = None, overrides: dict[str, Any] | None = None,
+                 on_progress: Callable[[int, int], None] | None = None, command: list[str] | None = None) -> Path:
+    """Run a scenario and write it to results/<name>/<run id>/; return that folder. `on_progress`
+    is told (replications done, replications planned) as chunks finish."""
+    started = time.perf_counter()
+    p = scenario_file if isinstance(scenario_file, Plan) else plan(scenario_file, replications, seed, workers,
+                                                                      overrides)
+    if precision is not None:
+        runner.checked_replications(precision.max_replications)
+    sc, results = p.loaded.scenario, Path(results)
+    check_writable(results)
+    with ExitStack() as stack:
+        writer = None
+        done, batch = 0, p.replications
+        while batch > 0:
+            chunks = runner.run(sc, batch, p.seed, p.workers, check, first=done)  # the workers start now
+            if writer is None:  # opened while they compute: importing pyarrow and matplotlib takes ~0.5 s
+                from resim.results import RunWriter
+                writer = stack.enter_context(RunWriter(results, sc, p.seed, p.replications,
+                                                       parameter_rows(p.loaded), started))
+            for chunk in chunks:
+                writer.add(chunk)
+                if on_progress:
+                    on_progress(writer.count, done + batch)
+            done += batch
+            if precision is None:
+                break
+            writer.precision = {**precision_reached(writer, precision.outcome, precision.fraction),
+                                "max_replications": precision.max_replications}
+            batch = 0 if writer.precision["reached"] else min(done, precision.max_replications - done)  # double
+        assert writer is not None
+        return writer.finish(sys.argv if command is None else command, p.workers)
+
+
+def precision_reached(writer: Any, outcome: str, target: float) -> dict[str, Any]:
+    """Mean of `outcome` over the replications so far and its 95% interval's relative half-width."""
+    import scipy.stats as st
+
+    kept = writer.kept_so_far()
+    values = OUTCOMES[outcome][1](kept["shortfall_t"], kept["demand_t"], kept["vehicles_not_built"])
+    mean = float(values.mean())
+    half = float(st.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values)))
+    relative = half / abs(mean) if mean else (0.0 if half == 0 else float("inf"))
+    return {"outcome": outcome, "mean": mean, "half_width": half, "relative_half_width": relative,
+            "target": target, "reached": relative <= target}
