@@ -238,3 +238,18 @@ def test_one_at_a_time_design_and_tornado(tmp_path):  # type: ignore[no-untyped-
     row = pq.read_table(folder / "points.parquet").to_pylist()[0]
     first = row["median_first_short_month"]
     assert row["median_first_short_month_low"] <= first <= row["median_first_short_month_high"]
+
+
+def test_a_missing_optional_dependency_names_the_extra_that_installs_it(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    import sys
+
+    from typer.testing import CliRunner
+
+    from resim.cli import app
+
+    for module in ("SALib", "SALib.sample", "SALib.sample.morris"):
+        monkeypatch.setitem(sys.modules, module, None)  # as if not installed
+    res = CliRunner().invoke(app, ["sweep", str(SCENARIOS / "baseline.yaml"), "--analyze", "morris",
+                                   "--vary", "demand.deferred_share=0:1", "-n", "2", "--results", str(tmp_path)])
+    assert res.exit_code == 2 and "pip install 'resim[sensitivity]'" in res.output and "Traceback" not in res.output
+    assert not tmp_path.exists() or not any(tmp_path.iterdir())  # nothing written

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 
-from resim.errors import InputError
+from resim.errors import InputError, optional
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class Box:
 
 def discover(folder: Path, outcome: str, above: float, max_depth: int = 3, min_leaf_share: float = 0.05) -> list[Box]:
     """Boxes of parameter space where `outcome` > `above`, densest first."""
-    from sklearn.tree import DecisionTreeClassifier
+    DecisionTreeClassifier = optional("sklearn.tree", "discovery").DecisionTreeClassifier  # noqa: N806
 
     points_file = folder / "points.parquet"
     if not points_file.is_file():

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -34,3 +36,12 @@ class InputError(Exception):
     @classmethod
     def one(cls, file: Path | None, message: str, field: str = "", line: int | None = None) -> InputError:
         return cls([Problem(file, line, field, message)])
+
+
+def optional(module: str, extra: str) -> Any:
+    """Import an optional dependency, or raise an input error naming the extra that installs it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise InputError.one(None, f"this needs {module.split('.')[0]}, which is not installed; allowed: "
+                                   f"pip install 'resim[{extra}]' (or the dev extras)", field=extra) from None

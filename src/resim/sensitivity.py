@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from resim.errors import optional
+
 WIDE = 0.1  # an interval wider than this (in index units) says the sample is too small
 
 
@@ -18,27 +20,19 @@ def problem(names: list[str], bounds: list[tuple[float, float]]) -> dict[str, An
 def sample(method: str, prob: dict[str, Any], n: int, seed: int) -> np.ndarray:
     """The design SALib's analysis needs: Saltelli (n (d + 2) points) or Morris (n (d + 1))."""
     if method == "saltelli":
-        from SALib.sample import sobol
-
-        return sobol.sample(prob, n, calc_second_order=False, seed=seed)
-    from SALib.sample import morris
-
-    return morris.sample(prob, n, num_levels=4, seed=seed)
+        return optional("SALib.sample.sobol", "sensitivity").sample(prob, n, calc_second_order=False, seed=seed)
+    return optional("SALib.sample.morris", "sensitivity").sample(prob, n, num_levels=4, seed=seed)
 
 
 def analyze(method: str, prob: dict[str, Any], x: np.ndarray, y: np.ndarray, seed: int) -> list[dict[str, Any]]:
     """Rows ranked by importance: Sobol first-order and total indices, or Morris mu* and sigma,
     with 95% bootstrap intervals."""
     if method == "sobol":
-        from SALib.analyze import sobol
-
-        res = sobol.analyze(prob, y, calc_second_order=False, seed=seed)
+        res = optional("SALib.analyze.sobol", "sensitivity").analyze(prob, y, calc_second_order=False, seed=seed)
         rows = [{"parameter": n, "S1": float(res["S1"][i]), "S1_conf": float(res["S1_conf"][i]),
                  "ST": float(res["ST"][i]), "ST_conf": float(res["ST_conf"][i])} for i, n in enumerate(prob["names"])]
         return sorted(rows, key=lambda r: -r["ST"])
-    from SALib.analyze import morris
-
-    res = morris.analyze(prob, x, y, num_levels=4, seed=seed)
+    res = optional("SALib.analyze.morris", "sensitivity").analyze(prob, x, y, num_levels=4, seed=seed)
     rows = [{"parameter": n, "mu_star": float(res["mu_star"][i]), "mu_star_conf": float(res["mu_star_conf"][i]),
              "sigma": float(res["sigma"][i])} for i, n in enumerate(prob["names"])]
     return sorted(rows, key=lambda r: -r["mu_star"])

@@ -36,7 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from scipy.stats import qmc
 
 from resim import __version__, sensitivity
-from resim.errors import InputError, Problem
+from resim.errors import InputError, Problem, optional
 from resim.folders import FolderName, check_writable, folder_for
 from resim.loader import load, read_yaml
 from resim.model import columns
@@ -242,10 +242,11 @@ def start(spec: SweepSpec, results: Path, command: list[str]) -> Path:
     spec = spec.model_copy(update={"scenario": Path(spec.scenario).resolve()})  # resumable from any directory
     scenario = load(spec.scenario).scenario
     seed = spec.seed if spec.seed is not None else scenario.seed
+    points = design_points(spec, seed)  # before any folder exists: a design that fails leaves nothing
     check_writable(results)
     folder = folder_for(results / "sweeps", spec.name)
     (folder / "points").mkdir(parents=True)
-    manifest = {"spec": json.loads(spec.model_dump_json()), "seed": seed, "points": design_points(spec, seed),
+    manifest = {"spec": json.loads(spec.model_dump_json()), "seed": seed, "points": points,
                 "scenario_hash": scenario_hash(scenario), "resim_version": __version__,
                 "command": command, "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                 "complete": False}
@@ -345,10 +346,9 @@ def evaluate_points(function: Callable[[dict[str, float]], dict[str, float]], po
 def dask_client(scheduler: str) -> Any:
     """A client of the dask.distributed scheduler at `scheduler`, or an input error saying why not
     (a malformed address, or no scheduler answering within 10 s)."""
-    from dask.distributed import Client
-
+    distributed = optional("dask.distributed", "cluster")
     try:
-        return Client(scheduler, timeout="10s")
+        return distributed.Client(scheduler, timeout="10s")
     except (OSError, ValueError, TypeError) as exc:
         raise InputError.one(None, f"cannot reach the Dask scheduler at {scheduler!r}: {exc}; allowed: the address "
                                    "of a running scheduler, e.g. tcp://10.0.0.5:8786", field="--dask") from None
@@ -358,8 +358,7 @@ def evaluate_points_dask(function: Callable[[dict[str, float]], dict[str, float]
                          todo: list[int], scheduler: str) -> Iterator[tuple[int, dict[str, float]]]:
     """As evaluate_points, on an existing dask.distributed cluster (same results: each point is a
     pure function of its overrides, replications and seed)."""
-    from dask.distributed import as_completed
-
+    as_completed = optional("dask.distributed", "cluster").as_completed
     with dask_client(scheduler) as client:
         futures = {client.submit(function, points[i], pure=False): i for i in todo}
         try:
