@@ -23,7 +23,6 @@ from resim.folders import check_writable
 from resim.loader import load
 from resim.model import ConservationError
 from resim.provenance import parameter_rows, structural_rows
-from resim.scenario import Scenario
 from resim.summary import OUTCOMES
 from resim.tree import iter_specs
 
@@ -580,9 +579,13 @@ def validate(scenario_file: ScenarioFile) -> None:
 
 
 @app.command()
-def schema() -> None:
-    """Print the scenario JSON Schema (for editors and validators)."""
-    out.print_json(json.dumps(Scenario.model_json_schema(by_alias=True)))
+def schema(overlay: Annotated[bool, typer.Option(help="The schema of a file that `extends:` another (every "
+                                                   "field optional, dotted keys allowed).")] = False) -> None:
+    """Print the scenario JSON Schema (for editors and validators); the repository ships both in
+    schema/."""
+    from resim.scenario import json_schema
+
+    sys.stdout.write(json.dumps(json_schema(overlay), indent=1) + "\n")
 
 
 @app.command()

@@ -11,6 +11,7 @@ scipy.stats calls cost ~100 us each and a replication makes hundreds (tests chec
 from __future__ import annotations
 
 import math
+import re
 from functools import cached_property
 from typing import Annotated, Any, Literal
 
@@ -346,13 +347,47 @@ def _positive() -> AfterValidator:
     return AfterValidator(check)
 
 
+class JsonBounds:
+    """Marker: the same bounds in the JSON Schema (for editors and standard validators): on a plain
+    number, a fixed value, the ends and mode of uniform, triangular and PERT distributions, and choice
+    values. The loader's check (`_bounded`) stays the authority: it also bounds other distributions."""
+
+    def __init__(self, low: float | None, high: float | None, exclusive_low: bool = False):
+        self.low, self.high, self.exclusive_low = low, high, exclusive_low
+
+    def bounds(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        if self.low is not None:
+            out["exclusiveMinimum" if self.exclusive_low else "minimum"] = self.low
+        if self.high is not None:
+            out["maximum"] = self.high
+        return out
+
+    def __get_pydantic_json_schema__(self, core_schema: Any, handler: Any) -> dict[str, Any]:
+        schema = handler(core_schema)
+        fields = {"Fixed": ["value"], "Uniform": ["low", "high"], "Triangular": ["low", "mode", "high"],
+                  "Pert": ["low", "mode", "high"]}
+        branches = []
+        for branch in schema.get("oneOf", []):
+            found = re.search(r"(?:/|__)([A-Z][A-Za-z]+)(?:-|$)", branch.get("$ref", ""))  # ...__Fixed-Input__1
+            name = found.group(1) if found else ""
+            if branch.get("type") == "number":
+                branch = {**branch, **self.bounds()}
+            elif name in fields:
+                branch = {"allOf": [branch, {"properties": {f: self.bounds() for f in fields[name]}}]}
+            elif name == "Choice":
+                branch = {"allOf": [branch, {"properties": {"values": {"items": self.bounds()}}}]}
+            branches.append(branch)
+        return {**schema, "oneOf": branches} if branches else schema
+
+
 class PerEvent:
     """Marker: the field is sampled afresh for every event (each licence decision, each shipment),
     not once per replication."""
 
 
-NonNegative = Annotated[Param, _bounded(0.0, None)]
-Fraction = Annotated[Param, _bounded(0.0, 1.0)]
-Growth = Annotated[Param, _bounded(-0.99, None)]
-EventDays = Annotated[Param, _bounded(0.0, None), PerEvent()]
-PositiveEventDays = Annotated[Param, _positive(), PerEvent()]
+NonNegative = Annotated[Param, _bounded(0.0, None), JsonBounds(0.0, None)]
+Fraction = Annotated[Param, _bounded(0.0, 1.0), JsonBounds(0.0, 1.0)]
+Growth = Annotated[Param, _bounded(-0.99, None), JsonBounds(-0.99, None)]
+EventDays = Annotated[Param, _bounded(0.0, None), JsonBounds(0.0, None), PerEvent()]
+PositiveEventDays = Annotated[Param, _positive(), JsonBounds(0.0, None, exclusive_low=True), PerEvent()]

@@ -8,7 +8,7 @@ the world). The schema knows nothing of the model; `resim schema` prints it as J
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
@@ -348,6 +348,34 @@ class Scenario(Model):
         """First day after the horizon."""
         months = self.start.month - 1 + self.horizon_months
         return dt.date(self.start.year + months // 12, months % 12 + 1, 1)
+
+
+DOTTED_KEY = r"^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)+\+?$|^[A-Za-z0-9_]+\+$"  # a.b.c: 1, regimes+: [...]
+
+
+def json_schema(overlay: bool = False) -> dict[str, Any]:
+    """The scenario JSON Schema, with the loader's bounds. `overlay`: for a file that `extends:`
+    another, where every field is optional, dotted keys (`a.b.c: 1`) and `+` appends are allowed at
+    any level (their paths are checked by the loader, not here)."""
+    schema = Scenario.model_json_schema(by_alias=True)
+    if not overlay:
+        return schema
+
+    def relax(node: Any) -> None:
+        if isinstance(node, dict):
+            node.pop("required", None)
+            if node.get("type") == "object" or "properties" in node:
+                node.setdefault("patternProperties", {})[DOTTED_KEY] = {}
+            for value in node.values():
+                relax(value)
+        elif isinstance(node, list):
+            for value in node:
+                relax(value)
+
+    relax(schema)
+    schema["properties"]["extends"] = {"type": "string", "description": "The scenario file this one overrides."}
+    schema["title"] = "resim scenario overlay (a file with extends:)"
+    return schema
 
 
 __all__ = ["Scenario", "Param"]

@@ -1,0 +1,58 @@
+"""The JSON Schemas shipped in schema/ (for editors): current, valid for every shipped scenario with a
+standard validator, and holding the loader's bounds."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+from tests.conftest import REPO, SCENARIOS
+
+from resim.scenario import json_schema
+from resim.seeds import YAML_LOADER
+
+
+def _as_json(node: Any) -> Any:
+    """A YAML document as an editor's validator sees it (dates are ISO strings)."""
+    if isinstance(node, dict):
+        return {str(k): _as_json(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_as_json(v) for v in node]
+    return node.isoformat() if isinstance(node, dt.date) else node
+
+
+def _validator(overlay: bool) -> jsonschema.Draft202012Validator:
+    name = "overlay" if overlay else "scenario"
+    schema = json.loads((REPO / "schema" / f"{name}.schema.json").read_text())
+    return jsonschema.Draft202012Validator(schema)
+
+
+def test_the_shipped_schemas_are_current():  # type: ignore[no-untyped-def]
+    for overlay, name in ((False, "scenario"), (True, "overlay")):
+        assert json.loads((REPO / "schema" / f"{name}.schema.json").read_text()) == json_schema(overlay), \
+            f"regenerate: resim schema {'--overlay ' if overlay else ''}> schema/{name}.schema.json"
+
+
+@pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.yaml")), ids=lambda p: p.name)
+def test_every_shipped_scenario_validates_against_its_schema(path):  # type: ignore[no-untyped-def]
+    doc = _as_json(yaml.load(path.read_text(), Loader=YAML_LOADER))
+    errors = [e.message for e in _validator("extends" in doc).iter_errors(doc)]
+    assert not errors, errors[:3]
+
+
+@pytest.mark.parametrize(("change", "overlay"), [
+    ({"china": {"licensing": {"approval_probability": 1.7}}}, True),
+    ({"suppliers": {"japan": {"capacity_t_per_year": -400}}}, True),
+    ({"demand": {"deferred_share": {"dist": "uniform", "low": 0.2, "high": 1.4, "source": "x"}}}, True),
+    ({"horizon_months": 0}, True),
+    ({"no_such_field": 1}, True),
+])
+def test_out_of_range_values_and_unknown_fields_are_rejected(change, overlay):  # type: ignore[no-untyped-def]
+    doc = {"extends": "baseline.yaml", **change}
+    assert list(_validator(overlay).iter_errors(doc))
+    base = _as_json(yaml.load((SCENARIOS / "baseline.yaml").read_text(), Loader=YAML_LOADER))
+    assert not list(_validator(False).iter_errors(base))
