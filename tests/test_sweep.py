@@ -253,3 +253,20 @@ def test_a_missing_optional_dependency_names_the_extra_that_installs_it(tmp_path
                                    "--vary", "demand.deferred_share=0:1", "-n", "2", "--results", str(tmp_path)])
     assert res.exit_code == 2 and "pip install 'resim[sensitivity]'" in res.output and "Traceback" not in res.output
     assert not tmp_path.exists() or not any(tmp_path.iterdir())  # nothing written
+
+
+def test_sweep_json_is_the_points_table(tmp_path):  # type: ignore[no-untyped-def]
+    import json
+
+    import pyarrow.parquet as pq
+    from typer.testing import CliRunner
+
+    from resim.cli import app
+
+    res = CliRunner().invoke(app, ["sweep", str(SCENARIOS / "backtest_2025.yaml"), "--vary",
+                                   "demand.deferred_share=0:0.5:2", "-n", "2", "-w", "1", "--json",
+                                   "--results", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    assert doc["points"] == pq.read_table(next(tmp_path.glob("sweeps/*/*/points.parquet"))).to_pylist()
+    assert [p["param.demand.deferred_share"] for p in doc["points"]] == [0.0, 0.5]

@@ -380,11 +380,13 @@ def sweep_command(
     outcome: Annotated[str, typer.Option(help="Point outcome to analyse.")] = "mean_cumulative_shortfall_t",
     dask: Annotated[str | None, typer.Option(help="Run the points on an existing dask.distributed cluster "
                                              "(scheduler address, e.g. tcp://10.0.0.5:8786).")] = None,
+    as_json: AsJson = False,
 ) -> None:
     """Sweep scenario fields over a design; each point's outcomes are saved as soon as it finishes."""
     from resim import runner, sweep
     from resim.sweep import SweepError
 
+    _tables_to_stderr(as_json)
     if resume is not None:
         left, total = sweep.check_resumable(resume)
         out.print(f"resuming: {left} of {total} points to compute", highlight=False)
@@ -423,8 +425,14 @@ def sweep_command(
                       f"resim sweep --resume {folder}", highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
     _show_sweep(table)
+    indices = sweep.analyze(folder, analyze, outcome) if analyze else None
     if analyze:
-        _show_sensitivity(analyze, sweep.analyze(folder, analyze, outcome), outcome, folder)
+        _show_sensitivity(analyze, indices, outcome, folder)
+    if as_json:
+        import pyarrow.parquet as pq
+
+        _emit({"results": str(folder), "points": pq.read_table(table).to_pylist(),
+               **({"sensitivity": indices} if indices is not None else {})})
 
 
 def _show_sensitivity(method: str, rows: list[dict[str, Any]], outcome: str, folder: Path) -> None:
