@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 from collections.abc import Callable
@@ -47,9 +48,17 @@ def _main(version: Annotated[bool, typer.Option("--version", callback=_version, 
                                                help="Print resim's version and exit.")] = False) -> None:
     """Options for every command (the help text is the app's)."""
 
+PIPED_WIDTH = 200  # piped or redirected output is read by tools and wide pagers: do not wrap tables at 80
+
+
 def _consoles() -> tuple[Console, Console]:
-    """Standard output and error; no emoji codes, so that "file.yaml:100:" prints as written."""
-    return Console(emoji=False), Console(stderr=True, emoji=False)
+    """Standard output and error; no emoji codes, so that "file.yaml:100:" prints as written; full
+    width when not a terminal (rich's default of 80 columns cuts dotted paths)."""
+    def console(stream: Any, stderr: bool) -> Console:
+        wide = None if stream.isatty() or "COLUMNS" in os.environ else PIPED_WIDTH
+        return Console(stderr=stderr, emoji=False, width=wide)
+
+    return console(sys.stdout, False), console(sys.stderr, True)
 
 
 out, err = _consoles()
@@ -63,6 +72,8 @@ INTERRUPTED = {  # what an interrupted command kept, and how to go on
     "run": "the run was not written (its hidden staging folder was removed); run it again",
     "sweep_command": "finished points are kept; resim sweep --resume <its folder> (printed above) finishes it",
     "calibrate": "finished draws are kept; resim calibrate --resume <its folder> (printed above) finishes it",
+    "sensitivity_command": "finished batches are kept; resim sensitivity --resume <its folder> (printed above) "
+                           "finishes it",
 }
 
 
@@ -471,6 +482,142 @@ def _show_sweep(path: Path) -> None:
                       f"{row['p_any_shortfall']:.2f}")
     out.print(table)
     out.print(f"points: {path}", highlight=False, soft_wrap=True)
+
+
+class By(StrEnum):
+    mechanism = "mechanism"
+    parameter = "parameter"
+
+
+def _parse_groups(items: list[str]) -> dict[str, list[str]]:
+    groups: dict[str, list[str]] = {}
+    for item in items:
+        name, sep, patterns = item.partition("=")
+        if not sep or not name or not patterns.strip():
+            raise InputError.one(None, f"{item!r}; allowed: NAME=GLOB[,GLOB...], e.g. licensing=china.licensing.*",
+                                 field="--group")
+        groups.setdefault(name, []).extend(p.strip() for p in patterns.split(",") if p.strip())
+    return groups
+
+
+def _parse_sets(items: list[str]) -> dict[str, Any]:
+    import yaml
+
+    sets: dict[str, Any] = {}
+    for item in items:
+        path, sep, value = item.partition("=")
+        if not sep or not path:
+            raise InputError.one(None, f"{item!r}; allowed: PATH=VALUE, e.g. horizon_months=60", field="--set")
+        sets[path] = yaml.safe_load(value)
+    return sets
+
+
+@app.command("sensitivity")
+@friendly
+def sensitivity_command(
+    scenario_file: Annotated[Path | None, typer.Argument(help="A scenario file.", show_default=False)] = None,
+    n: Annotated[int, typer.Option("--n", "-N", help="Base samples N (a power of two); points: N x (groups + 2), "
+                                   "one replication each.")] = 256,
+    by: Annotated[By, typer.Option(help="Group the factors by mechanism, or one per uncertain parameter.")] = \
+        By.mechanism,
+    group: Annotated[list[str] | None, typer.Option("--group", help="NAME=GLOB[,GLOB...]: the factors matching "
+                                                    "form one group, before --by applies (repeat for more).")] = None,
+    outcome: Annotated[list[PrecisionOutcome] | None, typer.Option(
+        "--outcome", help="Run outcome(s) to analyse (default cumulative_shortfall_t); each over the reported "
+                          "months and per year.")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="PATH=VALUE override of the scenario, e.g. "
+                                                   "horizon_months=60 (repeat for more).")] = None,
+    list_factors: Annotated[bool, typer.Option("--list", help="Show the factors and their groups; run nothing.")] = \
+        False,
+    seed: Seed = None,
+    workers: Workers = None,
+    results: Results = Path("results"),
+    resume: Annotated[Path | None, typer.Option(help="Finish an interrupted analysis in this folder.")] = None,
+    dask: Annotated[str | None, typer.Option(help="Run the points on an existing dask.distributed cluster "
+                                             "(scheduler address).")] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Which assumptions drive the outcome? Sobol indices over every uncertainty the scenario declares
+    (its own distributions, regime outcomes and rule-set choices, and per-event luck as one factor)."""
+    from resim import global_sensitivity as gs
+    from resim import runner
+    from resim.sweep import SweepError
+
+    _tables_to_stderr(as_json)
+    outcomes = [o.value for o in outcome] if outcome else None
+    if resume is not None:
+        manifest = gs.check_resumable(resume)
+        left, total = gs.batches_left(resume)
+        out.print(f"resuming: {left} of {total} batches to compute", highlight=False)
+        folder, outcomes = resume, outcomes or manifest["outcomes"]
+    else:
+        if scenario_file is None:
+            raise InputError.one(None, "give a scenario file, or --resume FOLDER")
+        overrides = _parse_sets(set_ or [])
+        user = _parse_groups(group or [])
+        if list_factors:
+            _show_factors(gs.factor_table(scenario_file, by.value, user, overrides))
+            return
+        gs.check_base_samples(n)
+        if dask:
+            from resim.sweep import dask_client
+
+            dask_client(dask).close()
+        outcomes = outcomes or ["cumulative_shortfall_t"]
+        folder = gs.start(scenario_file, n, results, sys.argv, by.value, user, overrides, seed, outcomes=outcomes)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    out.print(f"sensitivity of {Path(manifest['model']).stem}: {len(manifest['factors'])} factors in "
+              f"{len(set(manifest['groups']))} groups; {manifest['points']:,} points ({manifest['base_samples']} base "
+              f"samples, one replication each), seed {manifest['seed']}; folder {folder}", highlight=False,
+              soft_wrap=True)
+    with Progress(TextColumn("points"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("eta"),
+                  TimeRemainingColumn(), console=err, transient=True) as progress:
+        task = progress.add_task("points", total=manifest["points"])
+        size = manifest["batch"]
+        try:
+            gs.run(folder, runner.checked_workers(workers), lambda _b: progress.advance(task, size), dask)
+        except SweepError as exc:
+            err.print(f"[bold red]sensitivity stopped:[/] {exc}\nfinished batches are kept; after fixing the cause: "
+                      f"resim sensitivity --resume {folder}", highlight=False, soft_wrap=True)
+            raise typer.Exit(1) from None
+    analysis = gs.analyze(folder, outcomes)
+    _show_indices(analysis)
+    if as_json:
+        _emit({"results": str(folder), "indices": analysis.indices, "convergence": analysis.convergence,
+               "warnings": analysis.warnings})
+
+
+def _show_factors(rows: list[dict[str, str]]) -> None:
+    table = Table(title=f"{len(rows)} factors and their groups", title_justify="left")
+    for name in ("factor", "group", "what the group is"):
+        table.add_column(name)
+    for r in rows:
+        table.add_row(r["factor"], r["group"], r["about"])
+    out.print(table)
+
+
+def _show_indices(analysis: Any) -> None:
+    for outcome in dict.fromkeys(r["outcome"] for r in analysis.indices):
+        mine = [r for r in analysis.indices if r["outcome"] == outcome]
+        ranked = [r for r in mine if r["period"] == "all"]
+        years = sorted({r["period"] for r in mine if r["period"] != "all"})
+        st = {(r["factor"], r["period"]): r["ST"] for r in mine}
+        table = Table(title=f"what drives {outcome} (reported months), most important first: Sobol indices with 95% "
+                            "intervals, then the total index per year", title_justify="left",
+                      caption="S1: share of the variance a group explains alone; ST: with its interactions",
+                      caption_justify="left")
+        for name in ("rank", "group", "S1", "ST", *years):
+            table.add_column(name, justify="left" if name == "group" else "right")
+        for i, r in enumerate(ranked, 1):
+            table.add_row(str(i), r["factor"], f"{r['S1']:.2f} +-{r['S1_conf']:.2f}",
+                          f"{r['ST']:.2f} +-{r['ST_conf']:.2f}", *(f"{st.get((r['factor'], y), 0):.2f}" for y in years))
+        out.print(table)
+    for warning in analysis.warnings:
+        err.print(f"[yellow]warning: {escape(warning)}; raise --n to narrow the intervals[/]", highlight=False,
+                  soft_wrap=True)
+    folder = analysis.folder
+    out.print(f"indices: {folder / 'indices.parquet'}; charts: {folder / 'indices.png'}, "
+              f"{folder / 'indices_over_time.png'}, {folder / 'convergence.png'}", highlight=False, soft_wrap=True)
 
 
 @app.command()

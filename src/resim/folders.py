@@ -12,7 +12,7 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator
 
@@ -97,6 +97,15 @@ def staged(final: Path) -> Iterator[Path]:
 
 
 OWNER_FILE = ".owner-pid"
+
+
+def atomic_write_table(table: Any, path: Path) -> None:
+    """Write a pyarrow table to `path` as Parquet, whole or not at all (written hidden, renamed)."""
+    import pyarrow.parquet as pq
+
+    tmp = path.with_name(f".{path.name}")
+    pq.write_table(table, tmp)
+    tmp.rename(path)
 
 
 def clean_stale(folder: Path) -> list[Path]:

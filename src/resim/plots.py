@@ -158,3 +158,56 @@ def prior_posterior_chart(table: dict[str, list[Any]], weights: list[float], par
     fig.suptitle(title, fontsize=9, x=0.01, ha="left")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
+
+
+def index_chart(method: str, rows: list[dict[str, Any]], title: str, path: Path) -> None:
+    """Sobol S1 and ST, or Morris mu*, per factor with 95% intervals, most important on top."""
+    names = [r.get("parameter", r.get("factor")) for r in rows][::-1]
+    fig, ax = subplots(figsize=(9, 1.2 + 0.5 * len(rows)))
+    y = np.arange(len(rows))
+    if method == "sobol":
+        for offset, key, colour in ((-0.2, "S1", "#2166ac"), (0.2, "ST", "#b2182b")):
+            values = [r[key] for r in rows][::-1]
+            errors = [r[f"{key}_conf"] for r in rows][::-1]
+            ax.barh(y + offset, values, 0.4, xerr=errors, color=colour, label=f"{key} (95% interval)")
+        ax.set_xlabel("Sobol index (share of output variance)")
+    else:
+        ax.barh(y, [r["mu_star"] for r in rows][::-1], xerr=[r["mu_star_conf"] for r in rows][::-1],
+                color="#2166ac", label="mu* (95% interval)")
+        ax.set_xlabel("Morris mu* (mean absolute elementary effect, outcome units)")
+    ax.set_yticks(y, names, fontsize=8)
+    ax.legend(fontsize=8)
+    ax.set_title(title, fontsize=9, loc="left")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def sobol_charts(rows: list[dict[str, Any]], convergence: list[dict[str, Any]], outcome: str, title: str,
+                 folder: Path) -> None:
+    """A whole-model analysis: indices over the horizon (indices.png), total indices per year
+    (indices_over_time.png) and against sample size (convergence.png), with 95% intervals."""
+    ranked = [r for r in rows if r["outcome"] == outcome and r["period"] == "all"]
+    index_chart("sobol", ranked, title, folder / "indices.png")
+    top = [r["factor"] for r in ranked[:6]]
+    years = sorted({r["period"] for r in rows if r["outcome"] == outcome and r["period"] != "all"})
+    for name, key, xs, label in (("indices_over_time", "period", years, "calendar year (reported months in it)"),
+                                 ("convergence", "base_samples", sorted({r["base_samples"] for r in convergence
+                                                                         if r["outcome"] == outcome}),
+                                  "base samples N (points: N x (groups + 2))")):
+        if len(xs) < 2:
+            continue
+        source = rows if key == "period" else convergence
+        fig, ax = subplots(figsize=(9, 4.5))
+        for factor in top:
+            pts = {r[key]: r for r in source if r["outcome"] == outcome and r["factor"] == factor}
+            ys = [pts[x]["ST"] if x in pts else np.nan for x in xs]
+            err = [pts[x]["ST_conf"] if x in pts else np.nan for x in xs]
+            ax.errorbar([str(x) for x in xs], ys, yerr=err, marker="o", capsize=3, label=factor)
+        ax.set_ylim(bottom=0)
+        ax.set_xlabel(label)
+        ax.set_ylabel(f"total Sobol index ST of {outcome}")
+        ax.legend(fontsize=8)
+        ax.grid(alpha=0.3)
+        ax.set_title(title, fontsize=9, loc="left")
+        fig.tight_layout()
+        fig.savefig(folder / f"{name}.png", dpi=110)

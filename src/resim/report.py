@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 
 from resim import __version__, summary
 from resim.compare import Comparison, RunData, compare, load_run, month_ranges
+from resim.errors import InputError
 from resim.folders import folder_for, staged
 from resim.plots import comparison_chart, fan_chart
 
@@ -175,13 +176,53 @@ text-align:left}th{background:#f0f0f0}img{max-width:100%}.question{font-size:1.1
 .facts{color:#555;font-size:0.9em}"""
 
 
+def _sensitivity_section(folder: Path) -> str:
+    """A whole-model sensitivity analysis: its ranked indices, total indices per year, the charts."""
+    m = json.loads((folder / "manifest.json").read_text())
+    if not (folder / "indices.parquet").is_file():
+        raise InputError.one(folder, "the sensitivity analysis is not finished; allowed: a finished one, or "
+                             f"resim sensitivity --resume {folder}")
+    rows = pq.read_table(folder / "indices.parquet").to_pylist()
+    outcome = m["analysed"][0]
+    ranked = [r for r in rows if r["outcome"] == outcome and r["period"] == "all"]
+    years = sorted({r["period"] for r in rows if r["outcome"] == outcome and r["period"] != "all"})
+    by_year = {(r["factor"], r["period"]): r for r in rows if r["outcome"] == outcome}
+    charts = "".join(f'<img src="data:image/png;base64,{base64.b64encode((folder / name).read_bytes()).decode()}" '
+                     f'alt="{name}"/>' for name in ("indices.png", "indices_over_time.png") if (folder / name).exists())
+    warnings = "".join(f"<li>{html.escape(w)}</li>" for w in m.get("warnings", []))
+    return f"""
+<section>
+<h2>What drives {html.escape(outcome)}: whole-model sensitivity of {html.escape(Path(m['model']).stem)}</h2>
+<p class="facts">Sobol indices over every uncertainty the scenario declares, grouped {html.escape(m['by'])}-wise
+({len(m['factors'])} factors in {len(set(m['groups']))} groups), {m['points']:,} points of one replication each
+({m['base_samples']} base samples), seed {m['seed']}. S1: the share of the outcome's variance a group explains
+alone; ST: with its interactions. Per-event luck is one group: what no better knowledge of the world would
+remove.</p>
+{charts}
+{_table(["rank", "group", "S1", "ST"], [[i, r["factor"], f"{r['S1']:.2f} +-{r['S1_conf']:.2f}",
+        f"{r['ST']:.2f} +-{r['ST_conf']:.2f}"] for i, r in enumerate(ranked, 1)])}
+<h3>Total index ST per year</h3>
+{_table(["group", *years], [[r["factor"], *(f"{by_year[(r['factor'], y)]['ST']:.2f}" if (r["factor"], y) in by_year
+        else "" for y in years)] for r in ranked])}
+{f"<p>Warnings:</p><ul>{warnings}</ul>" if warnings else ""}
+</section>"""
+
+
+def is_sensitivity(folder: Path) -> bool:
+    manifest = folder / "manifest.json"
+    return manifest.is_file() and "factors" in json.loads(manifest.read_text())
+
+
 def html_report(folders: list[Path], out: Path) -> Path:
-    """Write one self-contained HTML report for the runs; with several, compare them with the first."""
-    runs = [load_run(f) for f in folders]
-    sections = [_run_section(r) for r in runs]
+    """Write one self-contained HTML report for the runs (and sensitivity analyses); with several
+    runs, compare them with the first."""
+    analyses = [f for f in folders if is_sensitivity(f)]
+    runs = [load_run(f) for f in folders if f not in analyses]
+    sections = [_run_section(r) for r in runs] + [_sensitivity_section(f) for f in analyses]
     if len(runs) > 1:
         sections.append(_comparison_section([compare(runs[0], r) for r in runs[1:]]))
-    names = ", ".join(r.name for r in runs)
+    names = ", ".join([r.name for r in runs] + [Path(json.loads((f / "manifest.json").read_text())["model"]).stem
+                                                for f in analyses])
     doc = f"""<!DOCTYPE html>
 <html lang="en">
 <head><meta charset="utf-8"/><title>resim report: {html.escape(names)}</title><style>{STYLE}</style></head>
@@ -205,7 +246,8 @@ EV NdFeB demand; quantiles are across replications.</p>
 def default_report_path(folders: list[Path], results: Path) -> Path:
     if len(folders) == 1:
         return folders[0] / "report.html"
-    names = "__".join(json.loads((f / "manifest.json").read_text())["scenario"] for f in folders)
+    manifests = [json.loads((f / "manifest.json").read_text()) for f in folders]
+    names = "__".join(m.get("scenario") or Path(m["model"]).stem for m in manifests)
     return folder_for(results / "reports", names).with_suffix(".html")
 
 

@@ -129,8 +129,11 @@ class World:
     draws: dict[str, float]  # parameter path -> drawn value (for the replication table)
 
 
-def sample_world(scenario: Scenario, seed: int, replication: int) -> World:
-    names: list[str] = []  # every uniform the replication draws, found first so they are hashed in one pass
+def world_uniforms(scenario: Scenario) -> list[str]:
+    """The name of every uniform a replication draws for its world, in a fixed order: each uncertain
+    parameter's path, each uncertain regime change (`china.regimes.<i>`), each rule-set choice and
+    the posterior pick. These are the world's factors for a global sensitivity analysis."""
+    names: list[str] = []
 
     def note(spec: Any, path: str, field: Any) -> Any:
         if _drawn(spec, path, field) and not spec.is_fixed:
@@ -143,8 +146,17 @@ def sample_world(scenario: Scenario, seed: int, replication: int) -> World:
               for product in scenario.china.rule_sets[name].may_license]
     if scenario.posterior is not None:
         names.append("posterior")
+    return names
+
+
+def sample_world(scenario: Scenario, seed: int, replication: int, given: dict[str, float] | None = None) -> World:
+    """Replication `replication`'s world; `given` sets some of its uniforms (by the names of
+    `world_uniforms`) instead of drawing them, as a sensitivity design does."""
+    names = world_uniforms(scenario)
     crcs = np.array([zlib.crc32(name.encode()) for name in names], dtype=np.uint64)
     u = dict(zip(names, uniforms(seed, replication, crcs).tolist(), strict=True))
+    if given:
+        u.update(given)
     draws: dict[str, float] = {}
     fitted = read_posterior(scenario.posterior).pick(u["posterior"]) if scenario.posterior is not None else {}
 

@@ -3,7 +3,6 @@ effects. Sampling and analysis talk through plain arrays, as in SALib; resim onl
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -46,26 +45,3 @@ def too_small(method: str, rows: list[dict[str, Any]]) -> list[str]:
     top = max((r["mu_star"] for r in rows), default=0.0)
     return [f"{r['parameter']}: mu* {r['mu_star']:.3g} +-{r['mu_star_conf']:.3g}" for r in rows
             if r["mu_star_conf"] > 0.5 * max(r["mu_star"], WIDE * top)]
-
-
-def bar_chart(method: str, rows: list[dict[str, Any]], title: str, path: Path) -> None:
-    from resim.plots import subplots
-
-    names = [r["parameter"] for r in rows][::-1]
-    fig, ax = subplots(figsize=(9, 1.2 + 0.5 * len(rows)))
-    y = np.arange(len(rows))
-    if method == "sobol":
-        for offset, key, colour in ((-0.2, "S1", "#2166ac"), (0.2, "ST", "#b2182b")):
-            values = [r[key] for r in rows][::-1]
-            errors = [r[f"{key}_conf"] for r in rows][::-1]
-            ax.barh(y + offset, values, 0.4, xerr=errors, color=colour, label=f"{key} (95% interval)")
-        ax.set_xlabel("Sobol index (share of output variance)")
-    else:
-        ax.barh(y, [r["mu_star"] for r in rows][::-1], xerr=[r["mu_star_conf"] for r in rows][::-1],
-                color="#2166ac", label="mu* (95% interval)")
-        ax.set_xlabel("Morris mu* (mean absolute elementary effect, outcome units)")
-    ax.set_yticks(y, names, fontsize=8)
-    ax.legend(fontsize=8)
-    ax.set_title(title, fontsize=9, loc="left")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)

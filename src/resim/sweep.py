@@ -37,11 +37,11 @@ from scipy.stats import qmc
 
 from resim import __version__, sensitivity
 from resim.errors import InputError, Problem, optional
-from resim.folders import FolderName, check_writable, folder_for
+from resim.folders import FolderName, atomic_write_table, check_writable, folder_for
 from resim.loader import load, read_yaml
 from resim.model import columns
 from resim.params import _Spec
-from resim.plots import sweep_charts, tornado_chart
+from resim.plots import index_chart, sweep_charts, tornado_chart
 from resim.results import scenario_hash
 from resim.runner import die_with_parent, run_one
 from resim.summary import per_replication, proportion_ci, quantile_ci
@@ -232,9 +232,7 @@ def _point(scenario_file: str, overrides: dict[str, float], replications: int, s
 
 def _write_point(folder: Path, index: int, overrides: dict[str, float], outcome: dict[str, float]) -> None:
     table = pa.Table.from_pylist([{"point": index, **{f"param.{k}": v for k, v in overrides.items()}, **outcome}])
-    tmp = folder / "points" / f".{index}.parquet"
-    pq.write_table(table, tmp)
-    tmp.rename(folder / "points" / f"{index}.parquet")  # atomic: a point file is whole or absent
+    atomic_write_table(table, folder / "points" / f"{index}.parquet")  # a point file is whole or absent
 
 
 def start(spec: SweepSpec, results: Path, command: list[str]) -> Path:
@@ -299,8 +297,7 @@ def run(folder: Path, workers: int, on_point: Callable[[int], None] | None = Non
         if on_point:
             on_point(index)
     table = pa.concat_tables([pq.read_table(folder / "points" / f"{i}.parquet") for i in range(len(points))])
-    pq.write_table(table, folder / ".points.parquet")
-    (folder / ".points.parquet").rename(folder / "points.parquet")
+    atomic_write_table(table, folder / "points.parquet")
     if spec.design == "oat":
         tornado_chart(table.to_pydict(), list(spec.parameters), "mean_cumulative_shortfall_t", "t NdFeB",
                       f"{spec.name}: one at a time around the mid-range point ({spec.replications} replications "
@@ -376,7 +373,8 @@ def _guarded(function: Callable[[dict[str, float]], dict[str, float]], points: l
     except InputError:
         raise
     except Exception as exc:
-        raise SweepError(f"point {i} {points[i]} failed: {type(exc).__name__}: {exc}") from exc
+        what = f"point {i} {points[i]}" if isinstance(points[i], dict) else repr(points[i])  # or a batch of them
+        raise SweepError(f"{what} failed: {type(exc).__name__}: {exc}") from exc
 
 
 def analyze(folder: Path, method: str, outcome: str = "mean_cumulative_shortfall_t") -> list[dict[str, Any]]:
@@ -393,7 +391,7 @@ def analyze(folder: Path, method: str, outcome: str = "mean_cumulative_shortfall
     x = np.array([[pt[n] for n in names] for pt in manifest["points"]])
     rows = sensitivity.analyze(method, prob, x, np.array(table[outcome]), manifest["seed"])
     pq.write_table(pa.Table.from_pylist([{**r, "outcome": outcome} for r in rows]), folder / "sensitivity.parquet")
-    sensitivity.bar_chart(method, rows, f"{spec.name}: {method} sensitivity of {outcome} "
+    index_chart(method, rows, f"{spec.name}: {method} sensitivity of {outcome} "
                           f"({len(x)} points x {spec.replications} replications)", folder / "sensitivity.png")
     return rows
 
