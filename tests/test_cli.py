@@ -290,3 +290,27 @@ def test_the_python_pipeline_prints_nothing_and_gives_the_cli_figures(tmp_path, 
     doc = json.loads(res.stdout)
     assert open_run(folder).manifest["run_summary"] == doc["run_summary"]
     assert open_run(folder).series(["shortfall_t"]).equals(open_run(doc["results"]).series(["shortfall_t"]))
+
+
+def test_loads_are_cached_per_file_version_and_never_shared_between_callers(tmp_path):  # type: ignore[no-untyped-def]
+    import shutil
+    import time
+
+    shutil.copytree(SCENARIOS.parent / "seeds", tmp_path / "seeds")
+    (tmp_path / "scenarios").mkdir()
+    shutil.copy(SCENARIOS / "baseline.yaml", tmp_path / "scenarios" / "baseline.yaml")
+    child = tmp_path / "scenarios" / "child.yaml"
+    child.write_text("extends: baseline.yaml\nname: child\nreplications: 7\n")
+    assert load(child).scenario.replications == 7
+    assert load(child, {"replications": 9}).scenario.replications == 9
+    assert load(child).scenario.replications == 7  # an override never reaches the cached document
+    time.sleep(0.01)
+    child.write_text("extends: baseline.yaml\nname: child\nreplications: 8\n")
+    assert load(child).scenario.replications == 8  # an edited file is read again
+    base = tmp_path / "scenarios" / "baseline.yaml"
+    base.write_text(base.read_text().replace("horizon_months: 72", "horizon_months: 60"))
+    assert load(child).scenario.horizon_months == 60  # so is an edited file it extends
+    seeds = tmp_path / "seeds" / "assumptions.yaml"
+    seeds.write_text(seeds.read_text().replace("{id: licence_validity_days, value: 90,",
+                                               "{id: licence_validity_days, value: 120,"))
+    assert load(child).figures["licence_validity_days"].value == 120  # and an edited seed file

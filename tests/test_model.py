@@ -215,15 +215,19 @@ def test_a_stockpile_never_means_more_shortfall_in_any_paired_replication():  # 
 def test_better_licence_odds_help_in_nearly_every_paired_replication():  # type: ignore[no-untyped-def]
     # Licence luck is keyed by applicant and filing week, so raising the odds turns refusals into
     # approvals file by file; histories still diverge afterwards (approved stock changes later
-    # orders), so some paired replications come out worse. The odds are raised wherever they are
-    # set: the licensing default and the 2026 rule set. Measured: 10% worse by more than 1 t over
-    # 100 replications since runs start in 2025 (3% when they started cold in 2026); the issue's goal
-    # is 2%, not met: this bound guards against regression, it is not the goal.
+    # orders and so the weeks later files and shipments are keyed by), so some paired replications
+    # come out worse. The odds are raised wherever they bear on the reported months: the licensing
+    # default (the October rules' odds), the 2026 rule set and the general-licence regime. Measured
+    # over 100 replications: 7% worse by more than 1 t (12% when the general regime's odds were left
+    # out, as its worlds then compare only diverged histories); 3% with every lead time and licence
+    # delay fixed, so about half the rest is per-event timing. The issue's goal is 2%, not met: this
+    # bound guards against regression, it is not the goal.
     def odds(p):  # type: ignore[no-untyped-def]
-        return {"china.licensing.approval_probability": p, "china.rule_sets.april_2025_flowing.approval_probability": p}
+        return {"china.licensing.approval_probability": p, "china.rule_sets.april_2025_flowing.approval_probability": p,
+                "china.rule_sets.general_regime.approval_probability": p}
     lo = _cumulative_shortfall("pause_ends", odds(0.12), 100)
     hi = _cumulative_shortfall("pause_ends", odds(0.30), 100)
-    assert (hi > lo + 1e-6).mean() <= 0.15
+    assert (hi > lo + 1).mean() <= 0.10
     assert hi.mean() < 0.85 * lo.mean()
 
 

@@ -211,17 +211,77 @@ def test_discovery_finds_the_region_of_severe_shortfall(tmp_path):  # type: igno
     assert bad.exit_code == 2 and "allowed: mean_cumulative_shortfall_t" in bad.output
 
 
-def test_a_dask_cluster_gives_the_same_table_as_local_processes(tmp_path):  # type: ignore[no-untyped-def]
-    from dask.distributed import LocalCluster
+def _no_scenario_files(elsewhere: str):  # type: ignore[no-untyped-def]
+    from dask.distributed import WorkerPlugin
+
+    class NoScenarioFiles(_NoScenarioFiles, WorkerPlugin):
+        pass
+
+    return NoScenarioFiles(elsewhere)
+
+
+class _NoScenarioFiles:
+    """A Dask worker plugin: the worker runs in another directory and cannot read scenario or seed
+    files, so any task that needs them fails."""
+
+    def __init__(self, elsewhere: str):
+        self.elsewhere = elsewhere
+
+    def setup(self, worker):  # type: ignore[no-untyped-def]
+        import os
+
+        import resim.loader
+        import resim.seeds
+
+        def refuse(*args, **kwargs):  # type: ignore[no-untyped-def]
+            raise PermissionError("this worker has no scenario files")
+
+        os.chdir(self.elsewhere)
+        resim.loader.read_yaml = refuse
+        resim.seeds.load_figures = refuse
+
+
+def test_a_dask_cluster_without_the_scenario_files_gives_the_same_results(tmp_path):  # type: ignore[no-untyped-def]
+    from dask.distributed import Client, LocalCluster
 
     args = [str(ENDS), "--vary", "china.licensing.approval_probability=0.05:0.6:3", "-n", "4"]
     local = cli.invoke(app, ["sweep", *args, "-w", "2", "--results", str(tmp_path / "local")])
     assert local.exit_code == 0, local.output
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        res = cli.invoke(app, ["sweep", *args, "--dask", cluster.scheduler_address,
-                               "--results", str(tmp_path / "dask")])
-    assert res.exit_code == 0, res.output
+    run_local = cli.invoke(app, ["run", str(ENDS), "-n", "6", "-w", "2", "--results", str(tmp_path / "run_local")])
+    assert run_local.exit_code == 0, run_local.output
+    (tmp_path / "elsewhere").mkdir()
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        client.register_plugin(_no_scenario_files(str(tmp_path / "elsewhere")))
+        address = cluster.scheduler_address
+        from resim.loader import load
+
+        with pytest.raises(PermissionError):  # the workers really cannot read the scenario
+            client.submit(load, ENDS, pure=False).result()
+        res = cli.invoke(app, ["sweep", *args, "--dask", address, "--results", str(tmp_path / "dask")])
+        assert res.exit_code == 0, res.output
+        run_dask = cli.invoke(app, ["run", str(ENDS), "-n", "6", "--dask", address,
+                                    "--results", str(tmp_path / "run_dask")])
+        assert run_dask.exit_code == 0, run_dask.output
+        outage = str(SCENARIOS / "oracles" / "outage_vs_stock.yaml")
+        sens = [cli.invoke(app, ["sensitivity", outage, "--n", "8", *extra, "--json", "--results",
+                                 str(tmp_path / name)]) for name, extra in (("s_local", ["-w", "2"]),
+                                                                            ("s_dask", ["--dask", address]))]
+        assert all(r.exit_code == 0 for r in sens), [r.output for r in sens]
+        assert json.loads(sens[0].stdout)["indices"] == json.loads(sens[1].stdout)["indices"]
+        from resim import cluster as resim_cluster
+
+        real = resim_cluster.__version__
+        try:  # workers on another resim are refused before anything is written
+            resim_cluster.__version__ = "0.0.0-other"
+            other = cli.invoke(app, ["run", str(ENDS), "-n", "2", "--dask", address, "--results", str(tmp_path / "x")])
+        finally:
+            resim_cluster.__version__ = real
+        assert other.exit_code == 2 and "another resim" in other.output, other.output
+        assert not (tmp_path / "x").exists()
     a, b = (pq.read_table(next((tmp_path / d).glob("sweeps/*/*")) / "points.parquet") for d in ("local", "dask"))
+    assert a.equals(b)
+    a, b = (pq.read_table(next((tmp_path / d).glob("*/*")) / "series.parquet") for d in ("run_local", "run_dask"))
     assert a.equals(b)
 
 

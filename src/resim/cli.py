@@ -112,6 +112,9 @@ def friendly(command: F) -> F:
         except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (turned into this by _terminate_like_ctrl_c)
             err.print(f"interrupted: {INTERRUPTED.get(command.__name__, 'nothing was written')}", highlight=False,
                       soft_wrap=True)
+            # the worker pool's teardown may still write to a pipe closed by the interrupt; that is
+            # noise after the one line the user was promised ("Exception ignored in: ... _send")
+            sys.unraisablehook = lambda _unraisable: None
             raise typer.Exit(130) from None
 
     return wrapper  # type: ignore[return-value]
@@ -157,6 +160,9 @@ def run(scenario_file: ScenarioFile, replications: Replications = None, seed: Se
             help="Outcome (per replication, over the horizon) whose mean --precision targets.")]
         = PrecisionOutcome.cumulative_shortfall_t,
         max_replications: Annotated[int, typer.Option(min=1, help="Cap for --precision.")] = 20_000,
+        dask: Annotated[str | None, typer.Option(help="Run the replications on an existing dask.distributed "
+                                                 "cluster (scheduler address); same results as local processes.")]
+        = None,
         as_json: AsJson = False) -> None:
     """Run a scenario many times (Monte Carlo) and write the distribution of monthly shortfall."""
     from resim import runner
@@ -164,7 +170,11 @@ def run(scenario_file: ScenarioFile, replications: Replications = None, seed: Se
     _tables_to_stderr(as_json)
     target = None if precision is None else (precision, str(precision_of.value),
                                              runner.checked_replications(max_replications))
-    folder = _run(scenario_file, replications, seed, workers, results, check, target)
+    if dask:  # reach the cluster, and check its workers, before anything is written
+        from resim import cluster
+
+        cluster.connect(dask).close()
+    folder = _run(scenario_file, replications, seed, workers, results, check, target, dask)
     _show_run(folder)
     if as_json:
         m = json.loads((folder / "manifest.json").read_text())
@@ -174,7 +184,8 @@ def run(scenario_file: ScenarioFile, replications: Replications = None, seed: Se
 
 
 def _run(scenario_file: Path, replications: int | None, seed: int | None, workers: int | None,
-         results: Path, check: bool = False, target: tuple[float, str, int] | None = None) -> Path:
+         results: Path, check: bool = False, target: tuple[float, str, int] | None = None,
+         dask: str | None = None) -> Path:
     """Run a scenario with a header line and a progress bar; return its finished results folder."""
     from resim import pipeline
 
@@ -184,14 +195,16 @@ def _run(scenario_file: Path, replications: int | None, seed: int | None, worker
     out.print(f"[bold]{sc.name}[/]: {sc.question}", highlight=False)
     reported = "" if sc.report_offset == 0 else f", reported from {sc.report_from}"
     out.print(f"{started.replications} replications, seed {started.seed}, {sc.horizon_months} months from "
-              f"{sc.start}{reported}, {started.workers} worker(s)", highlight=False)
+              f"{sc.start}{reported}, " + (f"Dask cluster {dask}" if dask else f"{started.workers} worker(s)"),
+              highlight=False)
     precision = None if target is None else pipeline.Precision(*target)
     with Progress(TextColumn("simulating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   TextColumn("eta"), TimeRemainingColumn(), console=err, transient=True) as progress:
         task = progress.add_task("replications", total=started.replications)
         return pipeline.run_scenario(started, results=results, check=check, precision=precision,
                                      on_progress=lambda done, total: progress.update(task, completed=done,
-                                                                                     total=total))
+                                                                                     total=total),
+                                     dask_scheduler=dask)
 
 
 def _half(row: dict[str, float], key: str) -> float:
@@ -419,7 +432,9 @@ def sweep_command(
                                                                ("points", points)) if v is not None})
         sweep.check_spec(spec, file)
         if dask:  # reach the cluster before a sweep folder is made
-            sweep.dask_client(dask).close()
+            from resim import cluster
+
+            cluster.connect(dask).close()
         folder = sweep.start(spec, results, sys.argv)
     manifest = json.loads((folder / "manifest.json").read_text())
     total = len(manifest["points"])
@@ -560,9 +575,9 @@ def sensitivity_command(
             return
         gs.check_base_samples(n)
         if dask:
-            from resim.sweep import dask_client
+            from resim import cluster
 
-            dask_client(dask).close()
+            cluster.connect(dask).close()
         outcomes = outcomes or ["cumulative_shortfall_t"]
         folder = gs.start(scenario_file, n, results, sys.argv, by.value, user, overrides, seed, outcomes=outcomes)
     manifest = json.loads((folder / "manifest.json").read_text())

@@ -45,3 +45,8 @@ def optional(module: str, extra: str) -> Any:
     except ImportError:
         raise InputError.one(None, f"this needs {module.split('.')[0]}, which is not installed; allowed: "
                                    f"pip install 'resim[{extra}]' (or the dev extras)", field=extra) from None
+
+
+class TaskFailed(RuntimeError):
+    """A task of a sweep, calibration or analysis failed (or a cluster stopped answering); the
+    work stopped and what was finished is kept."""

@@ -32,7 +32,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from resim import __version__
+from resim import __version__, cluster
 from resim.errors import InputError, optional
 from resim.folders import atomic_write_table, check_writable, folder_for
 from resim.loader import load
@@ -42,7 +42,7 @@ from resim.results import scenario_hash
 from resim.sampling import sample_world, world_uniforms
 from resim.scenario import Scenario
 from resim.summary import OUTCOMES
-from resim.sweep import evaluate_points, evaluate_points_dask, points_to_do
+from resim.sweep import evaluate_points, points_to_do
 
 LUCK = "luck"  # the factor that picks a point's per-event streams
 LUCK_INDICES = 2**40  # luck u in [0, 1) -> replication index floor(u * LUCK_INDICES)
@@ -165,6 +165,10 @@ def scenario_batch(scenario: Scenario, factors: list[str], seed: int, batch: Bat
     return out
 
 
+def _scenario_batch_on(scenario: Scenario, batch: Batch, factors: list[str], seed: int) -> list[dict[str, float]]:
+    return scenario_batch(scenario, factors, seed, batch)
+
+
 def _reported_years(scenario: Scenario) -> dict[int, tuple[int, int]]:
     """Calendar year -> (first, end) index into the reported months."""
     dates = Months.of(scenario.start, scenario.horizon_months).dates[scenario.report_offset:]
@@ -254,15 +258,17 @@ def run(folder: Path, workers: int = 1, on_batch: Callable[[int], None] | None =
     x = pq.read_table(folder / "design.parquet").to_pandas().to_numpy()
     size = manifest["batch"]
     batches = [Batch(i, x[i:i + size]) for i in range(0, len(x), size)]
-    if manifest["kind"] == "scenario":
-        scenario = load(Path(manifest["model"]), manifest["overrides"]).scenario  # shipped whole to every worker
-        function: Callable[[Any], list[dict[str, float]]] = functools.partial(
-            scenario_batch, scenario, manifest["factors"], manifest["seed"])
+    if manifest["kind"] == "scenario":  # the resolved scenario goes to every worker: no files needed there
+        shared: Any = load(Path(manifest["model"]), manifest["overrides"]).scenario
+        local: Callable[[Any], list[dict[str, float]]] = functools.partial(
+            scenario_batch, shared, manifest["factors"], manifest["seed"])
+        shipped = functools.partial(_scenario_batch_on, factors=manifest["factors"], seed=manifest["seed"])
     else:
-        function = functools.partial(function_batch, manifest["model"])
+        shared = manifest["model"]
+        local, shipped = functools.partial(function_batch, shared), function_batch
     todo = points_to_do(folder, len(batches), on_batch)
-    done = (evaluate_points_dask(function, batches, todo, dask_scheduler) if dask_scheduler  # type: ignore[arg-type]
-            else evaluate_points(function, batches, todo, workers))  # type: ignore[arg-type]
+    done = (cluster.as_completed_map(shipped, shared, batches, todo, dask_scheduler, lambda b: repr(batches[b]))
+            if dask_scheduler else evaluate_points(local, batches, todo, workers))  # type: ignore[arg-type]
     for b, outcomes in done:
         first = b * size
         table = pa.Table.from_pylist([{"point": first + k, **o} for k, o in enumerate(outcomes)])  # type: ignore[arg-type]

@@ -58,8 +58,10 @@ def plan(scenario_file: Path | str, replications: int | None = None, seed: int |
 def run_scenario(scenario_file: Path | str | Plan, replications: int | None = None, seed: int | None = None,
                  workers: int | None = None, results: Path | str = "results", check: bool = False,
                  precision: Precision | None = None, overrides: dict[str, Any] | None = None,
-                 on_progress: Callable[[int, int], None] | None = None, command: list[str] | None = None) -> Path:
-    """Run a scenario and write it to results/<name>/<run id>/; return that folder. `on_progress`
+                 on_progress: Callable[[int, int], None] | None = None, command: list[str] | None = None,
+                 dask_scheduler: str | None = None) -> Path:
+    """Run a scenario and write it to results/<name>/<run id>/ (on local processes, or on the
+    dask.distributed cluster at `dask_scheduler`); return that folder. `on_progress`
     is told (replications done, replications planned) as chunks finish."""
     started = time.perf_counter()
     p = scenario_file if isinstance(scenario_file, Plan) else plan(scenario_file, replications, seed, workers,
@@ -72,7 +74,8 @@ def run_scenario(scenario_file: Path | str | Plan, replications: int | None = No
         writer = None
         done, batch = 0, p.replications
         while batch > 0:
-            chunks = runner.run(sc, batch, p.seed, p.workers, check, first=done)  # the workers start now
+            chunks = runner.run(sc, batch, p.seed, p.workers, check, first=done,  # the workers start now
+                                dask_scheduler=dask_scheduler)
             if writer is None:  # opened while they compute: importing pyarrow and matplotlib takes ~0.5 s
                 from resim.results import RunWriter
                 writer = stack.enter_context(RunWriter(results, sc, p.seed, p.replications,

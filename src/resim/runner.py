@@ -7,6 +7,7 @@ come back in replication order, so results are bit-identical for any number of w
 from __future__ import annotations
 
 import ctypes
+import functools
 import gc
 import itertools
 import os
@@ -122,11 +123,23 @@ def chunks(replications: int, workers: int) -> list[range]:
     return [range(a, min(a + size, replications)) for a in range(0, replications, size)]
 
 
+def _shipped_chunk(scenario: Scenario, indices: range, seed: int, check: bool) -> list[Replication]:
+    """A chunk on a cluster worker, from the resolved scenario shipped to it."""
+    return [run_one(scenario, seed, i, check) for i in indices]
+
+
 def run(scenario: Scenario, replications: int, seed: int, workers: int | None = None, check: bool = False,
-        first: int = 0) -> Iterator[list[Replication]]:
+        first: int = 0, dask_scheduler: str | None = None) -> Iterator[list[Replication]]:
     """Chunks of replications first..first+replications-1, in index order (`check`: check the
-    books after every event). The worker processes start at once, so the caller can prepare (open
-    its writer) while the first chunks compute. A worker's exception propagates at once."""
+    books after every event), on local processes or the dask.distributed cluster at
+    `dask_scheduler` (same results). The worker processes start at once, so the caller can prepare
+    (open its writer) while the first chunks compute. A worker's exception propagates at once."""
+    if dask_scheduler:
+        from resim import cluster
+
+        parts = [range(first + p.start, first + p.stop) for p in chunks(replications, 64)]
+        shipped = functools.partial(_shipped_chunk, seed=seed, check=check)
+        return cluster.ordered_map(shipped, scenario, parts, dask_scheduler)
     workers = workers or default_workers()
     parts = [range(first + p.start, first + p.stop) for p in chunks(replications, workers)]
     if workers <= 1 or len(parts) <= 1:

@@ -35,15 +35,16 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from scipy.stats import qmc
 
-from resim import __version__, sensitivity
-from resim.errors import InputError, Problem, optional
+from resim import __version__, cluster, sensitivity
+from resim.errors import InputError, Problem, TaskFailed
 from resim.folders import FolderName, atomic_write_table, check_writable, folder_for
-from resim.loader import load, read_yaml
+from resim.loader import Document, load, read_document, read_yaml
 from resim.model import columns
 from resim.params import _Spec
 from resim.plots import index_chart, sweep_charts, tornado_chart
 from resim.results import scenario_hash
 from resim.runner import die_with_parent, run_one
+from resim.scenario import Scenario
 from resim.summary import per_replication, proportion_ci, quantile_ci
 from resim.tree import iter_specs
 
@@ -122,9 +123,14 @@ def design_points(spec: SweepSpec, seed: int) -> list[dict[str, float]]:
 
 # --- one point -------------------------------------------------------------------------------
 
-def evaluate(scenario_file: Path, overrides: dict[str, float], replications: int, seed: int) -> dict[str, np.ndarray]:
+def evaluate(scenario_file: Path | str, overrides: dict[str, float], replications: int,
+             seed: int) -> dict[str, np.ndarray]:
     """Per-replication outcomes of one point (replications 0..n-1 with `seed`)."""
-    sc = load(scenario_file, overrides).scenario
+    return outcomes_of(load(scenario_file, overrides).scenario, replications, seed)
+
+
+def outcomes_of(sc: Scenario, replications: int, seed: int) -> dict[str, np.ndarray]:
+    """Per-replication outcomes of a loaded scenario (replications 0..n-1 with `seed`)."""
     cols = columns(sc)
     series = [run_one(sc, seed, i).series for i in range(replications)]
     per = per_replication(*(np.array([s[:, cols.index(c)] for s in series]) for c in ("shortfall_t",
@@ -221,13 +227,17 @@ def load_spec(path: Path) -> SweepSpec:
 
 # --- running -----------------------------------------------------------------------------------
 
-class SweepError(RuntimeError):
-    """A point failed; the sweep stopped."""
+SweepError = TaskFailed  # a point failed; the sweep stopped (the name callers know)
 
 
 def _point(scenario_file: str, overrides: dict[str, float], replications: int, seed: int) -> dict[str, float]:
-    """The sweep's model function: one point's outcome summary."""
+    """The sweep's model function: one point's outcome summary (the file is parsed once per worker)."""
     return summarise(evaluate(Path(scenario_file), overrides, replications, seed))
+
+
+def _shipped_point(document: Document, overrides: dict[str, float], replications: int, seed: int) -> dict[str, float]:
+    """The same on a cluster worker, from the scenario's parsed files shipped to it."""
+    return summarise(outcomes_of(document.load(overrides).scenario, replications, seed))
 
 
 def _write_point(folder: Path, index: int, overrides: dict[str, float], outcome: dict[str, float]) -> None:
@@ -289,9 +299,13 @@ def run(folder: Path, workers: int, on_point: Callable[[int], None] | None = Non
     spec = SweepSpec.model_validate(manifest["spec"])
     points, seed = manifest["points"], manifest["seed"]
     todo = points_to_do(folder, len(points), on_point)
-    function = functools.partial(_point, str(spec.scenario), replications=spec.replications, seed=seed)
-    evaluated = (evaluate_points_dask(function, points, todo, dask_scheduler) if dask_scheduler
-                 else evaluate_points(function, points, todo, workers))
+    if dask_scheduler:
+        shipped = functools.partial(_shipped_point, replications=spec.replications, seed=seed)
+        evaluated = cluster.as_completed_map(shipped, read_document(spec.scenario), points, todo, dask_scheduler,
+                                             lambda i: f"point {i} {points[i]}")
+    else:
+        function = functools.partial(_point, str(spec.scenario), replications=spec.replications, seed=seed)
+        evaluated = evaluate_points(function, points, todo, workers)
     for index, outcome in evaluated:
         _write_point(folder, index, points[index], outcome)
         if on_point:
@@ -338,32 +352,6 @@ def evaluate_points(function: Callable[[dict[str, float]], dict[str, float]], po
             for future in pending:
                 future.cancel()
             pool.shutdown(wait=False, cancel_futures=True)
-
-
-def dask_client(scheduler: str) -> Any:
-    """A client of the dask.distributed scheduler at `scheduler`, or an input error saying why not
-    (a malformed address, or no scheduler answering within 10 s)."""
-    distributed = optional("dask.distributed", "cluster")
-    try:
-        return distributed.Client(scheduler, timeout="10s")
-    except (OSError, ValueError, TypeError) as exc:
-        raise InputError.one(None, f"cannot reach the Dask scheduler at {scheduler!r}: {exc}; allowed: the address "
-                                   "of a running scheduler, e.g. tcp://10.0.0.5:8786", field="--dask") from None
-
-
-def evaluate_points_dask(function: Callable[[dict[str, float]], dict[str, float]], points: list[dict[str, float]],
-                         todo: list[int], scheduler: str) -> Iterator[tuple[int, dict[str, float]]]:
-    """As evaluate_points, on an existing dask.distributed cluster (same results: each point is a
-    pure function of its overrides, replications and seed)."""
-    as_completed = optional("dask.distributed", "cluster").as_completed
-    with dask_client(scheduler) as client:
-        futures = {client.submit(function, points[i], pure=False): i for i in todo}
-        try:
-            for future in as_completed(futures):
-                i = futures[future]
-                yield i, _guarded(lambda _p, f=future: f.result(), points, i)
-        finally:
-            client.cancel(list(futures))
 
 
 def _guarded(function: Callable[[dict[str, float]], dict[str, float]], points: list[dict[str, float]],
