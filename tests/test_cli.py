@@ -273,6 +273,15 @@ def test_open_run_gives_dataframes_with_dates_units_and_tidy_groups(tmp_path):  
     np.testing.assert_allclose(segments, wide.sort_values(["replication", "month"])["shortfall_t"], atol=1e-6)
     assert set(run.columns()["name"]) >= {"shortfall_t", "cover_days"}
     assert len(run.replications()) == 3
+    # the same as an xarray Dataset: totals by (replication, month), groups on their own dimension
+    ds = run.dataset()
+    assert ds["shortfall_t"].dims == ("replication", "month") and ds["shortfall_t"].attrs["units"] == "t NdFeB"
+    by_group = ds["shortfall_t_by_group"]
+    assert by_group.dims == ("replication", "month", "group") and "e2w.small_makers" in by_group["group"].values
+    np.testing.assert_allclose(by_group.sum("group").values, ds["shortfall_t"].values, atol=1e-6)
+    cars = by_group.where(by_group["segment"] == "ecar", drop=True).sum("group")
+    ecar = run.series(["shortfall_t.ecar"]).sort_values(["replication", "month"])["shortfall_t.ecar"]
+    np.testing.assert_allclose(cars.values.ravel(), ecar.to_numpy(), atol=1e-6)
 
 
 def test_the_python_pipeline_prints_nothing_and_gives_the_cli_figures(tmp_path, capsys):  # type: ignore[no-untyped-def]
@@ -314,3 +323,28 @@ def test_loads_are_cached_per_file_version_and_never_shared_between_callers(tmp_
     seeds.write_text(seeds.read_text().replace("{id: licence_validity_days, value: 90,",
                                                "{id: licence_validity_days, value: 120,"))
     assert load(child).figures["licence_validity_days"].value == 120  # and an edited seed file
+
+
+def test_sweeps_comparisons_and_analyses_open_as_dataframes(tmp_path):  # type: ignore[no-untyped-def]
+    from resim.api import open_comparison, open_sensitivity, open_sweep
+
+    ends = str(SCENARIOS / "pause_ends.yaml")
+    sweep = cli.invoke(app, ["sweep", ends, "--vary", "demand.inventory_cover_weeks=2,4", "-n", "2", "-w", "1",
+                             "--json", "--results", str(tmp_path)])
+    folder = json.loads(sweep.stdout)["results"]
+    points = open_sweep(folder).table()
+    assert list(points["point"]) == [0, 1] and "param.demand.inventory_cover_weeks" in points
+    runs = [json.loads(run_cli("run", SCENARIOS / f"{n}.yaml", "-n", "2", "-w", "1", "--json", "--results",
+                               tmp_path).stdout)["results"] for n in ("pause_ends", "stockpile_90d")]
+    compared = json.loads(run_cli("compare", *runs, "--json", "--results", tmp_path).stdout)
+    comparison = open_comparison(compared["results"])
+    assert set(comparison.tables) == {"comparison", "monthly_difference"}
+    assert comparison.table().attrs["units"]["cumulative_shortfall_t"] == "t NdFeB"
+    analysis = cli.invoke(app, ["sensitivity", str(SCENARIOS / "oracles" / "outage_vs_stock.yaml"), "--n", "8",
+                                "--json", "--results", str(tmp_path)])
+    indices = open_sensitivity(json.loads(analysis.stdout)["results"]).table()
+    assert {"factor", "S1", "ST", "period"} <= set(indices.columns)
+    res = run_cli("validate", SCENARIOS / "pause_ends.yaml")
+    assert res.exit_code == 0
+    with pytest.raises(Exception, match="not a finished resim sweep"):
+        open_sweep(tmp_path)

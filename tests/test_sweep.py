@@ -209,6 +209,15 @@ def test_discovery_finds_the_region_of_severe_shortfall(tmp_path):  # type: igno
     assert "levers.stockpile.release_below_cover_weeks" not in top["bounds"]  # irrelevant here
     bad = cli.invoke(app, ["discover", str(folder), "--outcome", "nonsense"])
     assert bad.exit_code == 2 and "allowed: mean_cumulative_shortfall_t" in bad.output
+    # PRIM (EMA Workbench's) on the same points: one box, at least as dense as asked, low approval odds
+    res = cli.invoke(app, ["discover", str(folder), "--above", str(threshold), "--method", "prim", "--density", "0.8"])
+    assert res.exit_code == 0, res.output
+    found = json.loads((folder / "discovery.json").read_text())
+    assert found["method"] == "prim" and len(found["boxes"]) == 1
+    box = found["boxes"][0]
+    assert box["density"] >= 0.8 and box["coverage"] >= 0.5
+    assert box["bounds"]["china.licensing.approval_probability"][1] < 0.4
+    assert (folder / "prim_tradeoff.png").read_bytes()[:4] == b"\x89PNG"
 
 
 def _no_scenario_files(elsewhere: str):  # type: ignore[no-untyped-def]

@@ -1,11 +1,14 @@
-"""Reading written runs from Python: `open_run(folder)` gives pandas DataFrames with dates as dates
-and units in `DataFrame.attrs["units"]` (pandas keeps attrs through most operations; the column
-dictionary is also a DataFrame), wide or tidy (one row per replication, month, segment and group).
+"""Reading written results from Python: `open_run(folder)` gives pandas DataFrames with dates as
+dates and units in `DataFrame.attrs["units"]` (pandas keeps attrs through most operations; the
+column dictionary is also a DataFrame), wide or tidy (one row per replication, month, segment and
+group), or an xarray Dataset with units as attributes; `open_sweep`, `open_comparison` and
+`open_sensitivity` give their tables the same way. Folders are found by what they hold.
 
     from resim.api import open_run
     run = open_run("results/pause_ends/<run-id>")
     run.series(["shortfall_t", "demand_t"])        # replication x month, wide
     run.tidy("shortfall_t")                        # replication, month, segment, group, shortfall_t
+    run.dataset()["shortfall_t_by_group"]          # xarray: replication x month x group, units in attrs
     run.replications()                             # per replication: outcomes, regime outcomes, draws
 """
 
@@ -65,6 +68,38 @@ class Run:
         """Per replication: cumulative outcomes, the regime outcomes drawn and every world draw."""
         return pq.read_table(self.folder / "replications.parquet").to_pandas()
 
+    def dataset(self) -> Any:
+        """The series as an xarray Dataset: totals on (replication, month); each per-group output as
+        `<name>_by_group` on (replication, month, group) with the group's segment as a coordinate
+        (groups named `segment.group`); attributes `units` and `long_name` from the column dictionary."""
+        import xarray as xr
+
+        frame = self.series()
+        meaning = dict(zip(*(self.columns()[c] for c in ("name", "meaning")), strict=True))
+        reps = sorted(frame["replication"].unique())
+        months = pd.DatetimeIndex(sorted(frame["month"].unique()))
+        frame = frame.sort_values(["replication", "month"])
+        shape = (len(reps), len(months))
+        coords = {"replication": reps, "month": months}
+        data: dict[str, Any] = {}
+        per_group: dict[str, list[str]] = {}
+        for column in frame.columns.drop(["replication", "month"]):
+            base, dot, rest = column.partition(".")
+            if dot and rest.count(".") == 1:
+                per_group.setdefault(base, []).append(column)
+            elif not dot:
+                data[column] = xr.DataArray(frame[column].to_numpy().reshape(shape), dims=("replication", "month"),
+                                            attrs={"units": unit_of(column), "long_name": meaning.get(column, "")})
+        for base, columns in per_group.items():
+            groups = [c.partition(".")[2] for c in columns]
+            values = frame[columns].to_numpy().reshape((*shape, len(columns)))
+            data[f"{base}_by_group"] = xr.DataArray(
+                values, dims=("replication", "month", "group"),
+                coords={"group": groups, "segment": ("group", [g.split(".")[0] for g in groups])},
+                attrs={"units": unit_of(base), "long_name": f"{meaning.get(base, base)}, per maker group"})
+        return xr.Dataset(data, coords=coords, attrs={"scenario": self.name, "seed": self.manifest["seed"],
+                                                      "run": str(self.folder)})
+
 
 def open_run(folder: Path | str) -> Run:
     folder = Path(folder)
@@ -72,3 +107,44 @@ def open_run(folder: Path | str) -> Run:
     if not manifest_file.is_file() or not (folder / "series.parquet").is_file():
         raise InputError.one(folder, "not a finished resim run (needs manifest.json and series.parquet)")
     return Run(folder, json.loads(manifest_file.read_text()))
+
+
+@dataclass(frozen=True)
+class Results:
+    """A finished folder of `resim sweep`, `compare` or `sensitivity`: its manifest and tables."""
+
+    folder: Path
+    manifest: dict[str, Any] = field(repr=False)
+    tables: tuple[str, ...]  # the Parquet files it holds, without the suffix
+
+    def table(self, name: str | None = None) -> pd.DataFrame:
+        """One of its tables (default: the first of `tables`), with units in attrs where known."""
+        name = name or self.tables[0]
+        if name not in self.tables:
+            raise InputError.one(self.folder, f"no table {name!r}; allowed: {', '.join(self.tables)}", field="name")
+        frame = pq.read_table(self.folder / f"{name}.parquet").to_pandas()
+        frame.attrs["units"] = dict(self.manifest.get("units", {}))
+        return frame
+
+
+def _open(folder: Path | str, what: str, required: str, tables: tuple[str, ...]) -> Results:
+    folder = Path(folder)
+    if not (folder / "manifest.json").is_file() or not (folder / f"{required}.parquet").is_file():
+        raise InputError.one(folder, f"not a finished {what} (needs manifest.json and {required}.parquet)")
+    present = tuple(t for t in tables if (folder / f"{t}.parquet").is_file())
+    return Results(folder, json.loads((folder / "manifest.json").read_text()), present)
+
+
+def open_sweep(folder: Path | str) -> Results:
+    """A finished sweep: `table()` is one row per point (parameters and outcomes with intervals)."""
+    return _open(folder, "resim sweep", "points", ("points", "sensitivity"))
+
+
+def open_comparison(folder: Path | str) -> Results:
+    """A comparison: `table()` the paired outcome differences, `table("monthly_difference")` by month."""
+    return _open(folder, "resim compare", "comparison", ("comparison", "monthly_difference"))
+
+
+def open_sensitivity(folder: Path | str) -> Results:
+    """A whole-model sensitivity analysis: `table()` the indices, `table("convergence")`, `table("points")`."""
+    return _open(folder, "resim sensitivity", "indices", ("indices", "convergence", "points"))

@@ -635,6 +635,11 @@ def _show_indices(analysis: Any) -> None:
               f"{folder / 'indices_over_time.png'}, {folder / 'convergence.png'}", highlight=False, soft_wrap=True)
 
 
+class Discovery(StrEnum):
+    cart = "cart"
+    prim = "prim"
+
+
 @app.command()
 @friendly
 def discover(
@@ -643,12 +648,17 @@ def discover(
     outcome: Annotated[str, typer.Option(help="Point outcome that defines severe.")] = "mean_cumulative_shortfall_t",
     above: Annotated[float, typer.Option(help="Severe: the outcome is above this.")] = 1000.0,
     max_depth: Annotated[int, typer.Option(min=1, max=8, help="Depth of the CART tree (box complexity).")] = 3,
+    method: Annotated[Discovery, typer.Option(help="cart: a classification tree's boxes; prim: PRIM's box "
+                                              "(EMA Workbench) and its coverage-density trade-off.")] = "cart",
+    density: Annotated[float, typer.Option(min=0.0, max=1.0, help="PRIM: the least density of the box "
+                                           "reported (the most coverage at it).")] = 0.8,
 ) -> None:
     """Find the parameter ranges (boxes) that lead to severe shortfall, with coverage and density."""
     from resim.discovery import discover as find_boxes
 
-    boxes = find_boxes(sweep_run, outcome, above, max_depth)
-    table = Table(title=f"boxes where {outcome} > {above:g} (CART tree, depth {max_depth}); densest first",
+    boxes = find_boxes(sweep_run, outcome, above, max_depth, method=method.value, density=density)
+    how = f"CART tree, depth {max_depth}" if method == "cart" else f"PRIM, density at least {density:g}"
+    table = Table(title=f"boxes where {outcome} > {above:g} ({how}); densest first",
                   caption="coverage: share of all severe points inside the box; density: share of the box's points "
                           "that are severe", caption_justify="left", title_justify="left")
     for name in ("box", "parameter ranges", "points", "coverage", "density"):
@@ -656,6 +666,8 @@ def discover(
     for i, b in enumerate(boxes, 1):
         table.add_row(str(i), b.describe(), str(b.points), f"{b.coverage:.2f}", f"{b.density:.2f}")
     out.print(table)
+    if method == "prim":
+        out.print(f"trade-off: {sweep_run / 'prim_tradeoff.png'}", highlight=False, soft_wrap=True)
     out.print(f"boxes: {sweep_run / 'discovery.json'}", highlight=False, soft_wrap=True)
 
 

@@ -1,7 +1,9 @@
-"""Scenario discovery: which parameter ranges lead to severe shortfall? A CART classification tree
-(scikit-learn) over a finished sweep's points; each leaf where most points are severe is a box
-(the parameter ranges along its path), with its coverage (share of all severe points inside it) and
-density (share of the points inside it that are severe), as in PRIM-style scenario discovery."""
+"""Scenario discovery: which parameter ranges lead to severe shortfall? Over a finished sweep's
+points, either a CART classification tree (scikit-learn; each leaf where most points are severe is
+a box: the parameter ranges along its path) or PRIM (EMA Workbench's implementation: peeling and
+pasting; the box on its peeling trajectory with the most coverage at the density asked for, and
+the whole coverage-density trade-off drawn). Each box has its coverage (share of all severe points
+inside it) and density (share of the points inside it that are severe)."""
 
 from __future__ import annotations
 
@@ -27,10 +29,21 @@ class Box:
         return "; ".join(f"{lo:.4g} <= {p} <= {hi:.4g}" for p, (lo, hi) in self.bounds.items()) or "everywhere"
 
 
-def discover(folder: Path, outcome: str, above: float, max_depth: int = 3, min_leaf_share: float = 0.05) -> list[Box]:
-    """Boxes of parameter space where `outcome` > `above`, densest first."""
-    DecisionTreeClassifier = optional("sklearn.tree", "discovery").DecisionTreeClassifier  # noqa: N806
+def discover(folder: Path, outcome: str, above: float, max_depth: int = 3, min_leaf_share: float = 0.05,
+             method: str = "cart", density: float = 0.8) -> list[Box]:
+    """Boxes of parameter space where `outcome` > `above`, densest first (CART), or PRIM's box at
+    `density` or more."""
+    x, y, params = _severe(folder, outcome, above)
+    boxes = _prim(folder, x, y, params, density) if method == "prim" else _cart(x, y, params, max_depth, min_leaf_share)
+    (folder / "discovery.json").write_text(json.dumps({
+        "method": method, "outcome": outcome, "above": above, "points": len(y), "severe_points": int(y.sum()),
+        "boxes": [{"bounds": b.bounds, "points": b.points, "severe": b.severe, "coverage": b.coverage,
+                   "density": b.density} for b in boxes]}, indent=2))
+    return boxes
 
+
+def _severe(folder: Path, outcome: str, above: float) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """The sweep's parameters (points x parameters), which points are severe, the parameter names."""
     points_file = folder / "points.parquet"
     if not points_file.is_file():
         raise InputError.one(folder, "not a finished sweep (no points.parquet): finish it with resim sweep --resume")
@@ -44,6 +57,12 @@ def discover(folder: Path, outcome: str, above: float, max_depth: int = 3, min_l
     if not y.any():
         raise InputError.one(folder, f"no point has {outcome} above {above:g} (max {np.nanmax(table[outcome]):.4g})",
                              field="--above")
+    return x, y, params
+
+
+def _cart(x: np.ndarray, y: np.ndarray, params: list[str], max_depth: int, min_leaf_share: float) -> list[Box]:
+    DecisionTreeClassifier = optional("sklearn.tree", "discovery").DecisionTreeClassifier  # noqa: N806
+
     tree = DecisionTreeClassifier(max_depth=max_depth, min_samples_leaf=max(2, int(min_leaf_share * len(y))),
                                   random_state=0).fit(x, y)
     t = tree.tree_
@@ -66,8 +85,29 @@ def discover(folder: Path, outcome: str, above: float, max_depth: int = 3, min_l
 
     walk(0, dict(ranges))
     boxes.sort(key=lambda b: (-b.density, -b.coverage))
-    (folder / "discovery.json").write_text(json.dumps({
-        "outcome": outcome, "above": above, "points": len(y), "severe_points": int(y.sum()),
-        "boxes": [{"bounds": b.bounds, "points": b.points, "severe": b.severe, "coverage": b.coverage,
-                   "density": b.density} for b in boxes]}, indent=2))
     return boxes
+
+
+def _prim(folder: Path, x: np.ndarray, y: np.ndarray, params: list[str], density: float) -> list[Box]:
+    """EMA Workbench's PRIM: the box with the most coverage among those of at least `density` on
+    the peeling trajectory (else the densest); the trajectory is drawn to prim_tradeoff.png."""
+    import pandas as pd
+
+    prim = optional("ema_workbench.analysis.prim", "ema")
+    names = [p.removeprefix("param.") for p in params]
+    frame = pd.DataFrame(x, columns=names)
+    found = prim.Prim(frame, y, threshold=density).find_box()
+    trajectory = found.peeling_trajectory
+    dense = trajectory[trajectory["density"] >= density]
+    pick = int(dense["coverage"].idxmax()) if len(dense) else int(trajectory["density"].idxmax())
+    limits = found.box_lims[pick]
+    bounds = {n: (float(limits[n][0]), float(limits[n][1])) for n in names
+              if (float(limits[n][0]), float(limits[n][1])) != (float(frame[n].min()), float(frame[n].max()))}
+    inside = np.all([(frame[n] >= lo) & (frame[n] <= hi) for n, (lo, hi) in bounds.items()], axis=0) \
+        if bounds else np.ones(len(y), dtype=bool)
+    n_in, severe = int(inside.sum()), int(y[inside].sum())
+    from resim.plots import prim_tradeoff_chart
+
+    prim_tradeoff_chart(trajectory["coverage"].tolist(), trajectory["density"].tolist(),
+                        trajectory["res_dim"].tolist(), pick, folder / "prim_tradeoff.png")
+    return [Box(bounds, n_in, severe, severe / int(y.sum()), severe / n_in if n_in else 0.0)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,9 +40,13 @@ class InputError(Exception):
 
 
 def optional(module: str, extra: str) -> Any:
-    """Import an optional dependency, or raise an input error naming the extra that installs it."""
+    """Import an optional dependency, or raise an input error naming the extra that installs it.
+    Warnings a library gives on import (EMA Workbench's about its own optional parts) are not the
+    user's business and are silenced."""
     try:
-        return importlib.import_module(module)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return importlib.import_module(module)
     except ImportError:
         raise InputError.one(None, f"this needs {module.split('.')[0]}, which is not installed; allowed: "
                                    f"pip install 'resim[{extra}]' (or the dev extras)", field=extra) from None

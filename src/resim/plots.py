@@ -211,3 +211,23 @@ def sobol_charts(rows: list[dict[str, Any]], convergence: list[dict[str, Any]], 
         ax.set_title(title, fontsize=9, loc="left")
         fig.tight_layout()
         fig.savefig(folder / f"{name}.png", dpi=110)
+
+
+def prim_tradeoff_chart(coverage: list[float], density: list[float], restricted: list[int], pick: int,
+                        path: Path) -> None:
+    """PRIM's peeling trajectory: each box's coverage against its density, coloured by how many
+    parameters it restricts; the box reported is circled."""
+    fig, ax = subplots(figsize=(6.5, 5))
+    dots = ax.scatter(coverage, density, c=restricted, cmap="viridis", s=18)
+    ax.scatter([coverage[pick]], [density[pick]], s=140, facecolors="none", edgecolors="#b2182b", lw=2,
+               label="box reported")
+    fig.colorbar(dots, ax=ax, label="parameters restricted")
+    ax.set_xlabel("coverage (share of severe points inside the box)")
+    ax.set_ylabel("density (share of the box's points that are severe)")
+    ax.set_xlim(0, 1.02)
+    ax.set_ylim(0, 1.02)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="lower left")
+    ax.set_title("PRIM peeling trajectory: the coverage-density trade-off", fontsize=9, loc="left")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
