@@ -761,6 +761,19 @@ def validate(scenario_file: ScenarioFile) -> None:
 
 
 @app.command()
+@friendly
+def init(target: Annotated[Path, typer.Argument(help="Folder to write into (created if needed).",
+                                                show_default=False)] = Path(".")) -> None:
+    """Write the shipped seeds, scenarios, sweeps, observations, posteriors and schemas into a folder,
+    to run and edit them (an installed resim also finds its seeds without this)."""
+    from resim import bundled
+
+    for path in bundled.init(target):
+        out.print(f"wrote {path}/ ({sum(1 for p in path.rglob('*') if p.is_file())} files)", highlight=False)
+    out.print(f"try: cd {target} && resim run scenarios/pause_ends.yaml", highlight=False, soft_wrap=True)
+
+
+@app.command()
 def schema(overlay: Annotated[bool, typer.Option(help="The schema of a file that `extends:` another (every "
                                                    "field optional, dotted keys allowed).")] = False) -> None:
     """Print the scenario JSON Schema (for editors and validators); the repository ships both in

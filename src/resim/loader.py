@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from resim import bundled
 from resim.errors import InputError, Problem
 from resim.params import SPEC_CLASSES, Fixed, Pert, Ref, Triangular, Uniform
 from resim.scenario import Scenario
@@ -79,7 +80,7 @@ def read_document(path: Path | str) -> Document:
     per version: see _read_chain)."""
     path = Path(path)
     raw, marks, files = _read_chain(path)
-    seeds_dir = next((d for f in files if (d := find_seeds_dir(f.parent.resolve()))), None)
+    seeds_dir = next((d for f in files if (d := find_seeds_dir(f.parent.resolve()))), None) or bundled.seeds_dir()
     return Document(path, raw, marks, files, _read_figures(seeds_dir) if seeds_dir else {})
 
 
