@@ -128,6 +128,22 @@ def test_report_is_self_contained_valid_html_rebuilt_from_parquet_and_manifest(r
         assert needle in text, needle
     single = cli.invoke(app, ["report", str(copies[0])])
     assert single.exit_code == 0 and (copies[0] / "report.html").is_file()
+    # a brief: the answer, the comparison and the caveats before the detail, in words, rounded
+    brief, comparison, detail = (text.index(h) for h in ("The answer: pause_ends", "Comparison with pause_ends",
+                                                          "<h2>Scenario pause_ends"))
+    assert brief < comparison < detail and text.index("Caveats") < comparison
+    assert "stockpile_90d</b> against pause_ends saves" in text and "cumulative shortfall" in text
+    assert not re.search(r"\d,\d{3}\.\d", text[brief:comparison])  # no "2,172,376.8 vehicles"
+
+
+def test_figures_are_rounded_to_what_their_interval_supports():  # type: ignore[no-untyped-def]
+    from resim.summary import rounded
+
+    assert rounded(424.3, 27) == "420"  # +-27: tens
+    assert rounded(424.3, 14) == "424"  # +-14: leading 1, so two digits
+    assert rounded(2_172_376.8, 50_000) == "2,170,000"
+    assert rounded(0.03123, 0.004) == "0.031"
+    assert rounded(1234.0, 0) == "1,234"  # no interval: the figure as it is
 
 
 def test_monthly_difference_quantiles_are_ordered(runs):  # type: ignore[no-untyped-def]

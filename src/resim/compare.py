@@ -136,7 +136,7 @@ def _ci(data: tuple[np.ndarray, ...], statistic, paired: bool) -> tuple[float, f
 
 
 def compare_outcome(name: str, a: np.ndarray, b: np.ndarray, paired: bool) -> OutcomeDiff:
-    unit = OUTCOMES[name][0]
+    unit = OUTCOMES[name].unit
     if paired:
         d = b - a
         worse = (d > 1e-9).astype(float)
@@ -190,7 +190,7 @@ def compare(a: RunData, b: RunData, paired: bool | None = None) -> Comparison:
     paired = is_paired(a, b) if paired is None else paired
     outcomes = [compare_outcome(name, fn(a.shortfall_t, a.demand_t, a.not_built),
                                 fn(b.shortfall_t, b.demand_t, b.not_built), paired)
-                for name, (_, fn) in OUTCOMES.items()]
+                for name, (_, fn, _, _) in OUTCOMES.items()]
     return Comparison(a, b, paired, outcomes, monthly_difference(a, b, paired))
 
 

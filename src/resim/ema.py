@@ -89,4 +89,4 @@ class _Experiment:
         rows = [run_one(sc, self.seed, i).series for i in range(self.replications)]
         s, d, nb = (np.array([r[:, cols.index(c)] for r in rows]) for c in ("shortfall_t", "demand_t",
                                                                           "vehicles_not_built"))
-        return {name: float(np.mean(fn(s, d, nb))) for name, (_, fn) in OUTCOMES.items()}
+        return {name: float(np.mean(fn(s, d, nb))) for name, (_, fn, _, _) in OUTCOMES.items()}

@@ -157,7 +157,7 @@ def scenario_batch(scenario: Scenario, factors: list[str], seed: int, batch: Bat
         series = simulate(world, seed, index)[scenario.report_offset:]
         s, d, nb = series[None, :, s_i], series[None, :, d_i], series[None, :, nb_i]
         point: dict[str, float] = {}
-        for name, (_, fn) in OUTCOMES.items():
+        for name, (_, fn, _, _) in OUTCOMES.items():
             point[name] = float(fn(s, d, nb)[0])
             for year, (a, b) in years.items():
                 point[f"{name}.{year}"] = float(fn(s[:, a:b], d[:, a:b], nb[:, a:b])[0])

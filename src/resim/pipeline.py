@@ -99,7 +99,7 @@ def precision_reached(writer: Any, outcome: str, target: float) -> dict[str, Any
     import scipy.stats as st
 
     kept = writer.kept_so_far()
-    values = OUTCOMES[outcome][1](kept["shortfall_t"], kept["demand_t"], kept["vehicles_not_built"])
+    values = OUTCOMES[outcome].fn(kept["shortfall_t"], kept["demand_t"], kept["vehicles_not_built"])
     mean = float(values.mean())
     half = float(st.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values)))
     relative = half / abs(mean) if mean else (0.0 if half == 0 else float("inf"))

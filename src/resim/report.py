@@ -151,6 +151,71 @@ def _run_section(run: RunData) -> str:
 </section>"""
 
 
+CAVEATS = (  # what every figure of this model carries (docs/model.md, "What the backtest shows")
+    "Held against the 2025 record the model is too deep: it loses 55-63% of magnet needs in July-August "
+    "2025, more than makers reported, so absolute levels are likelier too high than too low.",
+    "What China decided on 2026-11-10 is not public: the worlds after the pause carry judgement probabilities "
+    "(seeds/world_2026.yaml), and so do the 2026 licence approval odds (no 2026 figure was found).",
+    "Whether the October 2025 rules license light-REE (Nd/Pr-only) magnets is a structural choice drawn per "
+    "replication; it moves the answer as much as any number.",
+    "Paired comparisons share their luck (common random numbers), but histories diverge after the first "
+    "different decision, so a better lever can come out worse in a few per cent of replications.",
+)
+
+
+def _interval(o: dict[str, Any], key: str = "p50") -> str:
+    """A quantile or mean rounded to its Monte Carlo interval, with that interval."""
+    if key == "mean":
+        half = o["mean_half_width"]
+        return f"{summary.rounded(o['mean'], half)} (+-{summary.rounded(half, half)})"
+    half = max(o["p50_high"] - o["p50"], o["p50"] - o["p50_low"])
+    return summary.rounded(o["p50"], half)
+
+
+def _brief(runs: list[RunData], comparisons: list[Comparison], analyses: list[Path]) -> str:
+    """The answer first: the headline figures of the first run, rounded to what the Monte Carlo
+    supports, the comparisons in one line each, what drives the answer, the key assumptions and
+    the caveats."""
+    parts = ["<section class=\"brief\">"]
+    if runs:
+        m = runs[0].manifest
+        o = m.get("outcomes")
+        parts.append(f"<h2>The answer: {html.escape(runs[0].name)}</h2><p class=\"question\">"
+                     f"{html.escape(m['question'])}</p>")
+        if o:
+            cum, pct, nb = o["cumulative_shortfall_t"], o["shortfall_pct_of_demand"], o["vehicles_not_built"]
+            half = max(cum["p50_high"] - cum["p50"], cum["p50"] - cum["p50_low"])
+            parts.append(
+                f"<p class=\"headline\">Over the {m['reported_months']} months from {m['report_from']}, the median "
+                f"future is {_interval(cum)} t of NdFeB magnets short (5-95% of futures: "
+                f"{summary.rounded(cum['p5'], half)} to {summary.rounded(cum['p95'], half)} t), "
+                f"{_interval(pct)}% of EV magnet demand, and {_interval(nb)} vehicles not built; in "
+                f"{100 * m['run_summary']['p_any_shortfall']:.0f}% of futures at least one month is short. "
+                f"Mean: {_interval(cum, 'mean')} t. ({m['replications']:,} replications.)</p>")
+    for c in comparisons:
+        d = next(x for x in c.outcomes if x.outcome == "cumulative_shortfall_t")
+        half = (d.mean_diff_ci[1] - d.mean_diff_ci[0]) / 2
+        verb = "adds" if d.mean_diff > 0 else "saves"
+        parts.append(f"<p><b>{html.escape(c.other.name)}</b> against {html.escape(c.reference.name)} {verb} "
+                     f"{summary.rounded(abs(d.mean_diff), half)} t of cumulative shortfall on average (95%: "
+                     f"{summary.rounded(d.mean_diff_ci[0], half)} to {summary.rounded(d.mean_diff_ci[1], half)} t)"
+                     + (f"; it is worse in {100 * d.p_b_worse:.0f}% of paired futures" if c.paired else
+                        " (unpaired runs)") + ".</p>")
+    for folder in analyses:
+        top = [r for r in pq.read_table(folder / "indices.parquet").to_pylist() if r["period"] == "all"][:3]
+        drivers = "; ".join(f"{r['factor']} (total index {r['ST']:.2f} +-{r['ST_conf']:.2f})" for r in top)
+        parts.append(f"<p>What drives it most (Sobol total indices, whole model): {html.escape(drivers)}.</p>")
+    if runs:
+        params = {p["parameter"]: p for p in runs[0].manifest.get("parameters", [])}
+        key = [params[k] for k in KEY_PARAMETERS if k in params][:6]
+        parts.append("<h3>Key assumptions</h3><ul>" + "".join(
+            f"<li>{html.escape(p['parameter'])}: {html.escape(str(p['value']))} {html.escape(str(p['unit']))} "
+            f"({html.escape(str(p['source']))})</li>" for p in key) + "</ul>")
+    parts.append("<h3>Caveats</h3><ul>" + "".join(f"<li>{html.escape(c)}</li>" for c in CAVEATS) + "</ul>")
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
 def _comparison_section(comparisons: list[Comparison]) -> str:
     chart = _png(lambda buf: draw_comparison(comparisons, buf))
     parts = [f'<section><h2>Comparison with {html.escape(comparisons[0].reference.name)}</h2>',
@@ -158,7 +223,7 @@ def _comparison_section(comparisons: list[Comparison]) -> str:
     for c in comparisons:
         note = "paired: same seed and replications (common random numbers)" if c.paired else \
             "unpaired: the runs differ in seed or replications, so intervals are wider"
-        rows = [[o.outcome, o.unit, f"{o.a_mean:,.1f}", f"{o.b_mean:,.1f}",
+        rows = [[summary.OUTCOMES[o.outcome].label, o.unit, f"{o.a_mean:,.1f}", f"{o.b_mean:,.1f}",
                  f"{o.mean_diff:+,.1f} [{o.mean_diff_ci[0]:+,.1f}, {o.mean_diff_ci[1]:+,.1f}]",
                  f"{o.p_b_worse:.2f} [{o.p_b_worse_ci[0]:.2f}, {o.p_b_worse_ci[1]:.2f}]"] for o in c.outcomes]
         parts.append(f"<h3>{html.escape(c.other.name)} minus {html.escape(c.reference.name)} ({note})</h3>")
@@ -173,7 +238,8 @@ def _comparison_section(comparisons: list[Comparison]) -> str:
 STYLE = """body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}
 table{border-collapse:collapse;margin:0.5em 0;font-size:0.85em}td,th{border:1px solid #ccc;padding:3px 6px;
 text-align:left}th{background:#f0f0f0}img{max-width:100%}.question{font-size:1.1em;font-style:italic}
-.facts{color:#555;font-size:0.9em}"""
+.facts{color:#555;font-size:0.9em}.headline{font-size:1.15em;background:#f6f6f0;padding:0.6em;
+border-left:4px solid #b2182b}"""
 
 
 def _sensitivity_section(folder: Path) -> str:
@@ -218,9 +284,11 @@ def html_report(folders: list[Path], out: Path) -> Path:
     runs, compare them with the first."""
     analyses = [f for f in folders if is_sensitivity(f)]
     runs = [load_run(f) for f in folders if f not in analyses]
-    sections = [_run_section(r) for r in runs] + [_sensitivity_section(f) for f in analyses]
-    if len(runs) > 1:
-        sections.append(_comparison_section([compare(runs[0], r) for r in runs[1:]]))
+    comparisons = [compare(runs[0], r) for r in runs[1:]]
+    sections = [_brief(runs, comparisons, analyses)]  # the answer first, then the detail behind it
+    if comparisons:
+        sections.append(_comparison_section(comparisons))
+    sections += [_sensitivity_section(f) for f in analyses] + [_run_section(r) for r in runs]
     names = ", ".join([r.name for r in runs] + [Path(json.loads((f / "manifest.json").read_text())["model"]).stem
                                                 for f in analyses])
     doc = f"""<!DOCTYPE html>

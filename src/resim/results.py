@@ -177,6 +177,7 @@ class RunWriter:
                          **{lib: importlib.metadata.version(lib) for lib in libs}},
             "platform": sys.platform,
             "units": {c: unit_of(c) for c in self.columns},
+            "outcomes": summary.describe_outcomes(*(self.kept[c] for c in KEPT)),
             "run_summary": {
                 "cumulative_shortfall_t": {"mean": float(cum.mean()), "p5": float(np.percentile(cum, 5)),
                                            "p50": float(np.median(cum)), "p95": float(np.percentile(cum, 95)),

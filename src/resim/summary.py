@@ -7,7 +7,9 @@ dust never counts as a shortage.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import numpy as np
 from scipy.special import bdtr, ndtri
@@ -30,17 +32,62 @@ def monthly(shortfall_t: np.ndarray, demand_t: np.ndarray) -> dict[str, np.ndarr
     return out
 
 
-Outcome = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+OutcomeFn = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
 
-# Run outcomes per replication, over the horizon: name -> (unit, f(shortfall_t, demand_t, not_built)),
-# each argument a (replications x months) array. Used by compare, run --precision and sweeps.
-OUTCOMES: dict[str, tuple[str, Outcome]] = {
-    "cumulative_shortfall_t": ("t NdFeB", lambda s, d, nb: s.sum(axis=1)),
-    "shortfall_pct_of_demand": ("% of demand", lambda s, d, nb: 100 * s.sum(axis=1) / np.maximum(d.sum(axis=1), 1e-12)),
-    "peak_month_shortfall_t": ("t NdFeB per month", lambda s, d, nb: s.max(axis=1)),
-    "short_months": ("months", lambda s, d, nb: (s > SHORT_T).sum(axis=1).astype(float)),
-    "vehicles_not_built": ("vehicles", lambda s, d, nb: nb.sum(axis=1)),
+
+class Outcome(NamedTuple):
+    """A run outcome per replication over the reported months: f(shortfall_t, demand_t, not_built),
+    each a (replications x months) array."""
+
+    unit: str
+    fn: OutcomeFn
+    label: str  # for people: tables, charts, the report
+    how: str  # how it is computed, in words
+
+
+# The one table of run outcomes: the summary, compare, run --precision, sweeps, sensitivity, the
+# EMA adapter, the report and the manifests all read it.
+OUTCOMES: dict[str, Outcome] = {
+    "cumulative_shortfall_t": Outcome("t NdFeB", lambda s, d, nb: s.sum(axis=1), "cumulative shortfall",
+                                      "NdFeB needed but not on hand, summed over the reported months"),
+    "shortfall_pct_of_demand": Outcome(
+        "% of demand", lambda s, d, nb: 100 * s.sum(axis=1) / np.maximum(d.sum(axis=1), 1e-12),
+        "shortfall as a share of demand", "cumulative shortfall / cumulative EV NdFeB demand x 100"),
+    "peak_month_shortfall_t": Outcome("t NdFeB per month", lambda s, d, nb: s.max(axis=1), "worst month's shortfall",
+                                      "the largest monthly shortfall"),
+    "short_months": Outcome("months", lambda s, d, nb: (s > SHORT_T).sum(axis=1).astype(float), "months short",
+                            f"months whose shortfall exceeds {SHORT_T * 1000:g} kg"),
+    "vehicles_not_built": Outcome("vehicles", lambda s, d, nb: nb.sum(axis=1), "vehicles not built",
+                                  "attempted (new demand and backlog) minus built, summed over the months"),
 }
+
+
+def describe_outcomes(shortfall_t: np.ndarray, demand_t: np.ndarray, not_built: np.ndarray) -> dict[str, dict[str, Any]]:
+    """Every run outcome over the replications: its unit, label and how computed, its mean with a
+    95% t interval, and p5, p50 (with its order-statistic interval) and p95 (for manifests)."""
+    out = {}
+    for name, o in OUTCOMES.items():
+        v = o.fn(shortfall_t, demand_t, not_built)
+        n = len(v)
+        half = float(1.96 * v.std(ddof=1) / math.sqrt(n)) if n > 1 else float("nan")
+        low, high = quantile_ci(v, 0.5)
+        out[name] = {"unit": o.unit, "label": o.label, "how": o.how, "mean": float(v.mean()),
+                     "mean_half_width": half, "p5": float(np.percentile(v, 5)), "p50": float(np.median(v)),
+                     "p50_low": low, "p50_high": high, "p95": float(np.percentile(v, 95))}
+    return out
+
+
+def rounded(value: float, half_width: float) -> str:
+    """`value` rounded to what its Monte Carlo interval (+-half_width) supports: to the decimal of
+    the half-width's leading digit (two digits when that digit is 1), with thousands separators."""
+    if not math.isfinite(half_width) or half_width <= 0:
+        return f"{value:,.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+    digits = math.floor(math.log10(half_width))
+    if f"{half_width:e}"[0] == "1":
+        digits -= 1
+    step = 10.0**digits
+    value = round(value / step) * step
+    return f"{value:,.{max(0, -digits)}f}"
 
 
 def per_replication(shortfall_t: np.ndarray, not_built: np.ndarray) -> dict[str, np.ndarray]:
