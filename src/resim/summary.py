@@ -62,7 +62,8 @@ OUTCOMES: dict[str, Outcome] = {
 }
 
 
-def describe_outcomes(shortfall_t: np.ndarray, demand_t: np.ndarray, not_built: np.ndarray) -> dict[str, dict[str, Any]]:
+def describe_outcomes(shortfall_t: np.ndarray, demand_t: np.ndarray,
+                      not_built: np.ndarray) -> dict[str, dict[str, Any]]:
     """Every run outcome over the replications: its unit, label and how computed, its mean with a
     95% t interval, and p5, p50 (with its order-statistic interval) and p95 (for manifests)."""
     out = {}
