@@ -299,6 +299,13 @@ def test_the_python_pipeline_prints_nothing_and_gives_the_cli_figures(tmp_path, 
     doc = json.loads(res.stdout)
     assert open_run(folder).manifest["run_summary"] == doc["run_summary"]
     assert open_run(folder).series(["shortfall_t"]).equals(open_run(doc["results"]).series(["shortfall_t"]))
+    # the monthly series without writing anything: the same numbers as the written run's
+    from resim.pipeline import series
+
+    frame = series(SCENARIOS / "backtest_2025.yaml", 6)
+    written = open_run(folder).series(["shortfall_t", "demand_t"]).sort_values(["replication", "month"])
+    np.testing.assert_array_equal(frame["shortfall_t"].to_numpy(), written["shortfall_t"].to_numpy())
+    assert (frame["month"].to_numpy() == written["month"].to_numpy()).all() and frame.attrs["units"]["demand_t"]
 
 
 def test_loads_are_cached_per_file_version_and_never_shared_between_callers(tmp_path):  # type: ignore[no-untyped-def]

@@ -254,51 +254,20 @@ RunsOrScenarios = Annotated[list[Path], typer.Argument(
 def compare_command(runs: RunsOrScenarios, replications: Replications = None, seed: Seed = None,
                     workers: Workers = None, results: Results = Path("results"), as_json: AsJson = False) -> None:
     """Compare runs with the first: paired differences when they share seed and replications."""
-    from resim.compare import compare, load_run
-    from resim.report import outcome_rows, write_comparison
+    from resim import pipeline
+    from resim.report import outcome_rows
 
     _tables_to_stderr(as_json)
-    if len(runs) < 2:
-        raise InputError.one(None, "give at least two results folders or scenario files to compare")
+    seed, replications = pipeline.shared_design(runs, replications, seed)
     check_writable(results)
-    folders = _folders_for(runs, replications, seed, workers, results)
-    data = [load_run(f) for f in folders]
-    comparisons = [compare(data[0], other) for other in data[1:]]
+    folders = [path if path.is_dir() else _run(path, replications, seed, workers, results) for path in runs]
+    folder, comparisons = pipeline.compare_runs(folders, results)
     for c in comparisons:
         _show_comparison(c)
-    folder = write_comparison(comparisons, results, sys.argv)
     out.print(f"comparison: {folder}  (comparison.parquet, monthly_difference.parquet, comparison.png)",
               highlight=False, soft_wrap=True)
     if as_json:
         _emit({"results": str(folder), "runs": [str(f) for f in folders], "outcomes": outcome_rows(comparisons)})
-
-
-def _folders_for(paths: list[Path], replications: int | None, seed: int | None, workers: int | None,
-                 results: Path) -> list[Path]:
-    """Results folders for the arguments: scenario files are run first, all with one seed and
-    replication count (from the options, else the reference run or scenario)."""
-    first = paths[0]
-    if first.is_dir() and (first / "manifest.json").is_file():
-        manifest = json.loads((first / "manifest.json").read_text())
-        seed, replications = (manifest["seed"] if seed is None else seed,
-                              replications or manifest["replications"])
-    elif first.is_file():
-        sc = load(first).scenario
-        seed, replications = (sc.seed if seed is None else seed), replications or sc.replications
-    folders = []
-    for path in paths:
-        if path.is_dir():
-            folders.append(path)
-        elif path.is_file():
-            folders.append(_run(path, replications, seed, workers, results))
-        else:
-            raise InputError.one(path, "not found: give a results folder or a scenario file")
-    return folders
-
-
-OUTCOME_LABELS = {"cumulative_shortfall_t": "cumulative shortfall", "shortfall_pct_of_demand": "shortfall share",
-                  "peak_month_shortfall_t": "worst month", "short_months": "short months",
-                  "vehicles_not_built": "vehicles not built"}
 
 
 def _show_comparison(c: Any) -> None:
@@ -313,7 +282,7 @@ def _show_comparison(c: Any) -> None:
     for name in ("outcome", "unit", "A mean", "B mean", "B - A mean [95% CI]", "P(B worse) [CI]"):
         table.add_column(name, justify="left" if name in ("outcome", "unit") else "right")
     for o in c.outcomes:
-        table.add_row(OUTCOME_LABELS.get(o.outcome, o.outcome), o.unit, f"{o.a_mean:,.0f}", f"{o.b_mean:,.0f}",
+        table.add_row(OUTCOMES[o.outcome].label, o.unit, f"{o.a_mean:,.0f}", f"{o.b_mean:,.0f}",
                       f"{o.mean_diff:+,.0f} [{o.mean_diff_ci[0]:+,.0f}, {o.mean_diff_ci[1]:+,.0f}]",
                       f"{o.p_b_worse:.2f} [{o.p_b_worse_ci[0]:.2f}, {o.p_b_worse_ci[1]:.2f}]")
     out.print(table)
@@ -698,48 +667,36 @@ def check_command(
     as_json: AsJson = False,
 ) -> None:
     """Show the model's credentials: analytic oracles, and every scenario run with its books checked."""
-    from resim import validation
-    from resim.runner import run_one
+    from resim import pipeline, validation
 
     _tables_to_stderr(as_json)
-    scenario_results: list[dict[str, Any]] = []
     table = Table(title="resim check: analytic oracles (99% intervals from the replications)",
                   title_justify="left")
     for name in ("oracle", "what", "unit", "expected", "simulated [99% CI]", "reps", "result"):
         table.add_column(name, overflow="fold")
-    results = []
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err,
                   transient=True) as progress:
         task = progress.add_task("oracles", total=len(validation.ORACLES))
-        for oracle in validation.ORACLES.values():
-            results.append(oracle())
-            progress.advance(task)
+        results = pipeline.run_oracles(lambda: progress.advance(task))
     for r in results:
         table.add_row(r.name, r.what, r.unit, f"{r.expected:.4g}", f"{r.simulated:.4g} [{r.ci[0]:.4g}, {r.ci[1]:.4g}]",
                       str(r.replications), "[green]pass[/]" if r.passed else "[bold red]FAIL[/]")
     out.print(table)
-    files = sorted(scenarios.glob("*.yaml"))
     checked = Table(title=f"every scenario in {scenarios}/, {replications} replications each, books checked "
                           "after every event", title_justify="left")
     for name in ("scenario", "months", "replications", "result"):
         checked.add_column(name)
-    failures = sum(not r.passed for r in results)
-    for path in files:
-        sc = load(path).scenario
-        try:
-            for i in range(replications):
-                run_one(sc, sc.seed, i, check=True)
-            checked.add_row(sc.name, str(sc.horizon_months), str(replications), "[green]pass[/]")
-            scenario_results.append({"scenario": sc.name, "replications": replications, "passed": True})
-        except ConservationError as exc:
-            failures += 1
-            checked.add_row(sc.name, str(sc.horizon_months), str(replications), f"[bold red]FAIL[/] {exc}")
-            scenario_results.append({"scenario": sc.name, "replications": replications, "passed": False,
-                                     "error": str(exc)})
+    runs = pipeline.check_scenarios(scenarios, replications)
+    for c in runs:
+        checked.add_row(c.scenario, str(c.months), str(c.replications),
+                        "[green]pass[/]" if c.passed else f"[bold red]FAIL[/] {c.error}")
     out.print(checked)
+    failures = sum(not r.passed for r in results) + sum(not c.passed for c in runs)
     out.print("all checks pass" if failures == 0 else f"[bold red]{failures} check(s) failed[/]")
     if as_json:
-        _emit({"passed": failures == 0, "scenarios": scenario_results,
+        _emit({"passed": failures == 0,
+               "scenarios": [{"scenario": c.scenario, "replications": c.replications, "passed": c.passed,
+                              **({"error": c.error} if c.error else {})} for c in runs],
                "oracles": [{"name": r.name, "what": r.what, "unit": r.unit, "expected": r.expected,
                             "simulated": r.simulated, "ci99": list(r.ci), "replications": r.replications,
                             "passed": r.passed} for r in results]})

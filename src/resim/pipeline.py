@@ -9,6 +9,7 @@ precision) and write it; the CLI adds only parsing, progress bars, tables and ex
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from resim import runner
+from resim.errors import InputError
 from resim.folders import check_writable
 from resim.loader import Loaded, load
 from resim.provenance import parameter_rows
@@ -105,3 +107,98 @@ def precision_reached(writer: Any, outcome: str, target: float) -> dict[str, Any
     relative = half / abs(mean) if mean else (0.0 if half == 0 else float("inf"))
     return {"outcome": outcome, "mean": mean, "half_width": half, "relative_half_width": relative,
             "target": target, "reached": relative <= target}
+
+
+def series(scenario_file: Path | str, replications: int = 100, seed: int | None = None,
+           overrides: dict[str, Any] | None = None, workers: int | None = 1) -> Any:
+    """The reported monthly series of a scenario's replications as a pandas DataFrame (one row per
+    replication and month, every column of the column dictionary, units in `attrs`), without
+    writing anything: what an API caller explores in a notebook."""
+    import pandas as pd
+
+    from resim.model import columns
+    from resim.model.clock import Months
+    from resim.outputs import unit_of
+
+    p = plan(scenario_file, replications, seed, workers, overrides)
+    sc = p.loaded.scenario
+    cols = columns(sc)
+    months = Months.of(sc.start, sc.horizon_months).dates[sc.report_offset:]
+    reps = [r for chunk in runner.run(sc, p.replications, p.seed, p.workers) for r in chunk]
+    frame = pd.DataFrame(np.concatenate([r.series for r in reps]), columns=cols)
+    frame.insert(0, "month", pd.to_datetime(np.tile(np.array(months, dtype="datetime64[D]"), len(reps))))
+    frame.insert(0, "replication", np.repeat([r.index for r in reps], len(months)))
+    frame.attrs["units"] = {c: unit_of(c) for c in cols}
+    return frame
+
+
+# --- comparisons --------------------------------------------------------------------------------
+
+def shared_design(paths: list[Path], replications: int | None = None, seed: int | None = None) -> tuple[int, int]:
+    """The (seed, replications) every scenario of a comparison is run with, so the comparison is
+    paired: the options', else the reference's (a results folder's or a scenario file's)."""
+    if len(paths) < 2:
+        raise InputError.one(None, "give at least two results folders or scenario files to compare")
+    for path in paths:
+        if not (path.is_file() or (path / "manifest.json").is_file()):
+            raise InputError.one(path, "not found: give a results folder or a scenario file")
+    first = paths[0]
+    if first.is_dir():
+        manifest = json.loads((first / "manifest.json").read_text())
+        return (manifest["seed"] if seed is None else seed), replications or manifest["replications"]
+    sc = load(first).scenario
+    return (sc.seed if seed is None else seed), runner.checked_replications(replications or sc.replications)
+
+
+def compare_runs(folders: list[Path], results: Path | str = "results",
+                 command: list[str] | None = None) -> tuple[Path, list[Any]]:
+    """Compare every run with the first and write results/comparisons/...; returns (its folder,
+    the comparisons)."""
+    from resim.compare import compare, load_run
+    from resim.report import write_comparison
+
+    data = [load_run(f) for f in folders]
+    comparisons = [compare(data[0], other) for other in data[1:]]
+    return write_comparison(comparisons, Path(results), sys.argv if command is None else command), comparisons
+
+
+# --- checks -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ScenarioCheck:
+    scenario: str
+    months: int
+    replications: int
+    error: str | None  # None: the books balanced after every event
+
+    @property
+    def passed(self) -> bool:
+        return self.error is None
+
+
+def run_oracles(on_oracle: Callable[[], None] | None = None) -> list[Any]:
+    """Every analytic oracle of `validation.ORACLES`, in order."""
+    from resim import validation
+
+    results = []
+    for oracle in validation.ORACLES.values():
+        results.append(oracle())
+        if on_oracle:
+            on_oracle()
+    return results
+
+
+def check_scenarios(folder: Path, replications: int) -> list[ScenarioCheck]:
+    """Each scenario in `folder` run `replications` times with its books checked after every event."""
+    from resim.model import ConservationError
+
+    out = []
+    for path in sorted(Path(folder).glob("*.yaml")):
+        sc = load(path).scenario
+        try:
+            for i in range(replications):
+                runner.run_one(sc, sc.seed, i, check=True)
+            out.append(ScenarioCheck(sc.name, sc.horizon_months, replications, None))
+        except ConservationError as exc:
+            out.append(ScenarioCheck(sc.name, sc.horizon_months, replications, str(exc)))
+    return out
