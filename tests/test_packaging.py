@@ -1,5 +1,8 @@
-"""A non-editable install: the wheel carries the seeds, scenarios and sweeps, and runs them from
-another directory with no repository around."""
+"""A non-editable install in a fresh virtual environment: the wheel carries the seeds, scenarios
+and sweeps, and runs them from another directory with no repository around. The environment
+borrows this one's dependencies through a path file (site-packages listed in a .pth file are on
+the path, but their own .pth files, such as the editable install's finder, are not run), so the
+test needs no downloads and the resim it imports is the wheel's."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -16,20 +20,25 @@ def test_a_wheel_installed_elsewhere_runs_its_shipped_scenarios(tmp_path):  # ty
     subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", str(REPO), "-w", str(tmp_path / "dist")],
                    check=True, capture_output=True)
     wheel = next((tmp_path / "dist").glob("resim-*.whl"))
-    site = tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(site), str(wheel)],
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    site = Path(subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                               check=True, capture_output=True, text=True).stdout.strip())
+    (site / "borrowed_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-deps", str(wheel)],
                    check=True, capture_output=True)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    env = {**os.environ, "PYTHONPATH": str(site)}  # the installed copy comes first; the source tree is not used
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
 
     def resim(*args: str, cwd: Path = elsewhere) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "resim", *args], cwd=cwd, env=env, capture_output=True,
+        return subprocess.run([python, "-m", "resim", *args], cwd=cwd, env=env, capture_output=True,
                               text=True, timeout=300)
 
-    where = subprocess.run([sys.executable, "-c", "import resim; print(resim.__file__)"], cwd=elsewhere, env=env,
+    where = subprocess.run([python, "-c", "import resim; print(resim.__file__)"], cwd=elsewhere, env=env,
                            capture_output=True, text=True, check=True).stdout
-    assert where.startswith(str(site)), where
+    assert where.startswith(str(site)), where  # the wheel's copy, not the source tree
     # a scenario copied away from any seeds/ folder still finds the shipped seeds
     alone = elsewhere / "mine.yaml"
     shutil.copy(REPO / "scenarios" / "baseline.yaml", alone)

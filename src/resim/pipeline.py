@@ -140,7 +140,10 @@ def shared_design(paths: list[Path], replications: int | None = None, seed: int 
     if len(paths) < 2:
         raise InputError.one(None, "give at least two results folders or scenario files to compare")
     for path in paths:
-        if not (path.is_file() or (path / "manifest.json").is_file()):
+        if path.is_dir() and not (path / "manifest.json").is_file():
+            raise InputError.one(path, "not a finished resim run (no manifest.json); allowed: a results folder of "
+                                       "resim run, or a scenario file")
+        if not path.exists():
             raise InputError.one(path, "not found: give a results folder or a scenario file")
     first = paths[0]
     if first.is_dir():
