@@ -380,7 +380,7 @@ def analyze(folder: Path, method: str, outcome: str = "mean_cumulative_shortfall
     rows = sensitivity.analyze(method, prob, x, np.array(table[outcome]), manifest["seed"])
     pq.write_table(pa.Table.from_pylist([{**r, "outcome": outcome} for r in rows]), folder / "sensitivity.parquet")
     index_chart(method, rows, f"{spec.name}: {method} sensitivity of {outcome} "
-                          f"({len(x)} points x {spec.replications} replications)", folder / "sensitivity.png")
+                f"({len(x)} points x {spec.replications} replications)", folder / "sensitivity.png")
     return rows
 
 
