@@ -376,7 +376,7 @@ def sweep_command(
     as_json: AsJson = False,
 ) -> None:
     """Sweep scenario fields over a design; each point's outcomes are saved as soon as it finishes."""
-    from resim import runner, sweep
+    from resim import pipeline, runner, sweep
     from resim.sweep import SweepError
 
     _tables_to_stderr(as_json)
@@ -387,24 +387,7 @@ def sweep_command(
     else:
         if file is None:
             raise InputError.one(None, "give a scenario file with --vary, a sweep file, or --resume FOLDER")
-        if analyze not in (None, "sobol", "morris"):
-            raise InputError.one(None, f"unknown analysis {analyze!r}; allowed: sobol, morris", field="--analyze")
-        if analyze:
-            design = {"sobol": "saltelli", "morris": "morris"}[analyze]
-        if vary:
-            spec = sweep.SweepSpec(name=file.stem, scenario=file, parameters=sweep.parse_vary(vary),
-                                   design=design, points=points, replications=replications or 100,
-                                   seed=seed)  # type: ignore[arg-type]
-        else:
-            spec = sweep.load_spec(file)
-            spec = spec.model_copy(update={k: v for k, v in (("replications", replications), ("seed", seed),
-                                                               ("points", points)) if v is not None})
-        sweep.check_spec(spec, file)
-        if dask:  # reach the cluster before a sweep folder is made
-            from resim import cluster
-
-            cluster.connect(dask).close()
-        folder = sweep.start(spec, results, sys.argv)
+        folder = pipeline.start_sweep(file, vary, design, points, replications, seed, analyze, results, dask)
     manifest = json.loads((folder / "manifest.json").read_text())
     total = len(manifest["points"])
     out.print(f"sweep {manifest['spec']['name']}: {total} points x {manifest['spec']['replications']} replications "
@@ -524,7 +507,7 @@ def sensitivity_command(
     """Which assumptions drive the outcome? Sobol indices over every uncertainty the scenario declares
     (its own distributions, regime outcomes and rule-set choices, and per-event luck as one factor)."""
     from resim import global_sensitivity as gs
-    from resim import runner
+    from resim import pipeline, runner
     from resim.sweep import SweepError
 
     _tables_to_stderr(as_json)
@@ -533,7 +516,7 @@ def sensitivity_command(
         manifest = gs.check_resumable(resume)
         left, total = gs.batches_left(resume)
         out.print(f"resuming: {left} of {total} batches to compute", highlight=False)
-        folder, outcomes = resume, outcomes or manifest["outcomes"]
+        folder = resume
     else:
         if scenario_file is None:
             raise InputError.one(None, "give a scenario file, or --resume FOLDER")
@@ -542,14 +525,9 @@ def sensitivity_command(
         if list_factors:
             _show_factors(gs.factor_table(scenario_file, by.value, user, overrides))
             return
-        gs.check_base_samples(n)
-        if dask:
-            from resim import cluster
-
-            cluster.connect(dask).close()
-        outcomes = outcomes or ["cumulative_shortfall_t"]
-        folder = gs.start(scenario_file, n, results, sys.argv, by.value, user, overrides, seed, outcomes=outcomes)
+        folder = pipeline.start_sensitivity(scenario_file, n, by.value, user, overrides, seed, outcomes, results, dask)
     manifest = json.loads((folder / "manifest.json").read_text())
+    outcomes = outcomes or manifest["outcomes"]
     out.print(f"sensitivity of {Path(manifest['model']).stem}: {len(manifest['factors'])} factors in "
               f"{len(set(manifest['groups']))} groups; {manifest['points']:,} points ({manifest['base_samples']} base "
               f"samples, one replication each), seed {manifest['seed']}; folder {folder}", highlight=False,

@@ -132,6 +132,53 @@ def series(scenario_file: Path | str, replications: int = 100, seed: int | None 
     return frame
 
 
+# --- sweeps ------------------------------------------------------------------------------------
+
+def start_sweep(file: Path, vary: list[str] | None = None, design: str = "grid", points: int | None = None,
+                replications: int | None = None, seed: int | None = None, analyze: str | None = None,
+                results: Path | str = "results", dask_scheduler: str | None = None,
+                command: list[str] | None = None) -> Path:
+    """Check a sweep (a scenario with `--vary` items, or a sweep file with option overrides), reach
+    its cluster if any, then make its folder; nothing is written when anything is wrong."""
+    from resim import sweep
+
+    if analyze not in (None, "sobol", "morris"):
+        raise InputError.one(None, f"unknown analysis {analyze!r}; allowed: sobol, morris", field="--analyze")
+    if analyze:
+        design = {"sobol": "saltelli", "morris": "morris"}[analyze]
+    if vary:
+        spec = sweep.SweepSpec(name=file.stem, scenario=file, parameters=sweep.parse_vary(vary), design=design,
+                               points=points, replications=replications or 100, seed=seed)  # type: ignore[arg-type]
+    else:
+        spec = sweep.load_spec(file)
+        spec = spec.model_copy(update={k: v for k, v in (("replications", replications), ("seed", seed),
+                                                           ("points", points)) if v is not None})
+    sweep.check_spec(spec, file)
+    _reach(dask_scheduler)
+    return sweep.start(spec, Path(results), sys.argv if command is None else command)
+
+
+def start_sensitivity(scenario_file: Path, n: int = 256, by: str = "mechanism",
+                      groups: dict[str, list[str]] | None = None, overrides: dict[str, Any] | None = None,
+                      seed: int | None = None, outcomes: list[str] | None = None, results: Path | str = "results",
+                      dask_scheduler: str | None = None, command: list[str] | None = None) -> Path:
+    """Check a whole-model sensitivity analysis, reach its cluster if any, then make its folder."""
+    from resim import global_sensitivity as gs
+
+    gs.check_base_samples(n)
+    _reach(dask_scheduler)
+    return gs.start(scenario_file, n, Path(results), sys.argv if command is None else command, by, groups,
+                    overrides, seed, outcomes=outcomes or ["cumulative_shortfall_t"])
+
+
+def _reach(dask_scheduler: str | None) -> None:
+    """Connect to the cluster (and check its workers) before any folder is made."""
+    if dask_scheduler:
+        from resim import cluster
+
+        cluster.connect(dask_scheduler).close()
+
+
 # --- comparisons --------------------------------------------------------------------------------
 
 def shared_design(paths: list[Path], replications: int | None = None, seed: int | None = None) -> tuple[int, int]:
