@@ -126,6 +126,16 @@ def test_python_api_returns_the_points_table(tmp_path):  # type: ignore[no-untyp
                         results=tmp_path).to_pydict()
     assert table["param.demand.inventory_cover_weeks"] == [2.0, 6.0]
     assert table["mean_cumulative_shortfall_t"][1] < table["mean_cumulative_shortfall_t"][0]  # more cover helps
+    # every run outcome of the outcome table is a point outcome, with its interval
+    from resim.loader import load
+    from resim.summary import OUTCOMES
+
+    months = load(ENDS).scenario.reported_months
+    for name in OUTCOMES:
+        low, mean, high = (table[f"mean_{name}{end}"][0] for end in ("_low", "", "_high"))
+        assert low <= mean <= high, name
+    assert all(0 <= m <= months for m in table["mean_short_months"])
+    assert all(0 <= m <= 100 for m in table["mean_shortfall_pct_of_demand"])
 
 
 def test_shipped_sweep_files_are_valid():  # type: ignore[no-untyped-def]

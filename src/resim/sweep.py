@@ -45,7 +45,7 @@ from resim.plots import index_chart, sweep_charts, tornado_chart
 from resim.results import scenario_hash
 from resim.runner import die_with_parent, run_one
 from resim.scenario import Scenario
-from resim.summary import per_replication, proportion_ci, quantile_ci
+from resim.summary import OUTCOMES, per_replication, proportion_ci, quantile_ci
 from resim.tree import iter_specs
 
 
@@ -130,31 +130,31 @@ def evaluate(scenario_file: Path | str, overrides: dict[str, float], replication
 
 
 def outcomes_of(sc: Scenario, replications: int, seed: int) -> dict[str, np.ndarray]:
-    """Per-replication outcomes of a loaded scenario (replications 0..n-1 with `seed`)."""
+    """Per-replication outcomes of a loaded scenario (replications 0..n-1 with `seed`): every run
+    outcome of `summary.OUTCOMES`, whether any month was short, and the first short month."""
     cols = columns(sc)
     series = [run_one(sc, seed, i).series for i in range(replications)]
-    per = per_replication(*(np.array([s[:, cols.index(c)] for s in series]) for c in ("shortfall_t",
-                                                                                       "vehicles_not_built")))
-    short = per["first_short_month"] >= 0
-    return {
-        "cumulative_shortfall_t": per["cumulative_shortfall_t"],
-        "vehicles_not_built": per["cumulative_vehicles_not_built"],
-        "any_shortfall": short.astype(float),
-        "first_short_month": np.where(short, per["first_short_month"], np.nan),
-    }
+    s, d, nb = (np.array([x[:, cols.index(c)] for x in series]) for c in ("shortfall_t", "demand_t",
+                                                                       "vehicles_not_built"))
+    first = per_replication(s, nb)["first_short_month"]
+    short = first >= 0
+    return {**{name: o.fn(s, d, nb) for name, o in OUTCOMES.items()}, "any_shortfall": short.astype(float),
+            "first_short_month": np.where(short, first, np.nan)}
 
 
 def summarise(outcomes: dict[str, np.ndarray]) -> dict[str, float]:
-    """Point outcomes with 95% intervals from the replications."""
-    cum, nb, anyshort = outcomes["cumulative_shortfall_t"], outcomes["vehicles_not_built"], outcomes["any_shortfall"]
+    """Point outcomes with 95% intervals from the replications: the mean of every run outcome, the
+    p95 of cumulative shortfall, P(any shortfall) and the median first short month."""
+    cum, anyshort = outcomes["cumulative_shortfall_t"], outcomes["any_shortfall"]
     first = outcomes["first_short_month"]
     n = len(cum)
     t = st.t.ppf(0.975, n - 1)
     row = {}
-    for name, values in (("mean_cumulative_shortfall_t", cum), ("mean_vehicles_not_built", nb)):
+    for name in OUTCOMES:
+        values = outcomes[name]
         half = float(t * values.std(ddof=1) / math.sqrt(n))
         mean = float(values.mean())
-        row[name], row[f"{name}_low"], row[f"{name}_high"] = mean, mean - half, mean + half
+        row[f"mean_{name}"], row[f"mean_{name}_low"], row[f"mean_{name}_high"] = mean, mean - half, mean + half
     row["p95_cumulative_shortfall_t"] = float(np.percentile(cum, 95))
     row["p95_cumulative_shortfall_t_low"], row["p95_cumulative_shortfall_t_high"] = quantile_ci(cum, 0.95)
     row["p_any_shortfall"] = float(anyshort.mean())
