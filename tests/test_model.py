@@ -202,12 +202,15 @@ def _cumulative_shortfall(name, overrides=None, replications=60):  # type: ignor
     return np.array([r.series[:, i].sum() for chunk in run(sc, replications, 20261110, workers=2) for r in chunk])
 
 
-def test_a_stockpile_never_means_more_shortfall_in_any_paired_replication():  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("overrides", [{}, {"demand.deferred_share": 0}], ids=["as shipped", "no deferral"])
+def test_a_stockpile_never_means_more_shortfall_in_any_paired_replication(overrides):  # type: ignore[no-untyped-def]
     # The stockpile's magnets are a last resort outside the makers' order position, so no order,
     # licence file or keyed draw changes: replication by replication the shortfall can only fall.
-    # (Deferred vehicles are off here: their catch-up reshapes consumption and so orders.)
-    off = {"demand.deferred_share": 0}
-    base, more = _cumulative_shortfall("pause_ends", off), _cumulative_shortfall("stockpile_90d", off)
+    # Without deferred vehicles that holds by construction; with them (as shipped) their catch-up
+    # reshapes consumption and so orders, and it holds as measured: 0 of 200 paired replications
+    # worse (it was 1-2.5% when runs started cold in 2026, before the 2025 history set the state).
+    base = _cumulative_shortfall("pause_ends", overrides)
+    more = _cumulative_shortfall("stockpile_90d", overrides)
     assert np.all(more <= base + 1e-6)
     assert more.mean() < base.mean() - 100
 
