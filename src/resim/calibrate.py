@@ -26,6 +26,7 @@ import functools
 import hashlib
 import json
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -127,7 +128,8 @@ def load_observations(path: Path) -> tuple[Observations, Scenario]:
     return spec, scenario
 
 
-def _check_against(spec: Observations, scenario: Scenario, where: Any) -> list[Problem]:
+def _check_against(spec: Observations, scenario: Scenario,
+                   where: Callable[[tuple[Any, ...]], tuple[Path, int | None]]) -> list[Problem]:
     problems: list[Problem] = []
     known = set(columns(scenario))
     months = month_starts(scenario.start, scenario.horizon_months)[scenario.report_offset:-1]

@@ -158,7 +158,7 @@ def run(scenario_file: ScenarioFile, replications: Replications = None, seed: Se
             "--precision-of is within this fraction of it, e.g. 0.05.")] = None,
         precision_of: Annotated[PrecisionOutcome, typer.Option(
             help="Outcome (per replication, over the horizon) whose mean --precision targets.")]
-        = PrecisionOutcome.cumulative_shortfall_t,
+        = PrecisionOutcome.cumulative_shortfall_t,  # type: ignore[attr-defined]
         max_replications: Annotated[int, typer.Option(min=1, help="Cap for --precision.")] = 20_000,
         dask: Annotated[str | None, typer.Option(help="Run the replications on an existing dask.distributed "
                                                  "cluster (scheduler address); same results as local processes.")]
@@ -404,7 +404,7 @@ def sweep_command(
             raise typer.Exit(1) from None
     _show_sweep(table)
     indices = sweep.analyze(folder, analyze, outcome) if analyze else None
-    if analyze:
+    if analyze and indices is not None:
         _show_sensitivity(analyze, indices, outcome, folder)
     if as_json:
         import pyarrow.parquet as pq
@@ -596,7 +596,7 @@ def discover(
     above: Annotated[float, typer.Option(help="Severe: the outcome is above this.")] = 1000.0,
     max_depth: Annotated[int, typer.Option(min=1, max=8, help="Depth of the CART tree (box complexity).")] = 3,
     method: Annotated[Discovery, typer.Option(help="cart: a classification tree's boxes; prim: PRIM's box "
-                                              "(EMA Workbench) and its coverage-density trade-off.")] = "cart",
+                                              "(EMA Workbench) and its coverage-density trade-off.")] = Discovery.cart,
     density: Annotated[float, typer.Option(min=0.0, max=1.0, help="PRIM: the least density of the box "
                                            "reported (the most coverage at it).")] = 0.8,
 ) -> None:

@@ -262,7 +262,8 @@ def run(folder: Path, workers: int = 1, on_batch: Callable[[int], None] | None =
         shared: Any = load(Path(manifest["model"]), manifest["overrides"]).scenario
         local: Callable[[Any], list[dict[str, float]]] = functools.partial(
             scenario_batch, shared, manifest["factors"], manifest["seed"])
-        shipped = functools.partial(_scenario_batch_on, factors=manifest["factors"], seed=manifest["seed"])
+        shipped: Callable[[Any, Batch], list[dict[str, float]]] = functools.partial(
+            _scenario_batch_on, factors=manifest["factors"], seed=manifest["seed"])
     else:
         shared = manifest["model"]
         local, shipped = functools.partial(function_batch, shared), function_batch

@@ -330,9 +330,9 @@ def _load_chain(path: Path, stack: list[Path]) -> tuple[dict[str, Any], Marks, l
         if key != "extends":
             _set_in(merged, [key], value)
     # A replaced list or scalar takes its marks from the child only.
-    for key in marks:
-        if not isinstance(_get(data, key), dict):
-            base_marks = {k: v for k, v in base_marks.items() if k[: len(key)] != key}
+    for marked in marks:
+        if not isinstance(_get(data, marked), dict):
+            base_marks = {k: v for k, v in base_marks.items() if k[: len(marked)] != marked}
     return merged, {**base_marks, **_appended_marks(marks, base)}, [path, *files]
 
 
@@ -422,7 +422,7 @@ def _spec_fields(spec: Any) -> list[str]:
     """Fields allowed in a parameter spec written as a mapping (`{ref: ...}` or `{dist: ...}`)."""
     if not isinstance(spec, dict):
         return []
-    cls = Ref if "ref" in spec else SPEC_CLASSES.get(spec.get("dist"))
+    cls = Ref if "ref" in spec else SPEC_CLASSES.get(str(spec.get("dist")))
     return list(cls.model_fields) if cls else []
 
 

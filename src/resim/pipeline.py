@@ -147,8 +147,9 @@ def start_sweep(file: Path, vary: list[str] | None = None, design: str = "grid",
     if analyze:
         design = {"sobol": "saltelli", "morris": "morris"}[analyze]
     if vary:
-        spec = sweep.SweepSpec(name=file.stem, scenario=file, parameters=sweep.parse_vary(vary), design=design,
-                               points=points, replications=replications or 100, seed=seed)  # type: ignore[arg-type]
+        spec = sweep.SweepSpec(name=file.stem, scenario=file, parameters=sweep.parse_vary(vary),
+                               design=design,  # type: ignore[arg-type]
+                               points=points, replications=replications or 100, seed=seed)
     else:
         spec = sweep.load_spec(file)
         spec = spec.model_copy(update={k: v for k, v in (("replications", replications), ("seed", seed),

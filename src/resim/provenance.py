@@ -3,6 +3,8 @@ manifest and reports (so a report can be rebuilt from a results folder alone).""
 
 from __future__ import annotations
 
+from typing import Any
+
 from resim.loader import Loaded
 from resim.params import Fixed, _Spec
 from resim.tree import is_per_event, iter_specs
@@ -57,8 +59,8 @@ def structural_rows(loaded: Loaded) -> list[dict[str, str]]:
     rows = []
     for name in rule_sets_in_force(loaded.scenario):
         rules = china.rule_sets[name]
-        maybe = ", ".join(f"{p} (p {spec.describe()})" for p, spec in rules.may_license.items())
-        hold = rules.non_china_exposed_share
+        maybe = ", ".join(f"{p} (p {_spec(spec).describe()})" for p, spec in rules.may_license.items())
+        hold = _spec(rules.non_china_exposed_share)
         rows.append({
             "choice": f"rule set {name}",
             "what": "; ".join(part for part in (
@@ -85,3 +87,9 @@ def _basis(loaded: Loaded, source: str) -> str:
     ids = [s.strip() for s in source.split(",") if s.strip()]
     known = [loaded.figures[i] for i in ids if i in loaded.figures]
     return "; ".join(f.citation for f in known) if known else source
+
+
+def _spec(value: Any) -> _Spec:
+    """A resolved scenario's parameter: every number and reference is a spec by now."""
+    assert isinstance(value, _Spec), value
+    return value

@@ -205,7 +205,7 @@ class Supplier(Model):
     dytb_secured_share: Fraction = Field(
         1.0, description="Dy/Tb-grade output kept when China restricts Dy/Tb oxide."
     )
-    grades: list[Grade] = Field(default_factory=lambda: ["dytb", "light"])
+    grades: list[Grade] = Field(default_factory=lambda: ["dytb", "light"])  # type: ignore[arg-type]
     share_before_contracts: Fraction = Field(
         1.0, description="Share of the capacity Indian buyers can get before new contracts qualify."
     )
@@ -276,7 +276,8 @@ class Prices(Model):
     """Prices that weigh a lever against its cost (INR per kg of magnet, China's export price)."""
 
     china_inr_per_kg: dict[Grade, NonNegative] = Field(
-        default_factory=lambda: {"dytb": 0.0, "light": 0.0}, description="China's export price by grade."
+        default_factory=lambda: {"dytb": 0.0, "light": 0.0},  # type: ignore[arg-type]
+        description="China's export price by grade."
     )
     motor_duty_share: Fraction = Field(0.0, description="Customs duty on motors imported whole.")
     motor_magnet_value_share: Fraction = Field(

@@ -344,7 +344,7 @@ def evaluate_points(function: Callable[[dict[str, float]], dict[str, float]], po
                 finished, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in finished:
                     i = pending.pop(future)
-                    outcome = _guarded(lambda _p, f=future: f.result(), points, i)
+                    outcome = _guarded(lambda _p, f=future: f.result(), points, i)  # type: ignore[misc]
                     for j in itertools.islice(queue, 1):
                         pending[pool.submit(function, points[j])] = j
                     yield i, outcome

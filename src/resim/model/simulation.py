@@ -135,8 +135,10 @@ def simulate(world: World, seed: int, replication: int, check: bool = False) -> 
     licence_products = (*PRODUCT, *INPUT_PRODUCTS)
     shipping = Shipping(env)
     office = LicenceOffice(env, regime, {p: LicenceDraws(
-        MonthlyDraws(lic.decision_delay_days, seed, replication, f"licensing.decision_delay.{p}", weeks, licence_slots),
-        MonthlyDraws(lic.refile_delay_days, seed, replication, f"licensing.refile_delay.{p}", weeks, licence_slots),
+        MonthlyDraws(lic.decision_delay_days, seed, replication, f"licensing.decision_delay.{p}", weeks,  # type: ignore[arg-type]
+                     licence_slots),
+        MonthlyDraws(lic.refile_delay_days, seed, replication, f"licensing.refile_delay.{p}", weeks,  # type: ignore[arg-type]
+                     licence_slots),
         MonthlyDraws(None, seed, replication, f"licensing.approval.{p}", weeks, licence_slots),
     ) for p in licence_products}, lic.max_refilings, lic.reviewers, f(lic.validity_days), buyers,  # type: ignore[arg-type]
         on_decided=lambda file, approved: china.decided(file, approved))
@@ -165,8 +167,8 @@ def simulate(world: World, seed: int, replication: int, check: bool = False) -> 
     review = sc.demand.review
     groups: list[MakerGroup] = []
     for i, spec in enumerate(specs):
-        redesign = None if first_control is None else first_control + spec.redesign_months * DAYS_PER_MONTH
-        group = MakerGroup(spec, i, months, redesign, first_control, review.period_days, review.order_batch_days,
+        redesign_day = None if first_control is None else first_control + spec.redesign_months * DAYS_PER_MONTH
+        group = MakerGroup(spec, i, months, redesign_day, first_control, review.period_days, review.order_batch_days,
                            f(sc.demand.deferred_share), f(sc.demand.backlog_half_life_days),  # type: ignore[arg-type]
                            f(china_spec.motor_extra_lead_days), motor_premium_inr_per_t(sc, spec))  # type: ignore[arg-type]
         group.applicant.general_customer = bool(
@@ -182,7 +184,7 @@ def simulate(world: World, seed: int, replication: int, check: bool = False) -> 
         ready_need = sum(g.planned_need_t_per_day(month_of(ready_day)) for g in groups)
     else:
         ready_need = sum(sum(g.stock.rate) for g in groups)
-    stockpile = Stockpile(ready_need * f(pile.initial_cover_days), f(pile.release_below_cover_weeks),  # type: ignore[arg-type]
+    stockpile = Stockpile(ready_need * f(pile.initial_cover_days), f(pile.release_below_cover_weeks),  # type: ignore[arg-type, operator]
                           None if pile.max_release_t_per_month is None else f(pile.max_release_t_per_month),  # type: ignore[arg-type]
                           ready_day)
     for group in groups:
