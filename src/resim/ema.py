@@ -81,12 +81,8 @@ class _Experiment:
         self.scenario_file, self.replications, self.seed = scenario_file, replications, seed
 
     def __call__(self, **fields: Any) -> dict[str, float]:
-        from resim.model import columns
-        from resim.runner import run_one
+        from resim.sweep import outcomes_of
 
         sc = load(self.scenario_file, {k: float(v) for k, v in fields.items()}).scenario
-        cols = columns(sc)
-        rows = [run_one(sc, self.seed, i).series for i in range(self.replications)]
-        s, d, nb = (np.array([r[:, cols.index(c)] for r in rows]) for c in ("shortfall_t", "demand_t",
-                                                                          "vehicles_not_built"))
-        return {name: float(np.mean(fn(s, d, nb))) for name, (_, fn, _, _) in OUTCOMES.items()}
+        per = outcomes_of(sc, self.replications, self.seed)  # what a sweep point computes
+        return {name: float(np.mean(per[name])) for name in OUTCOMES}

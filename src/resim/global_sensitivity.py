@@ -39,7 +39,8 @@ from resim.loader import load
 from resim.model import columns
 from resim.model.clock import Months
 from resim.results import scenario_hash
-from resim.sampling import sample_world, world_uniforms
+from resim.runner import run_one
+from resim.sampling import world_uniforms
 from resim.scenario import Scenario
 from resim.summary import OUTCOMES
 from resim.sweep import evaluate_points, points_to_do
@@ -143,8 +144,6 @@ class Batch(NamedTuple):
 def scenario_batch(scenario: Scenario, factors: list[str], seed: int, batch: Batch) -> list[dict[str, float]]:
     """Outcomes of each design row: the world's uniforms set from the row, the per-event streams of
     the replication its luck picks; each outcome over the reported months and per calendar year."""
-    from resim.model.simulation import simulate
-
     cols = columns(scenario)
     s_i, d_i, nb_i = (cols.index(c) for c in ("shortfall_t", "demand_t", "vehicles_not_built"))
     years = _reported_years(scenario)
@@ -153,8 +152,7 @@ def scenario_batch(scenario: Scenario, factors: list[str], seed: int, batch: Bat
     for row in batch.rows:
         given = {f: float(u) for f, u in zip(factors, row, strict=True) if f != LUCK}
         index = int(row[luck] * LUCK_INDICES)
-        world = sample_world(scenario, seed, index, given)
-        series = simulate(world, seed, index)[scenario.report_offset:]
+        series = run_one(scenario, seed, index, given=given).series  # reported months, GC paused as in runs
         s, d, nb = series[None, :, s_i], series[None, :, d_i], series[None, :, nb_i]
         point: dict[str, float] = {}
         for name, (_, fn, _, _) in OUTCOMES.items():

@@ -35,9 +35,11 @@ class Replication:
     outcomes: dict[str, str]  # uncertain regime changes: the outcome drawn
 
 
-def run_one(scenario: Scenario, seed: int, index: int, check: bool = False) -> Replication:
+def run_one(scenario: Scenario, seed: int, index: int, check: bool = False,
+            given: dict[str, float] | None = None) -> Replication:
+    """Replication `index`; `given` sets some of its world's uniforms (see `sample_world`)."""
     with _young_garbage_only():
-        world = sample_world(scenario, seed, index)
+        world = sample_world(scenario, seed, index, given)
         series = simulate(world, seed, index, check)[scenario.report_offset:]  # known history is not reported
         return Replication(index, series, world.draws, world.outcomes)
 
