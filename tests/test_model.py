@@ -168,10 +168,13 @@ def test_conservation_per_group_and_in_total(name):  # type: ignore[no-untyped-d
     np.testing.assert_allclose(np.diff(s["maker_stock_t"]), delivered[1:] - s["used_t"][1:], atol=1e-6)
     assert np.all(s["shortfall_t"] >= 0) and np.all(s["maker_stock_t"] >= 0)
     np.testing.assert_allclose(s["shortfall_t"], s["demand_t"] - s["used_t"], atol=1e-6)
-    # vehicles: new demand = built + lost + the change in the waiting backlog
-    backlog_change = np.diff(np.concatenate([[0.0], s["backlog_units"]]))
-    np.testing.assert_allclose(s["demand_units"], s["built_units"] + s["lost_units"] + backlog_change, rtol=1e-9,
-                               atol=1e-6)
+    # vehicles: new demand = built + lost + the change in the waiting backlog (from the second reported
+    # month: the backlog carried into the first comes from unreported history)
+    backlog_change = np.diff(s["backlog_units"])
+    np.testing.assert_allclose(s["demand_units"][1:], (s["built_units"] + s["lost_units"])[1:] + backlog_change,
+                               rtol=1e-9, atol=1e-6)
+    if sc.report_offset == 0:  # the run starts with no backlog
+        assert s["demand_units"][0] == pytest.approx(s["built_units"][0] + s["lost_units"][0] + s["backlog_units"][0])
 
 
 def test_world_draws_are_shared_between_scenarios_where_they_agree():  # type: ignore[no-untyped-def]
@@ -215,23 +218,38 @@ def test_a_stockpile_never_means_more_shortfall_in_any_paired_replication(overri
     assert more.mean() < base.mean() - 100
 
 
-def test_better_licence_odds_help_in_nearly_every_paired_replication():  # type: ignore[no-untyped-def]
-    # Licence luck is keyed by applicant and filing week, so raising the odds turns refusals into
-    # approvals file by file; histories still diverge afterwards (approved stock changes later
-    # orders and so the weeks later files and shipments are keyed by), so some paired replications
-    # come out worse. The odds are raised wherever they bear on the reported months: the licensing
-    # default (the October rules' odds), the 2026 rule set and the general-licence regime. Measured
-    # over 100 replications: 7% worse by more than 1 t (12% when the general regime's odds were left
-    # out, as its worlds then compare only diverged histories); 3% with every lead time and licence
-    # delay fixed, so about half the rest is per-event timing. The issue's goal is 2%, not met: this
-    # bound guards against regression, it is not the goal.
-    def odds(p):  # type: ignore[no-untyped-def]
-        return {"china.licensing.approval_probability": p, "china.rule_sets.april_2025_flowing.approval_probability": p,
-                "china.rule_sets.general_regime.approval_probability": p}
-    lo = _cumulative_shortfall("pause_ends", odds(0.12), 100)
-    hi = _cumulative_shortfall("pause_ends", odds(0.30), 100)
-    assert (hi > lo + 1).mean() <= 0.10
-    assert hi.mean() < 0.85 * lo.mean()
+def _odds(p: float, **more: float) -> dict[str, float]:
+    """Licence odds raised wherever they bear on pause_ends's reported months: the licensing default
+    (the October rules' odds), the 2026 rule set and the general-licence regime."""
+    return {"china.licensing.approval_probability": p, "china.rule_sets.april_2025_flowing.approval_probability": p,
+            "china.rule_sets.general_regime.approval_probability": p, **more}
+
+
+NO_SECOND_SOURCE = {f"suppliers.{s}.capacity_t_per_year": 0 for s in ("japan", "korea_vietnam", "usa", "europe")}
+
+
+def test_better_licence_odds_help_in_nearly_every_paired_replication_when_china_is_the_only_source():  # type: ignore[no-untyped-def]
+    # Licence luck is keyed by applicant and filing week and shipping luck by route and week, so
+    # raising the odds turns refusals into approvals file by file and histories that diverge
+    # afterwards still share their shipping luck. With no magnets to buy outside China, that is
+    # the whole story: measured 1 of 100 paired replications worse (the issue's goal: at most 2%).
+    lo = _cumulative_shortfall("pause_ends", _odds(0.12, **NO_SECOND_SOURCE), 100)
+    hi = _cumulative_shortfall("pause_ends", _odds(0.30, **NO_SECOND_SOURCE), 100)
+    assert (hi > lo + 1).mean() <= 0.02
+    assert hi.mean() < 0.75 * lo.mean()
+
+
+def test_better_licence_odds_help_on_average_though_makers_then_hedge_less():  # type: ignore[no-untyped-def]
+    # As shipped, 14 of the first 100 paired replications are worse (11.5% of 200): makers waiting
+    # for a licence plan on its delay and fill their orders outside China first, so with poor odds
+    # they hold more non-China magnets, which carry them through later delays; with good odds they
+    # buy from China and have less to fall back on when a licence lapses. Without non-China supply
+    # (the test above) the rate is 1%. This bound guards against regression; it is not the issue's
+    # 2% goal, which this hedging behaviour does not meet.
+    lo = _cumulative_shortfall("pause_ends", _odds(0.12), 100)
+    hi = _cumulative_shortfall("pause_ends", _odds(0.30), 100)
+    assert (hi > lo + 1).mean() <= 0.18
+    assert hi.mean() < 0.7 * lo.mean()
 
 
 def test_full_ban_is_worse_than_licensing_on_average():  # type: ignore[no-untyped-def]

@@ -111,9 +111,9 @@ class Market:
             if left > 0 and product not in rules.banned and not refused_now:
                 china.append(self._lot(group, grade, left, "china", china_price, 0.0))
         if domestic:
-            self.domestic.shipping.consign(domestic, self.domestic_lead(day, group.index))
+            self.domestic.shipping.consign(domestic, self.domestic_lead(day))
         for supplier, lots in by_supplier.items():
-            self.china.shipping.consign(lots, supplier.lead_time(day, group.index))
+            self.china.shipping.consign(lots, supplier.lead_time(day))
         if china:
             self.china.order(group.applicant, china)
 
@@ -162,4 +162,4 @@ class Market:
                     by_supplier.setdefault(supplier.name, []).append(lot)
         for supplier in self.suppliers:
             if supplier.name in by_supplier:
-                self.china.shipping.consign(by_supplier[supplier.name], supplier.lead_time(day, len(groups)))
+                self.china.shipping.consign(by_supplier[supplier.name], supplier.lead_time(day))
