@@ -40,9 +40,10 @@ def test_every_shipped_scenario_passes_the_event_by_event_checks(name):  # type:
 def test_check_mode_catches_material_lost_by_the_bookkeeping(monkeypatch, tmp_path):  # type: ignore[no-untyped-def]
     original = MakerGroup.receive
 
-    def leaky(self, shipment):  # type: ignore[no-untyped-def]
-        original(self, shipment)
-        self.stock.level[shipment.grade] -= 0.01 * shipment.tonnes  # a bug: 1% of every delivery vanishes
+    def leaky(self, lots):  # type: ignore[no-untyped-def]
+        original(self, lots)
+        for shipment in lots:
+            self.stock.level[shipment.grade] -= 0.01 * shipment.tonnes  # a bug: 1% of every delivery vanishes
 
     monkeypatch.setattr(MakerGroup, "receive", leaky)
     sc = load(SCENARIOS / "pause_ends.yaml").scenario

@@ -69,7 +69,7 @@ def interval(values: np.ndarray) -> tuple[float, tuple[float, float]]:
 class _Sink(Buyer):
     """An oracle's applicant: it takes what it is given and needs nothing else."""
 
-    def receive(self, shipment: Shipment) -> None:
+    def receive(self, lots: list[Shipment]) -> None:
         pass
 
     def cancelled(self, shipment: Shipment) -> None:
@@ -181,11 +181,12 @@ def _fill_rate(seed: int, rep: int, lead: Any) -> float:
     state = {"on_hand": float(BASE_STOCK["base_stock"]), "backorders": 0.0, "demands": 0.0, "filled": 0.0}
 
     class Store(_Sink):
-        def receive(self, shipment: Shipment) -> None:
-            if state["backorders"] > 0:
-                state["backorders"] -= 1
-            else:
-                state["on_hand"] += 1
+        def receive(self, lots: list[Shipment]) -> None:
+            for _ in lots:
+                if state["backorders"] > 0:
+                    state["backorders"] -= 1
+                else:
+                    state["on_hand"] += 1
 
     store = Store()
 

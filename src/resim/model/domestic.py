@@ -110,11 +110,12 @@ class DomesticPlants(Buyer):
                 self.pipeline[kind] += gap
                 self.china.order(self.applicant, [Shipment(self, kind, gap, product, "inputs_china")])
 
-    def receive(self, shipment: Shipment) -> None:
+    def receive(self, lots: list[Shipment]) -> None:
         self.advance(self.shipping.env.now)
-        self.stock[shipment.grade] += shipment.tonnes
-        self.received[shipment.grade] += shipment.tonnes
-        self.pipeline[shipment.grade] -= shipment.tonnes
+        for shipment in lots:
+            self.stock[shipment.grade] += shipment.tonnes
+            self.received[shipment.grade] += shipment.tonnes
+            self.pipeline[shipment.grade] -= shipment.tonnes
 
     def cancelled(self, shipment: Shipment) -> None:
         self.pipeline[shipment.grade] -= shipment.tonnes

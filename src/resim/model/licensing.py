@@ -42,7 +42,8 @@ class Buyer:
 
     index: int  # position among the buyers: keys this buyer's draws
 
-    def receive(self, shipment: Shipment) -> None:
+    def receive(self, lots: list[Shipment]) -> None:
+        """`lots` (of this buyer, one consignment) land now."""
         raise NotImplementedError
 
     def cancelled(self, shipment: Shipment) -> None:

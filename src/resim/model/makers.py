@@ -214,16 +214,17 @@ class MakerGroup(Buyer):
             self.pipeline[grade] -= taken
 
     # --- shipments (Buyer) ------------------------------------------------------------------------
-    def receive(self, shipment: Shipment) -> None:
+    def receive(self, lots: list[Shipment]) -> None:
         self.stock.advance(self.env.now)
-        t = shipment.tonnes
-        self.stock.add(shipment.grade, t)
-        self.received_t += t
-        self.delivered_month_t += t
-        self.spend_month_inr += t * shipment.inr_per_t
-        self.premium_month_inr += t * shipment.premium_inr_per_t
-        if shipment.grade != RESERVE:
-            self._off_order(shipment.grade, t)
+        for shipment in lots:
+            t = shipment.tonnes
+            self.stock.level[shipment.grade] += t
+            self.received_t += t
+            self.delivered_month_t += t
+            self.spend_month_inr += t * shipment.inr_per_t
+            self.premium_month_inr += t * shipment.premium_inr_per_t
+            if shipment.grade != RESERVE:
+                self._off_order(shipment.grade, t)
         if self.continuous:  # the stock now lasts longer: when the reorder point comes has moved
             self.review(self.env.now)
 

@@ -83,9 +83,6 @@ class OnHand:
             if empties < 0:
                 break
 
-    def add(self, grade: int, tonnes: float) -> None:
-        self.level[grade] += tonnes
-
     def total(self) -> float:
         """Everything on hand, the reserve included."""
         return self.level[DYTB] + self.level[LIGHT] + self.level[MOTOR] + self.level[RESERVE]

@@ -18,7 +18,7 @@ import numpy as np
 import simpy
 
 from resim.model.clock import DAYS_PER_MONTH, Months, after, ramp, week_of
-from resim.model.licensing import Applicant, LicenceFile, LicenceOffice, Shipment
+from resim.model.licensing import Applicant, Buyer, LicenceFile, LicenceOffice, Shipment
 from resim.model.regime import Regime
 from resim.sampling import MonthlyDraws
 from resim.scenario import HeavyRee, RuleSet
@@ -77,10 +77,14 @@ class Shipping:
             consignment.extend(lots)
 
     def _arrive(self, lands: float) -> None:
+        """The consignment lands: each buyer receives its lots together."""
+        by_buyer: dict[Buyer, list[Shipment]] = {}
         for s in self.landing.pop(lands):
             self.in_transit_t[s.source] -= s.tonnes
             self.arrived_month_t[s.source] += s.tonnes
-            s.buyer.receive(s)
+            by_buyer.setdefault(s.buyer, []).append(s)
+        for buyer, lots in by_buyer.items():
+            buyer.receive(lots)
 
 
 class MonthOf:
