@@ -243,9 +243,9 @@ def test_better_licence_odds_help_on_average_though_makers_then_hedge_less():  #
     # As shipped, 14 of the first 100 paired replications are worse (11.5% of 200): makers waiting
     # for a licence plan on its delay and fill their orders outside China first, so with poor odds
     # they hold more non-China magnets, which carry them through later delays; with good odds they
-    # buy from China and have less to fall back on when a licence lapses. Without non-China supply
-    # (the test above) the rate is 1%. This bound guards against regression; it is not the issue's
-    # 2% goal, which this hedging behaviour does not meet.
+    # buy from China, have less to fall back on when a licence lapses, and file their next licences
+    # in other weeks, meeting other luck. Without non-China supply (the test above) the rate is 1%.
+    # This bound guards against regression; it is not the 2% goal, which is not met.
     lo = _cumulative_shortfall("pause_ends", _odds(0.12), 100)
     hi = _cumulative_shortfall("pause_ends", _odds(0.30), 100)
     assert (hi > lo + 1).mean() <= 0.18
