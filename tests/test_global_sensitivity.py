@@ -150,3 +150,21 @@ def test_the_report_has_a_sensitivity_section(tmp_path):  # type: ignore[no-unty
     assert result.exit_code == 0, result.output
     page = (tmp_path / "r.html").read_text()
     assert "What drives cumulative_shortfall_t" in page and "china_rules" in page and "data:image/png" in page
+
+
+def test_a_too_wide_interval_says_what_sample_size_would_narrow_it():  # type: ignore[no-untyped-def]
+    # Bootstrap intervals shrink as 1/sqrt(N): an interval of width 0.2 at N = 256 needs
+    # 256 x (0.2 / 0.05)^2 = 4,096 base samples, here 4,096 x 5 = 20,480 points; at 0.1 s a
+    # point that is 2,048 s, about 34 min.
+    rows = [{"outcome": "y", "factor": "a", "ST": 0.6, "ST_conf": 0.1},
+            {"outcome": "y", "factor": "b", "ST": 0.1, "ST_conf": 0.02}]
+    (warning,) = gs.too_wide(rows, n=256, block=5, seconds_per_point=0.1)
+    assert "about --n 4096 would narrow it: 20,480 points, ~34 min at this run's pace" in warning
+    assert gs.needed_base_samples(256, 0.05) == 256 and gs.needed_base_samples(256, 0.06) == 512
+
+
+def test_the_run_records_its_pace(tmp_path):  # type: ignore[no-untyped-def]
+    analysis = gs.sensitivity("tests.toys:linear", n=16, outcomes=("y",), by="parameter",
+                              factors=["x1", "x2", "x3", "x4"], results=tmp_path)
+    manifest = json.loads((analysis.folder / "manifest.json").read_text())
+    assert manifest["computed_points"] == 16 * 6 and manifest["compute_s"] > 0 and manifest["workers"] == 1

@@ -575,8 +575,7 @@ def _show_indices(analysis: Any) -> None:
                           f"{r['ST']:.2f} +-{r['ST_conf']:.2f}", *(f"{st.get((r['factor'], y), 0):.2f}" for y in years))
         out.print(table)
     for warning in analysis.warnings:
-        err.print(f"[yellow]warning: {escape(warning)}; raise --n to narrow the intervals[/]", highlight=False,
-                  soft_wrap=True)
+        err.print(f"[yellow]warning: {escape(warning)}[/]", highlight=False, soft_wrap=True)
     folder = analysis.folder
     out.print(f"indices: {folder / 'indices.parquet'}; charts: {folder / 'indices.png'}, "
               f"{folder / 'indices_over_time.png'}, {folder / 'convergence.png'}", highlight=False, soft_wrap=True)

@@ -23,6 +23,7 @@ import functools
 import importlib
 import json
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -266,6 +267,7 @@ def run(folder: Path, workers: int = 1, on_batch: Callable[[int], None] | None =
         shared = manifest["model"]
         local, shipped = functools.partial(function_batch, shared), function_batch
     todo = points_to_do(folder, len(batches), on_batch)
+    started = time.perf_counter()
     done = (cluster.as_completed_map(shipped, shared, batches, todo, dask_scheduler, lambda b: repr(batches[b]))
             if dask_scheduler else evaluate_points(local, batches, todo, workers))  # type: ignore[arg-type]
     for b, outcomes in done:
@@ -274,6 +276,11 @@ def run(folder: Path, workers: int = 1, on_batch: Callable[[int], None] | None =
         atomic_write_table(table, folder / "points" / f"{b}.parquet")
         if on_batch:
             on_batch(b)
+    if todo:  # the pace of this machine (and workers), for the sample size a too-wide interval needs
+        manifest["compute_s"] = manifest.get("compute_s", 0.0) + time.perf_counter() - started
+        manifest["computed_points"] = manifest.get("computed_points", 0) + sum(len(batches[b].rows) for b in todo)
+        manifest["workers"] = dask_scheduler or workers
+        (folder / "manifest.json").write_text(json.dumps(manifest, indent=2))
     table = pa.concat_tables([pq.read_table(folder / "points" / f"{b}.parquet") for b in range(len(batches))])
     atomic_write_table(table, folder / "points.parquet")
     return folder / "points.parquet"
@@ -325,7 +332,8 @@ def analyze(folder: Path, outcomes: list[str]) -> Analysis:
         for size in sorted({max(8, n // 8), max(8, n // 4), max(8, n // 2), n}):
             conv += [{"outcome": outcome, "base_samples": size, **r}
                      for r in indices(y[:size * block], factors, groups, seed)]
-    warnings = too_wide([r for r in rows if r["period"] == "all"])
+    pace = manifest["compute_s"] / manifest["computed_points"] if manifest.get("computed_points") else None
+    warnings = too_wide([r for r in rows if r["period"] == "all"], n, block, pace)
     atomic_write_table(pa.Table.from_pylist(rows), folder / "indices.parquet")
     atomic_write_table(pa.Table.from_pylist(conv), folder / "convergence.parquet")
     from resim.plots import sobol_charts
@@ -337,20 +345,36 @@ def analyze(folder: Path, outcomes: list[str]) -> Analysis:
     return Analysis(folder, rows, conv, warnings)
 
 
-def too_wide(rows: list[dict[str, Any]], top: int = 3) -> list[str]:
-    """For each outcome: the top-ranked factors whose ST interval is wider than WIDE, and adjacent
-    top-ranked pairs whose ST intervals overlap (their order is not known)."""
+def too_wide(rows: list[dict[str, Any]], n: int, block: int, seconds_per_point: float | None = None,
+             top: int = 3) -> list[str]:
+    """For each outcome: the top-ranked factors whose ST interval is wider than WIDE (with the base
+    sample size that would narrow it, as intervals shrink as 1/sqrt(N), and its cost at this run's
+    pace), and adjacent top-ranked pairs whose ST intervals overlap (their order is not known)."""
     out = []
     for outcome in dict.fromkeys(r["outcome"] for r in rows):
         ranked = [r for r in rows if r["outcome"] == outcome][:top]
         for r in ranked:
             if 2 * r["ST_conf"] > WIDE:
-                out.append(f"{outcome}: {r['factor']} ST {r['ST']:.2f} +-{r['ST_conf']:.2f} "
-                           f"(interval wider than {WIDE})")
+                needed = needed_base_samples(n, 2 * r["ST_conf"])
+                cost = f", ~{_duration(needed * block * seconds_per_point)} at this run's pace" \
+                    if seconds_per_point else ""
+                out.append(f"{outcome}: {r['factor']} ST {r['ST']:.2f} +-{r['ST_conf']:.2f} (interval wider than "
+                           f"{WIDE}; about --n {needed} would narrow it: {needed * block:,} points{cost})")
         for a, b in zip(ranked, ranked[1:], strict=False):
             if a["ST"] - a["ST_conf"] < b["ST"] + b["ST_conf"] and b["ST"] > 0.01:
-                out.append(f"{outcome}: {a['factor']} and {b['factor']} cannot be ranked (ST intervals overlap)")
+                out.append(f"{outcome}: {a['factor']} and {b['factor']} cannot be ranked (ST intervals overlap: raise --n)")
     return out
+
+
+def needed_base_samples(n: int, width: float) -> int:
+    """The power of two at least n x (width / WIDE)^2: the base sample size at which an interval of
+    `width` at n narrows to WIDE (bootstrap intervals shrink as 1/sqrt(N))."""
+    return int(2 ** math.ceil(math.log2(max(n, n * (width / WIDE) ** 2))))
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds / 3600:.1f} h" if seconds >= 5400 else f"{seconds / 60:.0f} min" if seconds >= 90 \
+        else f"{seconds:.0f} s"
 
 
 def sensitivity(model: str | Path, n: int = 256, outcomes: tuple[str, ...] = ("cumulative_shortfall_t",),
