@@ -362,7 +362,8 @@ def too_wide(rows: list[dict[str, Any]], n: int, block: int, seconds_per_point: 
                            f"{WIDE}; about --n {needed} would narrow it: {needed * block:,} points{cost})")
         for a, b in zip(ranked, ranked[1:], strict=False):
             if a["ST"] - a["ST_conf"] < b["ST"] + b["ST_conf"] and b["ST"] > 0.01:
-                out.append(f"{outcome}: {a['factor']} and {b['factor']} cannot be ranked (ST intervals overlap: raise --n)")
+                out.append(f"{outcome}: {a['factor']} and {b['factor']} cannot be ranked "
+                           "(ST intervals overlap: raise --n)")
     return out
 
 
