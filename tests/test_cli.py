@@ -167,6 +167,7 @@ def test_bad_input_gets_a_clear_error(tmp_path, text, expected):  # type: ignore
     for fragment in expected:
         assert fragment in res.output, (fragment, res.output)
     assert len(res.output.splitlines()) < 25
+    assert "(got " not in res.output or "; got " not in res.output  # the value is named once, not twice
     assert not (tmp_path / "results").exists()
 
 

@@ -373,8 +373,8 @@ def _problems(exc: ValidationError, raw: Any, marks: Marks, path: Path) -> list[
             message = f"unknown field; allowed: {', '.join(allowed)}"
         elif err["type"] == "missing":
             message = "required field is missing"
-        elif "input" in err and not isinstance(err["input"], dict | list):
-            message += f" (got {err['input']!r})"
+        elif "input" in err and not isinstance(err["input"], dict | list) and "; got " not in message:
+            message += f" (got {err['input']!r})"  # unless the validator's message already says what it got
         problems.append(Problem(mark[0] if mark else path, mark[1] if mark else None,
                                 ".".join(map(str, loc)), message.removeprefix("Value error, ")))
     return problems[:12]
