@@ -47,7 +47,6 @@ TOTAL_COLUMNS = [
 ]
 DELIVERED = {"china": "delivered_china_t", "china_motor": "delivered_motor_t", "non_china": "delivered_non_china_t",
              "recycling": "delivered_recycling_t", "domestic": "delivered_domestic_t"}
-DELIVERED_BY = list(DELIVERED)
 OTHER_COLUMNS = [*DELIVERED.values(), "delivered_stockpile_t", "domestic_output_t", "dytb_short_t", "in_transit_t",
                  "held_at_port_t", "licences_pending", "licences_pending_t", "licences_decided", "licences_approved",
                  "domestic_warehouse_t", "stockpile_t"]  # monthly figures not kept per group
@@ -206,7 +205,7 @@ def simulate(world: World, seed: int, replication: int, check: bool = False) -> 
         months_of_groups.append([g.close_month(day) for g in groups])
         arrived = shipping.arrived_month_t
         output, dytb_short = plants.close_month(day)
-        others.append([arrived.get(source, 0.0) for source in DELIVERED_BY] + [
+        others.append([arrived.get(source, 0.0) for source in DELIVERED] + [
             stockpile.close_month(), output, dytb_short, sum(shipping.in_transit_t[s] for s in MAGNET_SOURCES),
             sum(sum(g.at_port) for g in groups), len(office.pending), office.pending_tonnes(), office.decided_month,
             office.approved_month, sum(plants.warehouse.values()), stockpile.tonnes])
@@ -228,7 +227,7 @@ def simulate(world: World, seed: int, replication: int, check: bool = False) -> 
         tolerance = 1e-9 * scale
         lowest = min(min(min(g.stock.level), min(g.pipeline)) for g in groups)
         if min(lowest, *plants.stock, *plants.warehouse.values(), stockpile.tonnes, *shipping.in_transit_t.values()) \
-                < -tolerance:  # the names are built only when something is wrong (measured: 4% of a replication)
+                < -tolerance:  # the nodes' names are built only when one is negative
             node, tonnes = min(nodes(), key=lambda n: n[1])
             raise ConservationError(f"{when()}: {node} is negative: {tonnes:g} t")
         for g in groups:
