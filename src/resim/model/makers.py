@@ -13,13 +13,19 @@ decays) and the rest lost.
 from __future__ import annotations
 
 import math
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
 from resim.model.clock import DAYS_PER_MONTH, Months, after
 from resim.model.licensing import Applicant, Buyer, Shipment
 from resim.model.stock import DYTB, LIGHT, MOTOR, OWN, RESERVE, OnHand
+
+if TYPE_CHECKING:
+    import simpy
+
+    from resim.model.market import Market
+    from resim.model.stockpile import Stockpile
 
 ORDER_EPS_T = 1e-9  # orders smaller than this are not placed
 REACHED_DAYS = 1e-6  # a position within this many days of need of its reorder point has reached it
@@ -98,9 +104,9 @@ class MakerGroup(Buyer):
         self.days = months.days.tolist()
         self.month, self.backlog_units = 0, 0.0
         self.review_token = 0
-        self.market: Any = None
-        self.stockpile: Any = None
-        self.env: Any = None
+        self.market: Market  # set by the simulation once the market exists
+        self.stockpile: Stockpile | None = None
+        self.env: simpy.Environment
 
     # --- plans: functions of time only -----------------------------------------------------------
     def _plans(self, months: Months, motor_from_day: float | None) -> tuple[list[float], list[float], list[float]]:

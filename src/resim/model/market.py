@@ -13,12 +13,16 @@ cut by as much), so no capacity outside China is left unused while a licence is 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from resim.model.licensing import Shipment
 from resim.model.regime import Regime
 from resim.model.stock import DYTB, GRADES, LIGHT, MOTOR
 from resim.model.supply import ChinaExporter, DytbPool, Keyed, MonthOf, Supplier
+
+if TYPE_CHECKING:
+    from resim.model.domestic import DomesticPlants
+    from resim.model.makers import MakerGroup
 
 PRODUCT = ("dytb_magnet", "light_magnet", "motor")  # what China's rules call each grade
 INR_PER_T = 1000.0  # prices are INR per kg
@@ -26,7 +30,7 @@ INR_PER_T = 1000.0  # prices are INR per kg
 
 class Market:
     def __init__(self, regime: Regime, china: ChinaExporter, suppliers: list[Supplier], pool: DytbPool,
-                 domestic: Any, domestic_lead: Keyed, month_of: MonthOf, non_china_min_share: float,
+                 domestic: DomesticPlants, domestic_lead: Keyed, month_of: MonthOf, non_china_min_share: float,
                  china_inr_per_kg: tuple[float, float], domestic_premium: float, mean_days: dict[str, float]):
         self.regime, self.china, self.pool, self.domestic = regime, china, pool, domestic
         self.suppliers = sorted(suppliers, key=lambda s: s.premium)
@@ -35,7 +39,7 @@ class Market:
         self.china_inr_per_t = [p * INR_PER_T for p in china_inr_per_kg]
         self.mean_days = mean_days  # expected processing, shipping, licence and supplier lead times
 
-    def expected_lead_days(self, group: Any, day: float) -> list[float]:
+    def expected_lead_days(self, group: MakerGroup, day: float) -> list[float]:
         """What a buyer plans on for an order of each grade (dytb, light, motor) placed now: China's
         route (with a licence decision if one is needed), else the non-China suppliers' lead time when
         China's product is banned."""
@@ -55,7 +59,7 @@ class Market:
             leads[grade] = lead
         return leads
 
-    def opening_lot(self, group: Any, grade: int, tonnes: float) -> Shipment:
+    def opening_lot(self, group: MakerGroup, grade: int, tonnes: float) -> Shipment:
         """A lot of the pipeline on order at the start: from China at its price (whole motors with
         their premium), or from the cheapest non-China supplier where China's rules ban the product."""
         product = PRODUCT[grade]
@@ -68,7 +72,7 @@ class Market:
             return Shipment(group, grade, tonnes, product, "china_motor", price + premium, premium)
         return Shipment(group, grade, tonnes, product, "china", price, 0.0)
 
-    def buy(self, group: Any, wanted: list[float], day: float) -> None:
+    def buy(self, group: MakerGroup, wanted: list[float], day: float) -> None:
         """Place a review's order for `group` on `day`: `wanted` tonnes by grade (dytb, light, motor).
         What each source supplies travels together: one consignment per source (China: one order,
         judged lot by lot at the border)."""
@@ -118,11 +122,11 @@ class Market:
             self.china.order(group.applicant, china)
 
     @staticmethod
-    def _lot(group: Any, grade: int, tonnes: float, source: str, inr_per_t: float, premium: float) -> Shipment:
+    def _lot(group: MakerGroup, grade: int, tonnes: float, source: str, inr_per_t: float, premium: float) -> Shipment:
         group.ordered(grade, tonnes)
         return Shipment(group, grade, tonnes, PRODUCT[grade], source, inr_per_t, premium)
 
-    def _non_china(self, group: Any, grade: int, name: str, tonnes: float, m: int, exposed: float,
+    def _non_china(self, group: MakerGroup, grade: int, name: str, tonnes: float, m: int, exposed: float,
                    dytb_secured: bool) -> list[tuple[Supplier, Shipment]]:
         """Up to `tonnes` of `grade` from non-China suppliers, cheapest first: (supplier, lot) pairs."""
         got, lots = 0.0, []
@@ -145,7 +149,7 @@ class Market:
             got += take
         return lots
 
-    def contract_month(self, groups: list[Any], m: int, day: float, days: float) -> None:
+    def contract_month(self, groups: list[MakerGroup], m: int, day: float, days: float) -> None:
         """Month m's contract deliveries: `non_china_min_share` of each group's need for the month."""
         if self.non_china_min_share <= 0:
             return

@@ -9,10 +9,13 @@ no draw of luck: replication by replication it can only reduce the shortfall."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from resim.model.licensing import Shipment
 from resim.model.stock import RESERVE
+
+if TYPE_CHECKING:
+    from resim.model.makers import MakerGroup
 
 
 class Stockpile:
@@ -24,7 +27,7 @@ class Stockpile:
         self.max_release = float("inf") if max_release_t_per_month is None else max_release_t_per_month
         self.released_month_t = 0.0
 
-    def release(self, group: Any, day: float) -> None:
+    def release(self, group: MakerGroup, day: float) -> None:
         """Top `group` up to the release cover, as far as the stockpile and this month's cap allow."""
         if self.tonnes <= 0 or day < self.ready_day:
             return
