@@ -7,12 +7,17 @@ second, bare SimPy's event rate measured in the same run for scale, and peak mem
     python benchmarks/bench_run.py                 # all figures (about 2 minutes on 2 cores)
     python benchmarks/bench_run.py --quick         # speed only: 1,000 replications, three times
 
+Run it in an environment with the plain install (`pip install -e .`) and in one with the compiled
+build (`RESIM_COMPILE=1 pip install .`, see setup.py): it says which it measured, and the series
+digest must be the same in both.
+
 Goal on the 2-core reference machine: 1,000 replications in 10 s or less.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import statistics
 import subprocess
@@ -22,6 +27,8 @@ import time
 from pathlib import Path
 
 import simpy
+
+from resim.model import COMPILED
 
 REPO = Path(__file__).resolve().parents[1]
 HORIZON_MONTHS = 120
@@ -41,12 +48,14 @@ def bare_simpy_events_per_s(n: int = 300_000) -> float:
     return n / (time.perf_counter() - t)
 
 
-def events_per_replication(scenario_file: Path, replications: int = 20) -> float:
-    """Count the events the model schedules, over a few replications run in this process."""
+def events_per_replication(scenario_file: Path, replications: int = 20) -> tuple[float, str]:
+    """Count the events the model schedules, over a few replications run in this process, and
+    digest their series (equal digests: the plain and the compiled model give the same results)."""
     from resim.loader import load
     from resim.runner import run_one
 
     count = 0
+    digest = hashlib.sha256()
     original = simpy.Environment.schedule
 
     def counting(self, event, priority=1, delay=0):  # type: ignore[no-untyped-def]
@@ -58,10 +67,10 @@ def events_per_replication(scenario_file: Path, replications: int = 20) -> float
     try:
         sc = load(scenario_file).scenario
         for i in range(replications):
-            run_one(sc, sc.seed, i)
+            digest.update(run_one(sc, sc.seed, i).series.tobytes())
     finally:
         simpy.Environment.schedule = original  # type: ignore[method-assign]
-    return count / replications
+    return count / replications, digest.hexdigest()[:16]
 
 
 def cli_run(scenario_file: Path, replications: int, workers: int | None) -> dict[str, float]:
@@ -96,9 +105,10 @@ def main() -> None:
         scenario = Path(tmp) / "pause_ends_120.yaml"
         scenario.write_text(f"extends: {REPO / 'scenarios' / 'pause_ends.yaml'}\n"
                             f"name: pause_ends_120\nhorizon_months: {HORIZON_MONTHS}\n")
-        per_rep = events_per_replication(scenario)
+        per_rep, digest = events_per_replication(scenario)
         print(f"scenario: pause_ends, {HORIZON_MONTHS} months; workers: {args.workers or 'all cores'}")
-        print(f"model: {per_rep:,.0f} events per replication")
+        print(f"model: {'compiled with mypyc' if COMPILED else 'plain Python'}; {per_rep:,.0f} events per "
+              f"replication; series digest of replications 0-19: {digest}")
         print("(bare SimPy's rate, measured before each run, shows how busy the host is: a shared VM varies)")
         runs = [1_000] * args.repeat + ([] if args.quick else [10_000])
         walls: list[float] = []

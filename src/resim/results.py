@@ -28,7 +28,7 @@ import pyarrow.parquet as pq
 
 from resim import __version__, summary
 from resim.folders import folder_for, staged
-from resim.model import columns
+from resim.model import COMPILED, columns
 from resim.model.clock import month_starts
 from resim.outputs import dictionary, unit_of
 from resim.plots import fan_chart
@@ -176,6 +176,7 @@ class RunWriter:
             "versions": {"resim": __version__, "python": platform.python_version(),
                          **{lib: importlib.metadata.version(lib) for lib in libs}},
             "platform": sys.platform,
+            "model_compiled": COMPILED,  # mypyc build (setup.py): same results, faster
             "units": {c: unit_of(c) for c in self.columns},
             "outcomes": summary.describe_outcomes(*(self.kept[c] for c in KEPT)),
             "run_summary": {

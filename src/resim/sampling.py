@@ -92,33 +92,6 @@ def event_rng(seed: int, replication: int, component: str) -> np.random.Generato
     return np.random.Generator(np.random.PCG64(seed_sequence(seed, replication, EVENTS, component)))
 
 
-class MonthlyDraws:
-    """Per-event draws keyed by period (the model's calendar week) and a slot (e.g. a licence file's
-    applicant and attempt), not by the order in which events happen: the event of period m in slot k
-    gets the same draw in every scenario run with the same seed, whatever else happened before it
-    (common random numbers that survive one scenario filing or shipping more than another). The
-    uniforms are drawn in one vectorised call on first use; a slot's values are computed when the slot
-    is first used (measured: licence streams of 27 slots, of which a replication uses a few, cost
-    4.8 ms of a pause_ends replication when computed whole). `spec=None` gives plain uniforms."""
-
-    def __init__(self, spec: _Spec | None, seed: int, replication: int, component: str, months: int,
-                 slots: int = 1):
-        self.spec, self.stream, self.shape = spec, (seed, replication, component), (months, slots)
-        self.uniforms: np.ndarray | None = None  # [month, slot], drawn on first use: unused streams cost nothing
-        self.values: list[list[float] | None] = [None] * slots  # [slot][month], computed on the slot's first use
-        if spec is not None and spec.is_fixed:
-            self.values = [[spec.support()[0]] * months] * slots
-
-    def __call__(self, month: int, slot: int = 0) -> float:
-        values = self.values[slot]
-        if values is None:
-            if self.uniforms is None:
-                self.uniforms = event_rng(*self.stream).random(self.shape)
-            u = self.uniforms[:, slot]
-            values = self.values[slot] = (u if self.spec is None else self.spec.ppf(u)).tolist()
-        return values[month]
-
-
 @dataclass(frozen=True)
 class World:
     """One replication's draw of everything uncertain about the world.

@@ -29,10 +29,11 @@ import simpy
 
 from resim.model.clock import Months, after
 from resim.model.licensing import Applicant, Buyer, LicenceDraws, LicenceFile, LicenceOffice, Shipment
+from resim.model.luck import KeyedDraws
 from resim.model.regime import Regime
 from resim.model.supply import Shipping
 from resim.params import Exponential, Fixed, LogNormal
-from resim.sampling import MonthlyDraws, event_rng
+from resim.sampling import event_rng
 from resim.scenario import RuleSet, Scenario
 from resim.summary import SHORT_T
 
@@ -87,7 +88,7 @@ def _licence_run(seed: int, rep: int, arrivals_per_day: float, delay: Any, revie
     slots = LicenceOffice.slots(n, 1)
 
     def by_applicant(spec: Any, component: str) -> Any:  # each applicant files once: key by applicant only
-        draws = MonthlyDraws(spec, seed, rep, component, 1, slots)
+        draws = KeyedDraws(spec, seed, rep, component, 1, slots)
         return lambda week, slot: draws(0, slot)
 
     office = LicenceOffice(env, Regime([(-1.0, RuleSet(licensed=[product]))], 1.0, {}), {product: LicenceDraws(
@@ -176,7 +177,7 @@ def _fill_rate(seed: int, rep: int, lead: Any) -> float:
     n = int(lam * horizon * 1.5) + 50
     env = simpy.Environment()
     shipping = Shipping(env)
-    lead_days = MonthlyDraws(lead, seed, rep, "oracle.lead_time", n)
+    lead_days = KeyedDraws(lead, seed, rep, "oracle.lead_time", n)
     gaps = event_rng(seed, rep, "oracle.demand").exponential(1 / lam, n)
     state = {"on_hand": float(BASE_STOCK["base_stock"]), "backorders": 0.0, "demands": 0.0, "filled": 0.0}
 

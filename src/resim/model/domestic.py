@@ -15,7 +15,8 @@ import numpy as np
 
 from resim.model.clock import DAYS_PER_MONTH, Months, ramp
 from resim.model.licensing import Applicant, Buyer, Shipment
-from resim.model.supply import ChinaExporter, Keyed, Shipping
+from resim.model.luck import Keyed
+from resim.model.supply import ChinaExporter, Shipping
 from resim.scenario import Domestic, HeavyRee, Plant
 
 INPUT_COVER_MONTHS = 2.0  # plants order inputs up to two months of planned output

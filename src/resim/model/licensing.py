@@ -23,7 +23,6 @@ import simpy
 
 from resim.model.clock import after, week_of
 from resim.model.regime import Regime
-from resim.sampling import MonthlyDraws
 
 
 class Shipment:
@@ -76,6 +75,9 @@ class Applicant:
         return self.valid_until.get(product, -math.inf) >= day
 
 
+Draw = Callable[[int, int], float]  # (filing week, slot) -> a draw: a KeyedDraws, or an oracle's own keying
+
+
 @dataclass(frozen=True)
 class LicenceDraws:
     """The luck of one product's licence files, keyed by filing week and slot (applicant, attempt):
@@ -83,9 +85,9 @@ class LicenceDraws:
     same applicant has the same luck in every scenario, so raising the approval odds turns refusals
     into approvals and never the reverse, file by file."""
 
-    decision_delay_days: MonthlyDraws
-    refile_delay_days: MonthlyDraws
-    approval_u: MonthlyDraws
+    decision_delay_days: Draw
+    refile_delay_days: Draw
+    approval_u: Draw
 
 
 @dataclass(eq=False, slots=True)

@@ -16,9 +16,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from resim.model.licensing import Shipment
+from resim.model.luck import Keyed
 from resim.model.regime import Regime
 from resim.model.stock import DYTB, GRADES, LIGHT, MOTOR
-from resim.model.supply import ChinaExporter, DytbPool, Keyed, MonthOf, Supplier
+from resim.model.supply import ChinaExporter, DytbPool, MonthOf, Supplier
 
 if TYPE_CHECKING:
     from resim.model.domestic import DomesticPlants
@@ -78,8 +79,8 @@ class Market:
         judged lot by lot at the border)."""
         rules = self.regime.rules_at(day)
         m = self.month_of(day)
-        exposed = float(rules.non_china_exposed_share)  # type: ignore[arg-type]
-        dytb_secured = not ("dytb_oxide" in rules.licensed or "dytb_oxide" in rules.banned)
+        exposed = rules.non_china_exposed_share
+        dytb_secured = rules.dytb_secured
         china: list[Shipment] = []
         domestic: list[Shipment] = []
         by_supplier: dict[Supplier, list[Shipment]] = {}
@@ -154,8 +155,8 @@ class Market:
         if self.non_china_min_share <= 0:
             return
         rules = self.regime.rules_at(day)
-        exposed = float(rules.non_china_exposed_share)  # type: ignore[arg-type]
-        dytb_secured = not ("dytb_oxide" in rules.licensed or "dytb_oxide" in rules.banned)
+        exposed = rules.non_china_exposed_share
+        dytb_secured = rules.dytb_secured
         by_supplier: dict[str, list[Shipment]] = {}
         for group in groups:
             if group.non_china_access <= 0:

@@ -11,17 +11,34 @@ import bisect
 
 from resim.scenario import RuleSet
 
-OPEN = RuleSet()  # before the first dated entry: no controls
+
+class Rules:
+    """A rule set as the model consults it, thousands of times a run: sets of product names, and
+    the figures as floats (a scenario's RuleSet holds lists and specs)."""
+
+    __slots__ = ("licensed", "banned", "non_china_exposed_share", "approval_probability",
+                 "class_approval_probability", "dytb_secured")
+
+    def __init__(self, rules: RuleSet):
+        self.licensed, self.banned = frozenset(rules.licensed), frozenset(rules.banned)
+        self.non_china_exposed_share = float(rules.non_china_exposed_share)  # type: ignore[arg-type]
+        self.approval_probability = None if rules.approval_probability is None else float(
+            rules.approval_probability)  # type: ignore[arg-type]
+        self.class_approval_probability = {k: float(v) for k, v in rules.class_approval_probability.items()}  # type: ignore[arg-type]
+        self.dytb_secured = "dytb_oxide" not in self.licensed and "dytb_oxide" not in self.banned  # Dy/Tb flows freely
+
+
+OPEN = Rules(RuleSet())  # before the first dated entry: no controls
 
 
 class Regime:
     def __init__(self, timeline: list[tuple[float, RuleSet]], default_approval: float,
                  class_approval: dict[str, float]):
         self.days = [day for day, _ in timeline]
-        self.rules = [rules for _, rules in timeline]
+        self.rules = [Rules(rules) for _, rules in timeline]
         self.default_approval, self.class_approval = default_approval, class_approval
 
-    def rules_at(self, day: float) -> RuleSet:
+    def rules_at(self, day: float) -> Rules:
         i = bisect.bisect_right(self.days, day) - 1
         return self.rules[i] if i >= 0 else OPEN
 
@@ -30,9 +47,9 @@ class Regime:
         the rule set's figure for the class, else its figure for all, else the licensing default."""
         rules = self.rules_at(day)
         if applicant_class in rules.class_approval_probability:
-            return float(rules.class_approval_probability[applicant_class])  # type: ignore[arg-type]
+            return rules.class_approval_probability[applicant_class]
         if rules.approval_probability is not None:
-            return float(rules.approval_probability)  # type: ignore[arg-type]
+            return rules.approval_probability
         return self.class_approval.get(applicant_class, self.default_approval)
 
     def restricts(self, product: str, day: float) -> bool:

@@ -25,14 +25,15 @@ import simpy
 from resim.model.clock import DAYS_PER_MONTH, Months, after, weeks_in
 from resim.model.domestic import INPUT_PRODUCTS, DomesticPlants
 from resim.model.licensing import LicenceDraws, LicenceOffice
+from resim.model.luck import Keyed, KeyedDraws
 from resim.model.makers import GroupSpec, MakerGroup, Month
 from resim.model.market import PRODUCT, Market
 from resim.model.regime import Regime
 from resim.model.stock import GRADES
 from resim.model.stockpile import Stockpile
-from resim.model.supply import ROUTE, ChinaExporter, DytbPool, Keyed, MonthOf, Shipping, Supplier
+from resim.model.supply import ROUTE, ChinaExporter, DytbPool, MonthOf, Shipping, Supplier
 from resim.params import _Spec
-from resim.sampling import MonthlyDraws, World, event_rng
+from resim.sampling import World, event_rng
 from resim.scenario import Scenario
 
 TOTAL_COLUMNS = [
@@ -128,7 +129,7 @@ def simulate(world: World, seed: int, replication: int, check: bool = False) -> 
     weeks = weeks_in(horizon_days)  # per-event draws are keyed by calendar week
 
     def keyed(spec: Any, component: str) -> Keyed:
-        return Keyed(MonthlyDraws(spec, seed, replication, component, weeks))
+        return Keyed(KeyedDraws(spec, seed, replication, component, weeks))
 
     lic, china_spec = sc.china.licensing, sc.china
     regime = Regime(world.timeline, f(lic.approval_probability),  # type: ignore[arg-type]
@@ -137,11 +138,11 @@ def simulate(world: World, seed: int, replication: int, check: bool = False) -> 
     licence_products = (*PRODUCT, *INPUT_PRODUCTS)
     shipping = Shipping(env)
     office = LicenceOffice(env, regime, {p: LicenceDraws(
-        MonthlyDraws(lic.decision_delay_days, seed, replication, f"licensing.decision_delay.{p}", weeks,  # type: ignore[arg-type]
+        KeyedDraws(lic.decision_delay_days, seed, replication, f"licensing.decision_delay.{p}", weeks,  # type: ignore[arg-type]
                      licence_slots),
-        MonthlyDraws(lic.refile_delay_days, seed, replication, f"licensing.refile_delay.{p}", weeks,  # type: ignore[arg-type]
+        KeyedDraws(lic.refile_delay_days, seed, replication, f"licensing.refile_delay.{p}", weeks,  # type: ignore[arg-type]
                      licence_slots),
-        MonthlyDraws(None, seed, replication, f"licensing.approval.{p}", weeks, licence_slots),
+        KeyedDraws(None, seed, replication, f"licensing.approval.{p}", weeks, licence_slots),
     ) for p in licence_products}, lic.max_refilings, lic.reviewers, f(lic.validity_days), buyers,  # type: ignore[arg-type]
         on_decided=lambda file, approved: china.decided(file, approved))
     general_from = (lic.general_licences_from - sc.start).days if lic.general_licences_from else math.inf

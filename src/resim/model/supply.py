@@ -17,30 +17,15 @@ from collections import defaultdict
 import numpy as np
 import simpy
 
-from resim.model.clock import DAYS_PER_MONTH, Months, after, ramp, week_of
+from resim.model.clock import DAYS_PER_MONTH, Months, after, ramp
 from resim.model.licensing import Applicant, Buyer, LicenceFile, LicenceOffice, Shipment
-from resim.model.regime import Regime
-from resim.sampling import MonthlyDraws
-from resim.scenario import HeavyRee, RuleSet
+from resim.model.luck import Keyed
+from resim.model.regime import Regime, Rules
+from resim.scenario import HeavyRee
 from resim.scenario import Supplier as SupplierSpec
 
 ROUTE = {"dytb_magnet": "magnets", "light_magnet": "magnets", "motor": "motor",  # what travels together
          "ndpr_oxide": "oxides", "dytb_oxide": "oxides"}
-
-
-class Keyed:
-    """A route's per-event draws keyed by calendar week: whatever is dispatched on the route in the
-    same week shares its processing or transit time (one customs queue, one sailing), for every
-    buyer and in every scenario run with the same seed, whatever happened before it (common random
-    numbers that survive one scenario ordering more, or more often, than another)."""
-
-    __slots__ = ("draws",)
-
-    def __init__(self, draws: MonthlyDraws):
-        self.draws = draws
-
-    def __call__(self, day: float) -> float:
-        return self.draws(week_of(day))
 
 
 class Shipping:
@@ -108,7 +93,7 @@ class ChinaExporter:
         self.general_from_day = general_from_day
         self.reaching_border: dict[float, list[tuple[Applicant, list[Shipment]]]] = {}  # orders, by when they do
 
-    def may_ship(self, applicant: Applicant, product: str, day: float, rules: RuleSet | None = None) -> bool:
+    def may_ship(self, applicant: Applicant, product: str, day: float, rules: Rules | None = None) -> bool:
         """Would `product` pass the border on `day` (whose `rules` the caller may have looked up) for
         `applicant` without a new licence?"""
         rules = self.regime.rules_at(day) if rules is None else rules
