@@ -20,13 +20,13 @@ import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import scipy.stats as st
 import simpy
 
+from resim import bundled
 from resim.model.clock import Months, after
 from resim.model.licensing import Applicant, Buyer, LicenceDraws, LicenceFile, LicenceOffice, Shipment
 from resim.model.luck import KeyedDraws
@@ -287,7 +287,7 @@ def no_china_limit(replications: int = 10, seed: int = SEED) -> OracleResult:
                         replications)
 
 
-OUTAGE_SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "oracles" / "outage_vs_stock.yaml"
+OUTAGE_SCENARIO = bundled.root() / "scenarios" / "oracles" / "outage_vs_stock.yaml"  # shipped: found from a wheel too
 
 
 @functools.cache

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import simpy
+from mypy_extensions import mypyc_attr
 
 from resim.model.clock import after, week_of
 from resim.model.regime import Regime
@@ -36,6 +37,7 @@ class Shipment:
         self.inr_per_t, self.premium_inr_per_t = inr_per_t, premium_inr_per_t
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # the oracles' buyers (validation.py) stay plain Python
 class Buyer:
     """What a buyer of shipments must do (maker groups and the domestic plants)."""
 
