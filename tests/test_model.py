@@ -229,10 +229,10 @@ NO_SECOND_SOURCE = {f"suppliers.{s}.capacity_t_per_year": 0 for s in ("japan", "
 
 
 def test_better_licence_odds_help_in_nearly_every_paired_replication_when_china_is_the_only_source():  # type: ignore[no-untyped-def]
-    # Licence luck is keyed by applicant and filing week and shipping luck by route and week, so
+    # Licence luck is keyed by applicant and file number and shipping luck by route and week, so
     # raising the odds turns refusals into approvals file by file and histories that diverge
     # afterwards still share their shipping luck. With no magnets to buy outside China, that is
-    # the whole story: measured 1 of 100 paired replications worse (the issue's goal: at most 2%).
+    # the whole story: measured 0 of 100 paired replications worse (the issue's goal: at most 2%).
     lo = _cumulative_shortfall("pause_ends", _odds(0.12, **NO_SECOND_SOURCE), 100)
     hi = _cumulative_shortfall("pause_ends", _odds(0.30, **NO_SECOND_SOURCE), 100)
     assert (hi > lo + 1).mean() <= 0.02
@@ -240,15 +240,15 @@ def test_better_licence_odds_help_in_nearly_every_paired_replication_when_china_
 
 
 def test_better_licence_odds_help_on_average_though_makers_then_hedge_less():  # type: ignore[no-untyped-def]
-    # As shipped, 14 of the first 100 paired replications are worse (11.5% of 200): makers waiting
-    # for a licence plan on its delay and fill their orders outside China first, so with poor odds
-    # they hold more non-China magnets, which carry them through later delays; with good odds they
-    # buy from China, have less to fall back on when a licence lapses, and file their next licences
-    # in other weeks, meeting other luck. Without non-China supply (the test above) the rate is 1%.
-    # This bound guards against regression; it is not the issue's 2% goal, which is not met.
+    # As shipped, 5 of the first 100 paired replications are worse (16 of 200): groups compete for
+    # non-China capacity, first come first served, so what one can buy outside China depends on
+    # how the others' licences went, and purchases that move to other weeks meet other shipping
+    # luck. Without non-China supply (the test above) the rate is 0 of 100. This bound guards
+    # against regression (it was 14 of 100 with licence luck keyed by filing week); it is not the
+    # issue's 2% goal, which is not met.
     lo = _cumulative_shortfall("pause_ends", _odds(0.12), 100)
     hi = _cumulative_shortfall("pause_ends", _odds(0.30), 100)
-    assert (hi > lo + 1).mean() <= 0.18
+    assert (hi > lo + 1).mean() <= 0.08
     assert hi.mean() < 0.7 * lo.mean()
 
 

@@ -1,6 +1,7 @@
-"""Per-event luck: draws keyed by when an event happens (a calendar week) and who it concerns (a
-slot), not by the order in which events happen, so replication i of two scenarios shares its luck
-event by event wherever they agree (common random numbers)."""
+"""Per-event luck: draws keyed by when an event happens (a calendar week; for licences, the
+file's number) and who it concerns (a slot), not by the order in which events happen, so
+replication i of two scenarios shares its luck event by event wherever they agree (common random
+numbers)."""
 
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ class KeyedDraws:
                 self.uniforms = event_rng(*self.stream).random(self.shape)
             u = self.uniforms[:, slot]
             values = self.values[slot] = (u if self.spec is None else self.spec.ppf(u)).tolist()
-        return values[period]
+        return values[period % self.shape[0]]  # a licence file numbered past the stream's length wraps
 
 
 class Keyed:

@@ -126,7 +126,7 @@ def simulate(world: World, seed: int, replication: int, check: bool = False) -> 
     buyers = len(specs) + 1  # the groups, then the domestic plants
 
     horizon_days = float(months.first_day[-1] + months.days[-1])
-    weeks = weeks_in(horizon_days)  # per-event draws are keyed by calendar week
+    weeks = weeks_in(horizon_days)  # per-event draws are keyed by calendar week (licences: by file number)
 
     def keyed(spec: Any, component: str) -> Keyed:
         return Keyed(KeyedDraws(spec, seed, replication, component, weeks))
