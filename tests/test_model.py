@@ -240,15 +240,16 @@ def test_better_licence_odds_help_in_nearly_every_paired_replication_when_china_
 
 
 def test_better_licence_odds_help_on_average_though_makers_then_hedge_less():  # type: ignore[no-untyped-def]
-    # As shipped, 5 of the first 100 paired replications are worse (16 of 200): groups compete for
+    # As shipped, 5 of the first 100 paired replications are worse (12 of 200): groups compete for
     # non-China capacity, first come first served, so what one can buy outside China depends on
     # how the others' licences went, and purchases that move to other weeks meet other shipping
     # luck. Without non-China supply (the test above) the rate is 0 of 100. This bound guards
-    # against regression (it was 14 of 100 with licence luck keyed by filing week); it is not the
+    # against regression (it was 14 of 100 with licence luck keyed by filing week, 16 of 200 before
+    # licence holders planned on their licence lapsing); it is not the
     # issue's 2% goal, which is not met.
     lo = _cumulative_shortfall("pause_ends", _odds(0.12), 100)
     hi = _cumulative_shortfall("pause_ends", _odds(0.30), 100)
-    assert (hi > lo + 1).mean() <= 0.08
+    assert (hi > lo + 1).mean() <= 0.06
     assert hi.mean() < 0.7 * lo.mean()
 
 

@@ -55,7 +55,8 @@ class Market:
                 leads[grade] = mean["non_china"] if grade != MOTOR else 0.0
                 continue
             lead = mean["processing"] + mean["china"] + (group.motor_extra_lead_days if grade == MOTOR else 0.0)
-            if product in rules.licensed and not self.china.covered(group.applicant, product, day, next_border):
+            if product in rules.licensed and not self.china.covered(group.applicant, product, day,
+                                                                     next_border + mean["licence"]):
                 lead += mean["licence"]
             leads[grade] = lead
         return leads
@@ -94,7 +95,9 @@ class Market:
                     premium = group.motor_premium_inr_per_t
                     china.append(self._lot(group, grade, tonnes, "china_motor", china_price + premium, premium))
                 continue
-            china_free = self.china.may_ship(group.applicant, product, day, rules)
+            # a licence held now counts only if it still covers the order's (expected) border crossing
+            china_free = product not in rules.banned and (product not in rules.licensed or self.china.covered(
+                group.applicant, product, day, day + self.mean_days["processing"]))
             name = GRADES[grade]
             # cheapest first; when China needs a licence, the others also replace tonnes held at its port
             want = tonnes if china_free else tonnes + group.at_port[grade]
