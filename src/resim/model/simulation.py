@@ -56,6 +56,7 @@ PER_GROUP = ("demand_t", "used_t", "shortfall_t", "delivered_t", "stock_t", "veh
 TOTALS_FROM_GROUPS = ("demand_units", "built_units", "vehicles_not_built", "lost_units", "backlog_units",
                       "ferrite_units", "demand_t", "used_t", "shortfall_t", "maker_stock_t", "magnet_spend_inr",
                       "premium_inr", "value_not_built_inr")
+LICENCE_FILES_KEYED = 128  # an applicant's files per product with their own luck (later ones wrap; a file lasts weeks)
 OPENING_TRANCHES = 8  # the opening pipeline lands at lead x (k - 1/2) / 8: the first well within any cover
 ROUTES = sorted(set(ROUTE.values()))
 
@@ -138,11 +139,11 @@ def simulate(world: World, seed: int, replication: int, check: bool = False) -> 
     licence_products = (*PRODUCT, *INPUT_PRODUCTS)
     shipping = Shipping(env)
     office = LicenceOffice(env, regime, {p: LicenceDraws(
-        KeyedDraws(lic.decision_delay_days, seed, replication, f"licensing.decision_delay.{p}", weeks,  # type: ignore[arg-type]
+        KeyedDraws(lic.decision_delay_days, seed, replication, f"licensing.decision_delay.{p}", LICENCE_FILES_KEYED,  # type: ignore[arg-type]
                      licence_slots),
-        KeyedDraws(lic.refile_delay_days, seed, replication, f"licensing.refile_delay.{p}", weeks,  # type: ignore[arg-type]
+        KeyedDraws(lic.refile_delay_days, seed, replication, f"licensing.refile_delay.{p}", LICENCE_FILES_KEYED,  # type: ignore[arg-type]
                      licence_slots),
-        KeyedDraws(None, seed, replication, f"licensing.approval.{p}", weeks, licence_slots),
+        KeyedDraws(None, seed, replication, f"licensing.approval.{p}", LICENCE_FILES_KEYED, licence_slots),
     ) for p in licence_products}, lic.max_refilings, lic.reviewers, f(lic.validity_days), buyers,  # type: ignore[arg-type]
         on_decided=lambda file, approved: china.decided(file, approved))
     general_from = (lic.general_licences_from - sc.start).days if lic.general_licences_from else math.inf
