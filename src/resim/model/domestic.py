@@ -11,6 +11,8 @@ magnets wait in the warehouse until makers buy them (at the domestic price, chea
 
 from __future__ import annotations
 
+from typing import Final
+
 import numpy as np
 
 from resim.model.clock import DAYS_PER_MONTH, Months, ramp
@@ -19,9 +21,10 @@ from resim.model.luck import Keyed
 from resim.model.supply import ChinaExporter, Shipping
 from resim.scenario import Domestic, HeavyRee, Plant
 
-INPUT_COVER_MONTHS = 2.0  # plants order inputs up to two months of planned output
-NDPR, DYTB_INPUT = 0, 1
-INPUT_PRODUCTS = ("ndpr_oxide", "dytb_oxide")
+INPUT_COVER_MONTHS: Final = 2.0  # plants order inputs up to two months of planned output
+NDPR: Final = 0
+DYTB_INPUT: Final = 1
+INPUT_PRODUCTS: Final = ("ndpr_oxide", "dytb_oxide")
 
 
 class DomesticPlants(Buyer):

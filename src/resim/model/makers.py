@@ -13,7 +13,7 @@ decays) and the rest lost.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 import numpy as np
 
@@ -27,8 +27,8 @@ if TYPE_CHECKING:
     from resim.model.market import Market
     from resim.model.stockpile import Stockpile
 
-ORDER_EPS_T = 1e-9  # orders smaller than this are not placed
-REACHED_DAYS = 1e-6  # a position within this many days of need of its reorder point has reached it
+ORDER_EPS_T: Final = 1e-9  # orders smaller than this are not placed
+REACHED_DAYS: Final = 1e-6  # a position within this many days of need of its reorder point has reached it
 
 
 class GroupSpec(NamedTuple):

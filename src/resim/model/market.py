@@ -13,7 +13,7 @@ cut by as much), so no capacity outside China is left unused while a licence is 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from resim.model.licensing import Shipment
 from resim.model.luck import Keyed
@@ -25,8 +25,8 @@ if TYPE_CHECKING:
     from resim.model.domestic import DomesticPlants
     from resim.model.makers import MakerGroup
 
-PRODUCT = ("dytb_magnet", "light_magnet", "motor")  # what China's rules call each grade
-INR_PER_T = 1000.0  # prices are INR per kg
+PRODUCT: Final = ("dytb_magnet", "light_magnet", "motor")  # what China's rules call each grade
+INR_PER_T: Final = 1000.0  # prices are INR per kg
 
 
 class Market:

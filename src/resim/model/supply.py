@@ -13,6 +13,7 @@ from __future__ import annotations
 import bisect
 import math
 from collections import defaultdict
+from typing import Final
 
 import numpy as np
 import simpy
@@ -24,7 +25,7 @@ from resim.model.regime import Regime, Rules
 from resim.scenario import HeavyRee
 from resim.scenario import Supplier as SupplierSpec
 
-ROUTE = {"dytb_magnet": "magnets", "light_magnet": "magnets", "motor": "motor",  # what travels together
+ROUTE: Final = {"dytb_magnet": "magnets", "light_magnet": "magnets", "motor": "motor",  # what travels together
          "ndpr_oxide": "oxides", "dytb_oxide": "oxides"}
 
 
