@@ -14,7 +14,9 @@ from typing import Any
 
 import numpy as np
 import simpy
+from mypy_extensions import mypyc_attr
 from simpy.core import URGENT
+from simpy.events import Event
 
 DAYS_PER_MONTH = 365.25 / 12
 DAYS_PER_KEY = 7.0  # per-event luck (orders, shipments, licence files) is keyed by calendar week
@@ -68,14 +70,16 @@ def _run(event: _Call) -> None:
     event.action(*event.args)
 
 
-class _Call(simpy.Event):
+@mypyc_attr(native_class=False)  # a plain class when compiled: SimPy sets `callbacks` to None on it
+class _Call(Event):
     """An already-triggered event that runs `action(*args)` when processed: what simpy.Timeout
     does, but scheduled at URGENT priority and cheaper than a process (the model makes thousands).
     Its state is the same for every instance, so it lives on the class (SimPy sets `callbacks` to
     None on the instance once the event is processed)."""
 
     callbacks = (_run,)  # type: ignore[assignment]
-    _ok, _value = True, None
+    _ok = True
+    _value = None
 
     def __init__(self, env: simpy.Environment, action: Callable[..., Any], args: tuple[Any, ...]):
         self.env, self.action, self.args = env, action, args
