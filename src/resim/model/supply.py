@@ -159,6 +159,8 @@ class Supplier:
         self.name, self.spec, self.lead_time, self.kind = name, spec, lead_time, spec.kind
         self.premium = float(spec.premium_share)  # type: ignore[arg-type]
         f = float
+        self.grades = frozenset(spec.grades)  # read at every order: plain attributes, not the scenario model's
+        self.dytb_secured_share = f(spec.dytb_secured_share)  # type: ignore[arg-type]
         from_day = (spec.available_from - months.start).days if spec.available_from else -math.inf
         per_day = f(spec.capacity_t_per_year) / 365.25  # type: ignore[arg-type]
         share = np.ones_like(months.mid_day)
@@ -175,11 +177,11 @@ class Supplier:
 
     def available_t(self, grade: str, m: int, exposed_share: float, dytb_secured: bool) -> float:
         """What is left of month m's capacity for `grade`, under the rules at the order."""
-        if grade not in self.spec.grades:
+        if grade not in self.grades:
             return 0.0
         total = self.base_t[m] * (1 - exposed_share if self.kind == "import" else 1.0) - self.taken_t[m]
         if grade == "dytb" and not dytb_secured:
-            total = min(total, self.base_t[m] * float(self.spec.dytb_secured_share) - self.taken_dytb_t[m])  # type: ignore[arg-type]
+            total = min(total, self.base_t[m] * self.dytb_secured_share - self.taken_dytb_t[m])
         return max(0.0, total)
 
     def take(self, grade: str, m: int, tonnes: float) -> None:
