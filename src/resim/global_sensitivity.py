@@ -358,8 +358,9 @@ def too_wide(rows: list[dict[str, Any]], n: int, block: int, seconds_per_point: 
                 needed = needed_base_samples(n, 2 * r["ST_conf"])
                 cost = f", ~{_duration(needed * block * seconds_per_point)} at this run's pace" \
                     if seconds_per_point else ""
-                out.append(f"{outcome}: {r['factor']} ST {r['ST']:.2f} +-{r['ST_conf']:.2f} (interval wider than "
-                           f"{WIDE}; about --n {needed} would narrow it: {needed * block:,} points{cost})")
+                out.append(f"{outcome}: {r['factor']} ST {r['ST']:.2f} +-{r['ST_conf']:.2f} (interval "
+                           f"{2 * r['ST_conf']:.2f} wide, more than {WIDE}; about --n {needed} would narrow it: "
+                           f"{needed * block:,} points{cost})")
         for a, b in zip(ranked, ranked[1:], strict=False):
             if a["ST"] - a["ST_conf"] < b["ST"] + b["ST_conf"] and b["ST"] > 0.01:
                 out.append(f"{outcome}: {a['factor']} and {b['factor']} cannot be ranked "
