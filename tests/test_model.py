@@ -44,6 +44,19 @@ def test_mean_stock_on_hand_is_the_reported_cover(write_scenario):  # type: igno
     assert np.all(np.abs(s["cover_days"] - 28.0) <= 5.0 + 1e-9)
 
 
+def test_a_maker_supplied_outside_china_while_china_needs_a_licence_holds_only_its_cover(write_scenario):  # type: ignore[no-untyped-def]
+    # The same group and supplier, but China licenses magnets (never approved) instead of banning
+    # them: the group fills its orders outside China, so it plans on that supplier's lead time, not
+    # on China's plus a licence decision; its stock is the 28 days of cover once the opening
+    # pipeline has landed (it held 78 days, 50 of them hidden by the licence lead, when it planned on China).
+    sc, s = series(write_scenario({"demand.inventory_cover_weeks": 4, "suppliers.alt.capacity_t_per_year": 730.5,
+                                   "china.rule_sets.licensed": {"licensed": ["dytb_magnet", "light_magnet"]},
+                                   "china.regimes": [{"from": "2020-01-01", "rules": "licensed"}],
+                                   "china.licensing.approval_probability": 0.0}))
+    assert np.all(s["shortfall_t"] < 1e-9)
+    assert s["cover_days"][2:].mean() == pytest.approx(28.0, abs=0.3)
+
+
 def test_no_china_shortfall_equals_demand_minus_other_capacity(write_scenario):  # type: ignore[no-untyped-def]
     # Two non-China suppliers with random lead times: once the pipeline fills, deliveries run at
     # their joint capacity and the shortfall is demand minus that capacity.
@@ -240,16 +253,17 @@ def test_better_licence_odds_help_in_nearly_every_paired_replication_when_china_
 
 
 def test_better_licence_odds_help_on_average_though_makers_then_hedge_less():  # type: ignore[no-untyped-def]
-    # As shipped, 5 of the first 100 paired replications are worse (12 of 200): groups compete for
+    # As shipped, 2 of the first 100 paired replications are worse (6 of 200): groups compete for
     # non-China capacity, first come first served, so what one can buy outside China depends on
     # how the others' licences went, and purchases that move to other weeks meet other shipping
     # luck. Without non-China supply (the test above) the rate is 0 of 100. This bound guards
     # against regression (it was 14 of 100 with licence luck keyed by filing week, 16 of 200 before
-    # licence holders planned on their licence lapsing); it is not the
+    # licence holders planned on their licence lapsing, 12 of 200 before makers planned on the lead
+    # time of where their orders go); on 200 replications it is not the
     # issue's 2% goal, which is not met.
     lo = _cumulative_shortfall("pause_ends", _odds(0.12), 100)
     hi = _cumulative_shortfall("pause_ends", _odds(0.30), 100)
-    assert (hi > lo + 1).mean() <= 0.06
+    assert (hi > lo + 1).mean() <= 0.03
     assert hi.mean() < 0.7 * lo.mean()
 
 

@@ -98,6 +98,7 @@ class MakerGroup(Buyer):
         self.stock = OnHand()
         self.pipeline = [0.0, 0.0, 0.0]  # ordered, not yet arrived or cancelled
         self.at_port = [0.0, 0.0, 0.0]  # of which waiting at a Chinese port for a licence
+        self.outside_share = [0.0, 0.0]  # share of its last order needing a licence filled outside China, by grade
         self.opening_t = self.received_t = 0.0
         self.delivered_month_t = self.spend_month_inr = self.premium_month_inr = 0.0
         self.units, self.ferrite, self.motor = self._plans(months, motor_from_day)

@@ -42,8 +42,9 @@ class Market:
 
     def expected_lead_days(self, group: MakerGroup, day: float) -> list[float]:
         """What a buyer plans on for an order of each grade (dytb, light, motor) placed now: China's
-        route (with a licence decision if one is needed), else the non-China suppliers' lead time when
-        China's product is banned."""
+        route (with a licence decision if one is needed, mixed with the non-China suppliers' lead time
+        for the share of its last such order filled outside China), else the non-China suppliers'
+        lead time when China's product is banned."""
         rules = self.regime.rules_at(day)
         mean = self.mean_days
         # under today's rules (makers do not foresee rule changes), a licence held now counts only if
@@ -58,6 +59,9 @@ class Market:
             if product in rules.licensed and not self.china.covered(group.applicant, product, day,
                                                                      next_border + mean["licence"]):
                 lead += mean["licence"]
+                if grade != MOTOR:  # what its last order got outside China comes on the suppliers' lead time
+                    outside = group.outside_share[grade]
+                    lead = outside * mean["non_china"] + (1 - outside) * lead
             leads[grade] = lead
         return leads
 
@@ -112,6 +116,8 @@ class Market:
                 for supplier, lot in self._non_china(group, grade, name, want - bought, m, exposed, dytb_secured):
                     by_supplier.setdefault(supplier, []).append(lot)
                     bought += lot.tonnes
+            if not china_free:
+                group.outside_share[grade] = min(1.0, bought / tonnes)
             if bought > tonnes:
                 group.withdraw(grade, bought - tonnes)
             left = tonnes - bought
