@@ -86,8 +86,8 @@ def staged(final: Path) -> Iterator[Path]:
     clean_stale(final.parent)
     tmp = final.parent / f".incomplete-{final.name}"
     tmp.mkdir(parents=True)
-    (tmp / OWNER_FILE).write_text(str(os.getpid()))
     try:
+        (tmp / OWNER_FILE).write_text(str(os.getpid()))
         yield tmp
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

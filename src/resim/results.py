@@ -59,17 +59,12 @@ class RunWriter:
         self.hash = scenario_hash(scenario)
         self.final = folder_for(root, scenario.name)
         self.run_id = self.final.name
-        self._staging = ExitStack()  # the folder is hidden until finish() renames it
-        self.tmp = self._staging.enter_context(staged(self.final))
         self.columns = columns(scenario)
         self.months = month_starts(scenario.start, scenario.horizon_months)[scenario.report_offset:-1]
         self.month_days = np.array(self.months, dtype="datetime64[D]")
         fields = [pa.field("replication", pa.int32()), pa.field("month", pa.date32())]
         fields += [pa.field(c, pa.float64(), metadata={"unit": unit_of(c)}) for c in self.columns]
         self.schema = pa.schema(fields, metadata={"scenario": scenario.name, "scenario_hash": self.hash})
-        # dictionary encoding only where values repeat (trying it on every float column halved write speed)
-        self.writer = pq.ParquetWriter(self.tmp / "series.parquet", self.schema,
-                                       use_dictionary=["replication", "month"])
         # Held in memory for the summary, preallocated (a few kB per replication; the full
         # series go to disk): the kept columns, world draws and regime outcomes.
         self.kept = {c: np.zeros((replications, scenario.reported_months)) for c in KEPT}
@@ -80,6 +75,15 @@ class RunWriter:
         self.count = 0  # replications added so far (a --precision run may add more than planned)
         self.precision: dict[str, Any] | None = None
         self.started = time.perf_counter() if started is None else started  # for the wall time
+        self._staging = ExitStack()  # the folder is hidden until finish() renames it
+        self.tmp = self._staging.enter_context(staged(self.final))
+        try:  # interrupted before __exit__ can run (a SIGTERM while starting): remove the staging here
+            # dictionary encoding only where values repeat (trying it on every float column halved write speed)
+            self.writer = pq.ParquetWriter(self.tmp / "series.parquet", self.schema,
+                                           use_dictionary=["replication", "month"])
+        except BaseException:
+            self._staging.__exit__(*sys.exc_info())
+            raise
 
     def __enter__(self) -> RunWriter:
         return self
