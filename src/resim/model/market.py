@@ -100,8 +100,8 @@ class Market:
                     china.append(self._lot(group, grade, tonnes, "china_motor", china_price + premium, premium))
                 continue
             # a licence held now counts only if it still covers the order's (expected) border crossing
-            china_free = product not in rules.banned and (product not in rules.licensed or self.china.covered(
-                group.applicant, product, day, day + self.mean_days["processing"]))
+            china_free = self.china.may_ship(group.applicant, product, day, rules,
+                                             licence_until=day + self.mean_days["processing"])
             name = GRADES[grade]
             # cheapest first; when China needs a licence, the others also replace tonnes held at its port
             want = tonnes if china_free else tonnes + group.at_port[grade]

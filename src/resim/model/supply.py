@@ -94,14 +94,16 @@ class ChinaExporter:
         self.general_from_day = general_from_day
         self.reaching_border: dict[float, list[tuple[Applicant, list[Shipment]]]] = {}  # orders, by when they do
 
-    def may_ship(self, applicant: Applicant, product: str, day: float, rules: Rules | None = None) -> bool:
-        """Would `product` pass the border on `day` (whose `rules` the caller may have looked up) for
-        `applicant` without a new licence?"""
+    def may_ship(self, applicant: Applicant, product: str, day: float, rules: Rules | None = None,
+                 licence_until: float | None = None) -> bool:
+        """Would `product` pass the border under `rules` (those of `day`, unless the caller looked them
+        up) for `applicant` without a new licence, a licence it holds being valid through
+        `licence_until` (default `day`; a buyer ordering now passes its order's expected border crossing)?"""
         rules = self.regime.rules_at(day) if rules is None else rules
         if product in rules.banned:
             return False
-        return product not in rules.licensed or applicant.holds_licence(product, day) or (
-            applicant.general_customer and day >= self.general_from_day)
+        return product not in rules.licensed or self.covered(applicant, product, day,
+                                                             day if licence_until is None else licence_until)
 
     def covered(self, applicant: Applicant, product: str, day: float, until: float) -> bool:
         """Does `applicant` hold a licence for `product` valid through `until`, or ship under a
