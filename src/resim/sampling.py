@@ -127,11 +127,23 @@ def world_uniforms(scenario: Scenario) -> list[str]:
     return names
 
 
+_named: tuple[Scenario, list[str], np.ndarray] | None = None  # the last scenario's uniforms and their crc32s
+
+
+def _uniform_names(scenario: Scenario) -> tuple[list[str], np.ndarray]:
+    """`world_uniforms` and the crc32 of each name, remembered for the last scenario asked (a run asks
+    once per replication; the walk over the scenario cost 0.45 of 1.5 ms a world)."""
+    global _named
+    if _named is None or _named[0] is not scenario:
+        names = world_uniforms(scenario)
+        _named = (scenario, names, np.array([zlib.crc32(name.encode()) for name in names], dtype=np.uint64))
+    return _named[1], _named[2]
+
+
 def sample_world(scenario: Scenario, seed: int, replication: int, given: dict[str, float] | None = None) -> World:
     """Replication `replication`'s world; `given` sets some of its uniforms (by the names of
     `world_uniforms`) instead of drawing them, as a sensitivity design does."""
-    names = world_uniforms(scenario)
-    crcs = np.array([zlib.crc32(name.encode()) for name in names], dtype=np.uint64)
+    names, crcs = _uniform_names(scenario)
     u = dict(zip(names, uniforms(seed, replication, crcs).tolist(), strict=True))
     if given:
         u.update(given)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Final, NamedTuple
 import numpy as np
 
 from resim.model.clock import DAYS_PER_MONTH, Months, after
+from resim.model.floats import floats
 from resim.model.licensing import Applicant, Buyer, Shipment
 from resim.model.stock import DYTB, LIGHT, MOTOR, OWN, RESERVE, OnHand
 
@@ -96,9 +97,9 @@ class MakerGroup(Buyer):
         self.redesign_day = redesign_day
         self.deferred_share, self.backlog_half_life_days = deferred_share, backlog_half_life_days
         self.stock = OnHand()
-        self.pipeline = [0.0, 0.0, 0.0]  # ordered, not yet arrived or cancelled
-        self.at_port = [0.0, 0.0, 0.0]  # of which waiting at a Chinese port for a licence
-        self.outside_share = [0.0, 0.0]  # share of its last order needing a licence filled outside China, by grade
+        self.pipeline = floats([0.0, 0.0, 0.0])  # ordered, not yet arrived or cancelled
+        self.at_port = floats([0.0, 0.0, 0.0])  # of which waiting at a Chinese port for a licence
+        self.outside_share = floats([0.0, 0.0])  # of its last order needing a licence, filled outside China
         self.opening_t = self.received_t = 0.0
         self.delivered_month_t = self.spend_month_inr = self.premium_month_inr = 0.0
         self.units, self.ferrite, self.motor = self._plans(months, motor_from_day)
@@ -259,8 +260,7 @@ class MakerGroup(Buyer):
     def close_month(self, day: float) -> Month:
         """Account for the month that ends on `day`, then move to the next."""
         self.stock.advance(day)
-        used_by_grade, short, stock_days = self.stock.reset_month()
-        used = sum(used_by_grade)
+        used, short, stock_days = self.stock.reset_month()
         m = self.month
         attempted = self.units[m] + self.backlog_units
         ferrite_units = attempted * self.ferrite[m]

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from resim.model.floats import floats
+
 GRADES: Final = ("dytb", "light", "motor", "reserve")  # motor: magnets inside imported motors; reserve: stockpile's
 DYTB: Final = 0  # Final: mypyc inlines constants instead of a module-dict lookup per use
 LIGHT: Final = 1
@@ -25,16 +27,17 @@ class OnHand:
     """One buyer's stock by grade, its need rates (t/day), and what was used, short and held
     (t x days, for mean cover) since the month's tallies were last reset."""
 
-    __slots__ = ("level", "rate", "since", "used", "short", "stock_days", "used_total")
+    __slots__ = ("level", "rate", "since", "used", "short", "stock_days", "used_total", "draw")
 
     def __init__(self, now: float = 0.0):
-        self.level = [0.0, 0.0, 0.0, 0.0]
-        self.rate = [0.0, 0.0, 0.0]  # need by design grade (dytb, light, motor), t/day
+        self.level = floats([0.0, 0.0, 0.0, 0.0])
+        self.rate = floats([0.0, 0.0, 0.0])  # need by design grade (dytb, light, motor), t/day
         self.since = now
-        self.used = [0.0, 0.0, 0.0, 0.0]  # this month, by the grade of the magnet used
+        self.used = floats([0.0, 0.0, 0.0, 0.0])  # this month, by the grade of the magnet used
         self.short = 0.0  # this month, t
         self.stock_days = 0.0  # integral of the total level over time this month, t x days
         self.used_total = 0.0  # cumulative, for the books
+        self.draw = floats([0.0, 0.0, 0.0, 0.0])  # scratch for `advance`: what each stock is drawn at
 
     def advance(self, now: float) -> None:
         """Use magnets at the current rates from `since` to `now`: in at most four linear pieces,
@@ -61,7 +64,8 @@ class OnHand:
             self.used_total += d + light + motor
             return
         while span > 0:
-            draw = [0.0, 0.0, 0.0, 0.0]  # what each stock is drawn at, given which are empty
+            draw = self.draw  # what each stock is drawn at, given which are empty
+            draw[DYTB] = draw[LIGHT] = draw[MOTOR] = draw[RESERVE] = 0.0
             dytb_from = DYTB if level[DYTB] > 0 else RESERVE if level[RESERVE] > 0 else -1
             light_from = LIGHT if level[LIGHT] > 0 else dytb_from
             if dytb_from >= 0:
@@ -92,8 +96,10 @@ class OnHand:
         """Everything on hand, the reserve included."""
         return self.level[DYTB] + self.level[LIGHT] + self.level[MOTOR] + self.level[RESERVE]
 
-    def reset_month(self) -> tuple[list[float], float, float]:
-        """This month's (used by grade, short, stock-days), and zero the tallies."""
-        out = (self.used, self.short, self.stock_days)
-        self.used, self.short, self.stock_days = [0.0, 0.0, 0.0, 0.0], 0.0, 0.0
+    def reset_month(self) -> tuple[float, float, float]:
+        """This month's (used, short, stock-days), and zero the tallies."""
+        used = self.used
+        out = (used[DYTB] + used[LIGHT] + used[MOTOR] + used[RESERVE], self.short, self.stock_days)
+        used[DYTB] = used[LIGHT] = used[MOTOR] = used[RESERVE] = 0.0
+        self.short = self.stock_days = 0.0
         return out
