@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import simpy
@@ -18,8 +18,8 @@ from mypy_extensions import mypyc_attr
 from simpy.core import URGENT
 from simpy.events import Event
 
-DAYS_PER_MONTH = 365.25 / 12
-DAYS_PER_KEY = 7.0  # per-event luck (orders, shipments, licence files) is keyed by calendar week
+DAYS_PER_MONTH: Final = 365.25 / 12
+DAYS_PER_KEY: Final = 7.0  # per-event luck (orders, shipments, licence files) is keyed by calendar week
 
 
 def week_of(day: float) -> int:

@@ -38,20 +38,22 @@ class DomesticPlants(Buyer):
             online = tender_day + (f(p.award_delay_months) + f(p.commissioning_months)) * DAYS_PER_MONTH  # type: ignore[arg-type]
             rate = ev * f(p.capacity_t_per_year) * f(p.utilisation) / 365.25  # type: ignore[arg-type]
             potential += rate * months.days * ramp(months.mid_day, online, f(p.ramp_months) * DAYS_PER_MONTH)  # type: ignore[arg-type]
-        self.potential_t = potential.tolist()  # magnet output possible in each month if inputs are plentiful
-        self.rate_per_day = (potential / months.days).tolist()
+        self.potential_t: list[float] = potential.tolist()  # magnet output possible each month, inputs plentiful
+        self.rate_per_day: list[float] = (potential / months.days).tolist()
         irel_start = ev * f(spec.irel_ndpr_oxide_start_t_per_year)  # type: ignore[arg-type]
         irel_target = ev * f(spec.irel_ndpr_oxide_target_t_per_year)  # type: ignore[arg-type]
         irel_frac = ramp(months.mid_day, (spec.irel_ramp_start - months.start).days,
                          f(spec.irel_ramp_months) * DAYS_PER_MONTH)  # type: ignore[arg-type]
-        irel_t = ((irel_start + (irel_target - irel_start) * irel_frac) * months.days / 365.25).tolist()
+        irel_t: list[float] = ((irel_start + (irel_target - irel_start) * irel_frac) * months.days / 365.25).tolist()
         self.oxide_per_t = f(spec.ndpr_oxide_t_per_t_magnet)  # type: ignore[arg-type]
         self.dytb_share = f(spec.dytb_output_share)  # type: ignore[arg-type]
         self.dytb_content = f(spec.dytb_content_share)  # type: ignore[arg-type]
         self.input_per_t = (self.oxide_per_t, self.dytb_share * self.dytb_content)
-        self.local_t = (irel_t, (ev * f(heavy.domestic_dytb_t_per_year) / 365.25 * months.days).tolist())  # type: ignore[arg-type]
-        self.imported_t = ((ev * f(spec.non_china_ndpr_oxide_t_per_year) / 365.25 * months.days).tolist(),  # type: ignore[arg-type]
-                           (ev * f(heavy.alt_dytb_t_per_year) / 365.25 * months.days).tolist())  # type: ignore[arg-type]
+        self.local_t: tuple[list[float], list[float]] = (  # NdPr oxide, Dy/Tb: t a month
+            irel_t, (ev * f(heavy.domestic_dytb_t_per_year) / 365.25 * months.days).tolist())  # type: ignore[arg-type]
+        self.imported_t: tuple[list[float], list[float]] = (
+            (ev * f(spec.non_china_ndpr_oxide_t_per_year) / 365.25 * months.days).tolist(),  # type: ignore[arg-type]
+            (ev * f(heavy.alt_dytb_t_per_year) / 365.25 * months.days).tolist())  # type: ignore[arg-type]
         self.index = index
         self.applicant = Applicant("domestic_plants", "plant", index, self)
         self.china, self.lead_time, self.shipping = china, lead_time, shipping

@@ -175,7 +175,8 @@ class LicenceOffice:
 
     def _resolve_chain(self, file: LicenceFile) -> None:
         """Draw every decision and re-filing of `file` now; schedule only its outcome."""
-        draws, t = self.draws[file.product], self.env.now
+        draws, now = self.draws[file.product], float(self.env.now)  # float: compiled arithmetic stays native
+        t = now
         while True:
             t += draws.decision_delay_days(file.number, file.slot + file.rejections)
             verdict = self._verdict(file, t)
@@ -183,7 +184,7 @@ class LicenceOffice:
                 break
             t += draws.refile_delay_days(file.number, file.slot + file.rejections)
             file.rejections += 1
-        after(self.env, t - self.env.now, self._settle, file, verdict == "approved")
+        after(self.env, t - now, self._settle, file, verdict == "approved")
 
     def _enqueue(self, file: LicenceFile) -> None:
         file.queued_since = self.env.now

@@ -103,7 +103,7 @@ class MakerGroup(Buyer):
         self.opening_t = self.received_t = 0.0
         self.delivered_month_t = self.spend_month_inr = self.premium_month_inr = 0.0
         self.units, self.ferrite, self.motor = self._plans(months, motor_from_day)
-        self.days = months.days.tolist()
+        self.days: list[float] = months.days.tolist()
         self.month, self.backlog_units = 0, 0.0
         self.review_token = 0
         self.market: Market  # set by the simulation once the market exists

@@ -29,16 +29,26 @@ PRODUCT: Final = ("dytb_magnet", "light_magnet", "motor")  # what China's rules 
 INR_PER_T: Final = 1000.0  # prices are INR per kg
 
 
+class MeanDays:
+    """What buyers plan on: the mean export processing time, China's shipping time, licence decision
+    delay and non-China suppliers' lead time (days; attributes, not a dict: read at every review)."""
+
+    __slots__ = ("processing", "china", "licence", "non_china")
+
+    def __init__(self, processing: float, china: float, licence: float, non_china: float):
+        self.processing, self.china, self.licence, self.non_china = processing, china, licence, non_china
+
+
 class Market:
     def __init__(self, regime: Regime, china: ChinaExporter, suppliers: list[Supplier], pool: DytbPool,
                  domestic: DomesticPlants, domestic_lead: Keyed, month_of: MonthOf, non_china_min_share: float,
-                 china_inr_per_kg: tuple[float, float], domestic_premium: float, mean_days: dict[str, float]):
+                 china_inr_per_kg: tuple[float, float], domestic_premium: float, mean_days: MeanDays):
         self.regime, self.china, self.pool, self.domestic = regime, china, pool, domestic
         self.suppliers = sorted(suppliers, key=lambda s: s.premium)
         self.domestic_lead, self.month_of = domestic_lead, month_of
         self.non_china_min_share, self.domestic_premium = non_china_min_share, domestic_premium
         self.china_inr_per_t = [p * INR_PER_T for p in china_inr_per_kg]
-        self.mean_days = mean_days  # expected processing, shipping, licence and supplier lead times
+        self.mean_days = mean_days
 
     def expected_lead_days(self, group: MakerGroup, day: float) -> list[float]:
         """What a buyer plans on for an order of each grade (dytb, light, motor) placed now: China's
@@ -49,19 +59,19 @@ class Market:
         mean = self.mean_days
         # under today's rules (makers do not foresee rule changes), a licence held now counts only if
         # it still covers the next order's border crossing
-        next_border = day + mean["processing"] + 2 * group.half_cycle_days
+        next_border = day + mean.processing + 2 * group.half_cycle_days
         leads = [0.0, 0.0, 0.0]
         for grade, product in enumerate(PRODUCT):
             if product in rules.banned:
-                leads[grade] = mean["non_china"] if grade != MOTOR else 0.0
+                leads[grade] = mean.non_china if grade != MOTOR else 0.0
                 continue
-            lead = mean["processing"] + mean["china"] + (group.motor_extra_lead_days if grade == MOTOR else 0.0)
+            lead = mean.processing + mean.china + (group.motor_extra_lead_days if grade == MOTOR else 0.0)
             if product in rules.licensed and not self.china.covered(group.applicant, product, day,
-                                                                     next_border + mean["licence"]):
-                lead += mean["licence"]
+                                                                     next_border + mean.licence):
+                lead += mean.licence
                 if grade != MOTOR:  # what its last order got outside China comes on the suppliers' lead time
                     outside = group.outside_share[grade]
-                    lead = outside * mean["non_china"] + (1 - outside) * lead
+                    lead = outside * mean.non_china + (1 - outside) * lead
             leads[grade] = lead
         return leads
 
@@ -101,7 +111,7 @@ class Market:
                 continue
             # a licence held now counts only if it still covers the order's (expected) border crossing
             china_free = self.china.may_ship(group.applicant, product, day, rules,
-                                             licence_until=day + self.mean_days["processing"])
+                                             licence_until=day + self.mean_days.processing)
             name = GRADES[grade]
             # cheapest first; when China needs a licence, the others also replace tonnes held at its port
             want = tonnes if china_free else tonnes + group.at_port[grade]

@@ -27,7 +27,7 @@ from resim.model.domestic import INPUT_PRODUCTS, DomesticPlants
 from resim.model.licensing import LicenceDraws, LicenceOffice
 from resim.model.luck import Keyed, KeyedDraws
 from resim.model.makers import GroupSpec, MakerGroup, Month
-from resim.model.market import PRODUCT, Market
+from resim.model.market import PRODUCT, Market, MeanDays
 from resim.model.regime import Regime
 from resim.model.stock import GRADES
 from resim.model.stockpile import Stockpile
@@ -164,9 +164,9 @@ def simulate(world: World, seed: int, replication: int, check: bool = False) -> 
                     f(sc.demand.non_china_min_share),  # type: ignore[arg-type]
                     (f(sc.prices.china_inr_per_kg["dytb"]), f(sc.prices.china_inr_per_kg["light"])),  # type: ignore[arg-type]
                     f(sc.domestic.cost_premium_share),  # type: ignore[arg-type]
-                    {"processing": mean_of(china_spec.export_processing_days),
-                     "china": mean_of(china_spec.lead_time_days), "licence": mean_of(lic.decision_delay_days),
-                     "non_china": float(np.mean([mean_of(s) for s in imports])) if imports else 0.0})
+                    MeanDays(mean_of(china_spec.export_processing_days), mean_of(china_spec.lead_time_days),
+                             mean_of(lic.decision_delay_days),
+                             float(np.mean([mean_of(s) for s in imports])) if imports else 0.0))
     pile = sc.levers.stockpile
     review = sc.demand.review
     groups: list[MakerGroup] = []

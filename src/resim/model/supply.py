@@ -54,11 +54,12 @@ class Shipping:
         for s in lots:
             self.in_transit_t[s.source] += s.tonnes
             self.shipped_t[s.source] += s.tonnes
-        lands = self.env.now + max(delay, 0.0)
+        now: float = self.env.now  # typed: arithmetic on SimPy's int-or-float clock is generic when compiled
+        lands = now + max(delay, 0.0)
         consignment = self.landing.get(lands)
         if consignment is None:
             self.landing[lands] = lots
-            after(self.env, lands - self.env.now, self._arrive, lands)
+            after(self.env, lands - now, self._arrive, lands)
         else:
             consignment.extend(lots)
 
@@ -77,7 +78,7 @@ class MonthOf:
     """The reporting month a day falls in."""
 
     def __init__(self, months: Months):
-        self.first = months.first_day.tolist()
+        self.first: list[float] = months.first_day.tolist()
 
     def __call__(self, day: float) -> int:
         return max(0, min(len(self.first) - 1, bisect.bisect_right(self.first, day) - 1))
@@ -113,7 +114,7 @@ class ChinaExporter:
     def order(self, applicant: Applicant, lots: list[Shipment]) -> None:
         """An order of one or more lots of one route; each lot meets the border's rules. Orders that
         reach the border at the same instant (one review's buyers) are checked there together."""
-        now = self.env.now
+        now: float = self.env.now
         at = now + self.processing[ROUTE[lots[0].product]](now)
         batch = self.reaching_border.get(at)
         if batch is None:
@@ -122,7 +123,7 @@ class ChinaExporter:
         batch.append((applicant, lots))
 
     def _at_border(self, at: float) -> None:
-        now = self.env.now
+        now: float = self.env.now
         rules = self.regime.rules_at(now)
         banned = rules.banned
         passing: dict[str, list[Shipment]] = {}
@@ -173,7 +174,7 @@ class Supplier:
             exposed = months.mid_day >= (spec.exposed_from - months.start).days
             share = share * np.where(exposed, 1 - f(spec.china_exposure_share), 1.0)  # type: ignore[arg-type]
         ramp_days = f(spec.ramp_months) * DAYS_PER_MONTH  # type: ignore[arg-type]
-        self.base_t = (per_day * months.days * ramp(months.mid_day, from_day, ramp_days) * share).tolist()
+        self.base_t: list[float] = (per_day * months.days * ramp(months.mid_day, from_day, ramp_days) * share).tolist()
         self.taken_t = [0.0] * len(self.base_t)  # ordered this month, all grades
         self.taken_dytb_t = [0.0] * len(self.base_t)
 
@@ -200,7 +201,7 @@ class DytbPool:
         f = float
         content = f(heavy.magnet_dytb_content_share)  # type: ignore[arg-type]
         if heavy.non_china_magnet_dytb_t_per_year is None or content <= 0:
-            self.left_t = [math.inf] * len(months.days)
+            self.left_t: list[float] = [math.inf] * len(months.days)
             return
         per_year = np.full_like(months.mid_day, f(heavy.non_china_magnet_dytb_t_per_year))  # type: ignore[arg-type]
         if heavy.non_china_magnet_dytb_added_from is not None:
