@@ -15,13 +15,13 @@ month ends and periodic reviews (NORMAL), each group in order of priority.
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from typing import Any
 
 import numpy as np
 import simpy
 
+from resim.model.books import MAGNET_SOURCES, Books
 from resim.model.clock import DAYS_PER_MONTH, Months, after, weeks_in
 from resim.model.domestic import INPUT_PRODUCTS, DomesticPlants
 from resim.model.licensing import LicenceDraws, LicenceOffice
@@ -29,7 +29,6 @@ from resim.model.luck import Keyed, KeyedDraws
 from resim.model.makers import GroupSpec, MakerGroup, Month
 from resim.model.market import PRODUCT, Market, MeanDays
 from resim.model.regime import Regime
-from resim.model.stock import GRADES
 from resim.model.stockpile import Stockpile
 from resim.model.supply import ROUTE, ChinaExporter, DytbPool, MonthOf, Shipping, Supplier
 from resim.params import _Spec
@@ -51,7 +50,6 @@ DELIVERED = {"china": "delivered_china_t", "china_motor": "delivered_motor_t", "
 OTHER_COLUMNS = [*DELIVERED.values(), "delivered_stockpile_t", "domestic_output_t", "dytb_short_t", "in_transit_t",
                  "held_at_port_t", "licences_pending", "licences_pending_t", "licences_decided", "licences_approved",
                  "domestic_warehouse_t", "stockpile_t"]  # monthly figures not kept per group
-MAGNET_SOURCES = ("china", "china_motor", "non_china", "recycling", "domestic")
 PER_GROUP = ("demand_t", "used_t", "shortfall_t", "delivered_t", "stock_t", "vehicles_not_built", "lost_units")
 TOTALS_FROM_GROUPS = ("demand_units", "built_units", "vehicles_not_built", "lost_units", "backlog_units",
                       "ferrite_units", "demand_t", "used_t", "shortfall_t", "maker_stock_t", "magnet_spend_inr",
@@ -59,10 +57,6 @@ TOTALS_FROM_GROUPS = ("demand_units", "built_units", "vehicles_not_built", "lost
 LICENCE_FILES_KEYED = 128  # an applicant's files per product with their own luck (later ones wrap; a file lasts weeks)
 OPENING_TRANCHES = 8  # the opening pipeline lands at lead x (k - 1/2) / 8: the first well within any cover
 ROUTES = sorted(set(ROUTE.values()))
-
-
-class ConservationError(AssertionError):
-    """The bookkeeping created or lost material: a bug, never a modelling outcome."""
 
 
 def group_specs(scenario: Scenario) -> list[GroupSpec]:
@@ -198,7 +192,7 @@ def simulate(world: World, seed: int, replication: int, check: bool = False) -> 
             tonnes, lead = shipment.tonnes / OPENING_TRANCHES, leads[shipment.grade]
             for k in range(OPENING_TRANCHES):
                 shipping.send(market.opening_lot(group, shipment.grade, tonnes), lead * (k + 0.5) / OPENING_TRANCHES)
-    opening_t = sum(g.opening_t for g in groups)
+    books = Books(groups, plants, stockpile, shipping, sc.start)
 
     months_of_groups: list[list[Month]] = []  # [month][group]: each group's books, assembled at the end
     others: list[list[float]] = []  # [month][OTHER_COLUMNS]
@@ -213,43 +207,7 @@ def simulate(world: World, seed: int, replication: int, check: bool = False) -> 
             office.approved_month, sum(plants.warehouse.values()), stockpile.tonnes])
         arrived.clear()
         office.decided_month = office.approved_month = 0
-        check_books()
-
-    def check_books() -> None:
-        """No stock is negative, and each node's books balance: groups (opening + received = used +
-        stock), the plants' inputs (received = consumed + stock), and all magnets (what came in =
-        used + stocks + in transit + warehouse + stockpile). Tolerances are relative to the flows."""
-        def nodes() -> list[tuple[str, float]]:
-            return [(f"group {g.name} {GRADES[k]} stock", g.stock.level[k]) for g in groups for k in range(4)] + [
-                (f"group {g.name} {GRADES[k]} on order", g.pipeline[k]) for g in groups for k in range(3)] + [
-                ("plants' NdPr oxide", plants.stock[0]), ("plants' Dy/Tb", plants.stock[1]),
-                ("plants' warehouse", min(plants.warehouse.values())), ("stockpile", stockpile.tonnes)] + [
-                (f"{source} in transit", t) for source, t in shipping.in_transit_t.items()]
-        scale = 1.0 + opening_t + stockpile.initial_t + sum(shipping.shipped_t.values()) + plants.produced_t
-        tolerance = 1e-9 * scale
-        lowest = min(min(min(g.stock.level), min(g.pipeline)) for g in groups)
-        if min(lowest, *plants.stock, *plants.warehouse.values(), stockpile.tonnes, *shipping.in_transit_t.values()) \
-                < -tolerance:  # the nodes' names are built only when one is negative
-            node, tonnes = min(nodes(), key=lambda n: n[1])
-            raise ConservationError(f"{when()}: {node} is negative: {tonnes:g} t")
-        for g in groups:
-            if abs(g.imbalance_t()) > tolerance:
-                raise ConservationError(
-                    f"{when()}: group {g.name}: opening {g.opening_t:g} + received {g.received_t:g} != used "
-                    f"{g.stock.used_total:g} + stock {g.stock.total():g} t")
-        if abs(plants.input_imbalance_t()) > tolerance:
-            raise ConservationError(f"{when()}: plants' inputs: received {plants.received} != consumed "
-                                    f"{plants.consumed} + stock {plants.stock} t")
-        came_in = opening_t + stockpile.initial_t + plants.produced_t + sum(
-            shipping.shipped_t[s] for s in MAGNET_SOURCES if s != "domestic")
-        accounted = (sum(g.stock.used_total + g.stock.total() for g in groups)
-                     + sum(shipping.in_transit_t[s] for s in MAGNET_SOURCES)
-                     + sum(plants.warehouse.values()) + stockpile.tonnes)
-        if abs(came_in - accounted) > tolerance:
-            raise ConservationError(f"{when()}: all magnets: came in {came_in:g} t, accounted for {accounted:g} t")
-
-    def when() -> str:
-        return f"{sc.start + dt.timedelta(days=env.now)} (day {env.now:.2f})"
+        books.check(day)
 
     def review_all(day: float) -> None:
         for g in groups:
@@ -294,7 +252,7 @@ def simulate(world: World, seed: int, replication: int, check: bool = False) -> 
     if check:  # step event by event, checking the books after each one
         while story.is_alive:
             env.step()
-            check_books()
+            books.check(env.now)
     else:
         env.run(until=story)
     return monthly_table(sc, groups, months_of_groups, others)

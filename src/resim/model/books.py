@@ -1,0 +1,97 @@
+"""The books, checked at every month end (and after every event in validation runs): no stock is
+negative, and each node's books balance: maker groups (opening + received = used + stock), the
+plants' inputs (received = consumed + stock), and all magnets (what came in = used + stocks + in
+transit + warehouse + stockpile). Tolerances are relative to the flows.
+
+Compiled with the model (setup.py): run in the interpreter, the monthly check was 7% of a
+replication of pause_ends over 120 months (20.0 -> 18.9 ms without it)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Final
+
+from mypy_extensions import mypyc_attr
+
+from resim.model.stock import GRADES
+
+if TYPE_CHECKING:
+    from resim.model.domestic import DomesticPlants
+    from resim.model.makers import MakerGroup
+    from resim.model.stockpile import Stockpile
+    from resim.model.supply import Shipping
+
+MAGNET_SOURCES: Final = ("china", "china_motor", "non_china", "recycling", "domestic")
+CAME_IN: Final = ("china", "china_motor", "non_china", "recycling")  # domestic magnets were made in India
+
+
+@mypyc_attr(native_class=False)  # compiled, a class cannot inherit from AssertionError
+class ConservationError(AssertionError):
+    """The bookkeeping created or lost material: a bug, never a modelling outcome."""
+
+
+class Books:
+    def __init__(self, groups: list[MakerGroup], plants: DomesticPlants, stockpile: Stockpile, shipping: Shipping,
+                 start: dt.date):
+        self.groups, self.plants, self.stockpile, self.shipping, self.start = groups, plants, stockpile, shipping, start
+        self.opening_t = total([g.opening_t for g in groups])
+
+    def check(self, now: float) -> None:
+        """Raise ConservationError, naming the date and the node, if the books do not hold at `now`."""
+        groups, plants, stockpile, shipping = self.groups, self.plants, self.stockpile, self.shipping
+        shipped = total(list(shipping.shipped_t.values()))
+        scale = 1.0 + self.opening_t + stockpile.initial_t + shipped + plants.produced_t
+        tolerance = 1e-9 * scale
+        if self._lowest_t() < -tolerance:  # the nodes' names are built only when one is negative
+            node, tonnes = min(self._nodes(), key=lambda n: n[1])
+            raise ConservationError(f"{self._when(now)}: {node} is negative: {tonnes:g} t")
+        for g in groups:
+            if abs(g.imbalance_t()) > tolerance:
+                raise ConservationError(
+                    f"{self._when(now)}: group {g.name}: opening {g.opening_t:g} + received {g.received_t:g} != used "
+                    f"{g.stock.used_total:g} + stock {g.stock.total():g} t")
+        if abs(plants.input_imbalance_t()) > tolerance:
+            raise ConservationError(f"{self._when(now)}: plants' inputs: received {plants.received} != consumed "
+                                    f"{plants.consumed} + stock {plants.stock} t")
+        came_in = self.opening_t + stockpile.initial_t + plants.produced_t + total(
+            [shipping.shipped_t[s] for s in CAME_IN])
+        accounted = (total([g.stock.used_total + g.stock.total() for g in groups])
+                     + total([shipping.in_transit_t[s] for s in MAGNET_SOURCES])
+                     + total(list(plants.warehouse.values())) + stockpile.tonnes)
+        if abs(came_in - accounted) > tolerance:
+            raise ConservationError(
+                f"{self._when(now)}: all magnets: came in {came_in:g} t, accounted for {accounted:g} t")
+
+    def _lowest_t(self) -> float:
+        lowest = self.stockpile.tonnes
+        for g in self.groups:
+            for t in g.stock.level:
+                lowest = min(lowest, t)
+            for t in g.pipeline:
+                lowest = min(lowest, t)
+        for t in self.plants.stock:
+            lowest = min(lowest, t)
+        for t in self.plants.warehouse.values():
+            lowest = min(lowest, t)
+        for t in self.shipping.in_transit_t.values():
+            lowest = min(lowest, t)
+        return lowest
+
+    def _nodes(self) -> list[tuple[str, float]]:
+        groups, plants = self.groups, self.plants
+        return [(f"group {g.name} {GRADES[k]} stock", g.stock.level[k]) for g in groups for k in range(4)] + [
+            (f"group {g.name} {GRADES[k]} on order", g.pipeline[k]) for g in groups for k in range(3)] + [
+            ("plants' NdPr oxide", plants.stock[0]), ("plants' Dy/Tb", plants.stock[1]),
+            ("plants' warehouse", min(plants.warehouse.values())), ("stockpile", self.stockpile.tonnes)] + [
+            (f"{source} in transit", t) for source, t in self.shipping.in_transit_t.items()]
+
+    def _when(self, now: float) -> str:
+        return f"{self.start + dt.timedelta(days=now)} (day {now:.2f})"
+
+
+def total(values: list[float]) -> float:
+    """sum(values) as a float (compiled, mypyc's `sum` over these floats failed: "int object expected")."""
+    out = 0.0
+    for v in values:
+        out += v
+    return out
