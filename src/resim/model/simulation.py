@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import simpy
 
-from resim.model.books import MAGNET_SOURCES, Books
+from resim.model.books import OTHER_COLUMNS, Books
 from resim.model.clock import DAYS_PER_MONTH, Months, after, weeks_in
 from resim.model.domestic import INPUT_PRODUCTS, DomesticPlants
 from resim.model.licensing import LicenceDraws, LicenceOffice
@@ -45,11 +45,6 @@ TOTAL_COLUMNS = [
     "domestic_output_t", "domestic_warehouse_t", "dytb_short_t", "stockpile_t",
     "magnet_spend_inr", "premium_inr", "value_not_built_inr",
 ]
-DELIVERED = {"china": "delivered_china_t", "china_motor": "delivered_motor_t", "non_china": "delivered_non_china_t",
-             "recycling": "delivered_recycling_t", "domestic": "delivered_domestic_t"}
-OTHER_COLUMNS = [*DELIVERED.values(), "delivered_stockpile_t", "domestic_output_t", "dytb_short_t", "in_transit_t",
-                 "held_at_port_t", "licences_pending", "licences_pending_t", "licences_decided", "licences_approved",
-                 "domestic_warehouse_t", "stockpile_t"]  # monthly figures not kept per group
 PER_GROUP = ("demand_t", "used_t", "shortfall_t", "delivered_t", "stock_t", "vehicles_not_built", "lost_units")
 TOTALS_FROM_GROUPS = ("demand_units", "built_units", "vehicles_not_built", "lost_units", "backlog_units",
                       "ferrite_units", "demand_t", "used_t", "shortfall_t", "maker_stock_t", "magnet_spend_inr",
@@ -197,17 +192,9 @@ def simulate(world: World, seed: int, replication: int, check: bool = False) -> 
     months_of_groups: list[list[Month]] = []  # [month][group]: each group's books, assembled at the end
     others: list[list[float]] = []  # [month][OTHER_COLUMNS]
 
-    def close_month(m: int, day: float) -> None:
+    def close_month(day: float) -> None:
         months_of_groups.append([g.close_month(day) for g in groups])
-        arrived = shipping.arrived_month_t
-        output, dytb_short = plants.close_month(day)
-        others.append([arrived.get(source, 0.0) for source in DELIVERED] + [
-            stockpile.close_month(), output, dytb_short, sum(shipping.in_transit_t[s] for s in MAGNET_SOURCES),
-            sum(sum(g.at_port) for g in groups), len(office.pending), office.pending_tonnes(), office.decided_month,
-            office.approved_month, sum(plants.warehouse.values()), stockpile.tonnes])
-        arrived.clear()
-        office.decided_month = office.approved_month = 0
-        books.check(day)
+        others.append(books.close_month(office, day))
 
     def review_all(day: float) -> None:
         for g in groups:
@@ -220,7 +207,7 @@ def simulate(world: World, seed: int, replication: int, check: bool = False) -> 
         review_all(0.0)
         for m in range(sc.horizon_months):
             yield env.timeout(day_of[m + 1] - env.now)
-            close_month(m, env.now)
+            close_month(env.now)
             if m + 1 < sc.horizon_months:
                 for g in groups:
                     g.set_rates(env.now)
