@@ -6,7 +6,7 @@ One walker serves reference resolution (Ref -> spec), world sampling (spec -> fl
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Container, Iterator
 from typing import Any
 
 from pydantic import BaseModel
@@ -21,24 +21,28 @@ def is_per_event(field: FieldInfo | None) -> bool:
     return field is not None and any(isinstance(m, PerEvent) for m in field.metadata)
 
 
-def map_specs(obj: Any, fn: Visitor, path: str = "", field: FieldInfo | None = None) -> Any:
-    """Return a copy of `obj` with every spec or Ref replaced by fn(spec, path, field)."""
+def map_specs(obj: Any, fn: Visitor, path: str = "", field: FieldInfo | None = None,
+              within: Container[str] | None = None) -> Any:
+    """Return a copy of `obj` with every spec or Ref replaced by fn(spec, path, field). With `within`,
+    only the parts at those paths are walked (the rest is returned as it is)."""
+    if within is not None and path not in within:
+        return obj
     if isinstance(obj, _Spec | Ref):
         return fn(obj, path, field)
     if isinstance(obj, BaseModel):
         updates = {}
         for name, info in type(obj).model_fields.items():
             value = getattr(obj, name)
-            new = map_specs(value, fn, _join(path, info.alias or name), info)
+            new = map_specs(value, fn, _join(path, info.alias or name), info, within)
             if new is not value:
                 updates[name] = new
         return obj.model_copy(update=updates) if updates else obj
     if isinstance(obj, dict):
-        new_items = {k: map_specs(v, fn, _join(path, k), field) for k, v in obj.items()}
+        new_items = {k: map_specs(v, fn, _join(path, k), field, within) for k, v in obj.items()}
         changed = any(new_items[k] is not obj[k] for k in obj)
         return new_items if changed else obj
     if isinstance(obj, list):
-        new_list = [map_specs(v, fn, f"{path}.{i}", field) for i, v in enumerate(obj)]
+        new_list = [map_specs(v, fn, f"{path}.{i}", field, within) for i, v in enumerate(obj)]
         changed = any(a is not b for a, b in zip(new_list, obj, strict=True))
         return new_list if changed else obj
     return obj
