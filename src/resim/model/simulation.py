@@ -16,6 +16,7 @@ month ends and periodic reviews (NORMAL), each group in order of priority.
 from __future__ import annotations
 
 import math
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -253,7 +254,10 @@ def monthly_table(sc: Scenario, groups: list[MakerGroup], months_of_groups: list
     its assembly 11% -> 9% of a replication)."""
     cols = columns(sc)
     at = {c: i for i, c in enumerate(cols)}
-    books = np.array(months_of_groups, dtype=float).reshape(len(months_of_groups), len(groups), len(Month._fields))
+    # read flat, then shaped: half the time of np.array on the nested tuples (0.23 against 0.47 ms)
+    shape = (len(months_of_groups), len(groups), len(Month._fields))
+    flat = chain.from_iterable(chain.from_iterable(months_of_groups))
+    books = np.fromiter(flat, float, count=math.prod(shape)).reshape(shape)
     field = {name: books[:, :, k] for k, name in enumerate(Month._fields)}
     not_built = field["demand_units"] - field["built_units"]
     per_group = dict(zip(PER_GROUP, (field["need_t"], field["used_t"], field["shortfall_t"], field["delivered_t"],
