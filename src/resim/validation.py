@@ -89,7 +89,7 @@ def _licence_run(seed: int, rep: int, arrivals_per_day: float, delay: Any, revie
 
     def by_applicant(spec: Any, component: str) -> Any:  # each applicant files once: key by applicant only
         draws = KeyedDraws(spec, seed, rep, component, 1, slots)
-        return lambda week, slot: draws(0, slot)
+        return lambda week, slot: draws.draw(0, slot)
 
     office = LicenceOffice(env, Regime([(-1.0, RuleSet(licensed=[product]))], 1.0, {}), {product: LicenceDraws(
         by_applicant(delay, "oracle.decision_delay"), by_applicant(Fixed(value=0), ""),
@@ -199,7 +199,7 @@ def _fill_rate(seed: int, rep: int, lead: Any) -> float:
             state["on_hand"] -= 1
         else:
             state["backorders"] += 1
-        shipping.send(Shipment(store, 0, 1.0, "", "oracle"), lead_days(i))
+        shipping.send(Shipment(store, 0, 1.0, "", "oracle"), lead_days.draw(i))
         if i + 1 < n:
             after(env, gaps[i + 1], demand, i + 1)
 

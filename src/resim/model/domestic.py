@@ -110,7 +110,7 @@ class DomesticPlants(Buyer):
             if take > 0:
                 self.pipeline[kind] += take
                 self.shipping.send(Shipment(self, kind, take, product, "inputs_non_china"),
-                                   self.lead_time["non_china"](day))
+                                   self.lead_time["non_china"].at(day))
             gap -= take
             if gap > 0 and product not in self.china.regime.rules_at(day).banned:
                 self.pipeline[kind] += gap

@@ -78,7 +78,7 @@ class Applicant:
         return self.valid_until.get(product, -math.inf) >= day
 
 
-Draw = Callable[[int, int], float]  # (file number, slot) -> a draw: a KeyedDraws, or an oracle's own keying
+Draw = Callable[[int, int], float]  # (file number, slot) -> a draw: KeyedDraws.draw, or an oracle's own keying
 
 
 @dataclass(frozen=True)

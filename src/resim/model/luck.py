@@ -26,7 +26,7 @@ class KeyedDraws:
         if spec is not None and spec.is_fixed:
             self.values = [[spec.support()[0]] * periods] * slots
 
-    def __call__(self, period: int, slot: int = 0) -> float:
+    def draw(self, period: int, slot: int = 0) -> float:
         values = self.values[slot]
         if values is None:
             if self.uniforms is None:
@@ -47,5 +47,6 @@ class Keyed:
     def __init__(self, draws: KeyedDraws):
         self.draws = draws
 
-    def __call__(self, day: float) -> float:
-        return self.draws(week_of(day))
+    def at(self, day: float) -> float:
+        """The draw for an event on `day` (a method, not __call__: compiled, a call of an object is generic)."""
+        return self.draws.draw(week_of(day))

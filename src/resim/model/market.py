@@ -93,7 +93,7 @@ class Market:
         What each source supplies travels together: one consignment per source (China: one order,
         judged lot by lot at the border)."""
         rules = self.regime.rules_at(day)
-        m = self.month_of(day)
+        m = self.month_of.index(day)
         exposed = rules.non_china_exposed_share
         dytb_secured = rules.dytb_secured
         china: list[Shipment] = []
@@ -135,9 +135,9 @@ class Market:
             if left > 0 and product not in rules.banned and not refused_now:
                 china.append(self._lot(group, grade, left, "china", china_price, 0.0))
         if domestic:
-            self.domestic.shipping.consign(domestic, self.domestic_lead(day))
+            self.domestic.shipping.consign(domestic, self.domestic_lead.at(day))
         for supplier, lots in by_supplier.items():
-            self.china.shipping.consign(lots, supplier.lead_time(day))
+            self.china.shipping.consign(lots, supplier.lead_time.at(day))
         if china:
             self.china.order(group.applicant, china)
 
@@ -186,4 +186,4 @@ class Market:
                     by_supplier.setdefault(supplier.name, []).append(lot)
         for supplier in self.suppliers:
             if supplier.name in by_supplier:
-                self.china.shipping.consign(by_supplier[supplier.name], supplier.lead_time(day))
+                self.china.shipping.consign(by_supplier[supplier.name], supplier.lead_time.at(day))

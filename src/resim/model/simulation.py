@@ -130,10 +130,10 @@ def simulate(world: World, seed: int, replication: int, check: bool = False) -> 
     shipping = Shipping(env)
     office = LicenceOffice(env, regime, {p: LicenceDraws(
         KeyedDraws(lic.decision_delay_days, seed, replication, f"licensing.decision_delay.{p}", LICENCE_FILES_KEYED,  # type: ignore[arg-type]
-                     licence_slots),
+                   licence_slots).draw,
         KeyedDraws(lic.refile_delay_days, seed, replication, f"licensing.refile_delay.{p}", LICENCE_FILES_KEYED,  # type: ignore[arg-type]
-                     licence_slots),
-        KeyedDraws(None, seed, replication, f"licensing.approval.{p}", LICENCE_FILES_KEYED, licence_slots),
+                   licence_slots).draw,
+        KeyedDraws(None, seed, replication, f"licensing.approval.{p}", LICENCE_FILES_KEYED, licence_slots).draw,
     ) for p in licence_products}, lic.max_refilings, lic.reviewers, f(lic.validity_days), buyers,  # type: ignore[arg-type]
         on_decided=lambda file, approved: china.decided(file, approved))
     general_from = (lic.general_licences_from - sc.start).days if lic.general_licences_from else math.inf
@@ -175,7 +175,7 @@ def simulate(world: World, seed: int, replication: int, check: bool = False) -> 
         group.set_rates(0.0)
     ready_day = 0.0 if pile.ready_date is None else max(0.0, float((pile.ready_date - sc.start).days))
     if ready_day > 0:  # sized on the need of the month it is ready
-        ready_need = sum(g.planned_need_t_per_day(month_of(ready_day)) for g in groups)
+        ready_need = sum(g.planned_need_t_per_day(month_of.index(ready_day)) for g in groups)
     else:
         ready_need = sum(sum(g.stock.rate) for g in groups)
     stockpile = Stockpile(ready_need * f(pile.initial_cover_days), f(pile.release_below_cover_weeks),  # type: ignore[arg-type, operator]

@@ -80,7 +80,7 @@ class MonthOf:
     def __init__(self, months: Months):
         self.first: list[float] = months.first_day.tolist()
 
-    def __call__(self, day: float) -> int:
+    def index(self, day: float) -> int:
         return max(0, min(len(self.first) - 1, bisect.bisect_right(self.first, day) - 1))
 
 
@@ -115,7 +115,7 @@ class ChinaExporter:
         """An order of one or more lots of one route; each lot meets the border's rules. Orders that
         reach the border at the same instant (one review's buyers) are checked there together."""
         now: float = self.env.now
-        at = now + self.processing[ROUTE[lots[0].product]](now)
+        at = now + self.processing[ROUTE[lots[0].product]].at(now)
         batch = self.reaching_border.get(at)
         if batch is None:
             batch = self.reaching_border[at] = []
@@ -140,7 +140,7 @@ class ChinaExporter:
             self._ship(route, shipments)
 
     def _ship(self, route: str, shipments: list[Shipment]) -> None:
-        delay = self.lead[route](self.env.now) + self.extra_lead_days.get(route, 0.0)
+        delay = self.lead[route].at(self.env.now) + self.extra_lead_days.get(route, 0.0)
         self.shipping.consign(shipments, delay)
 
     def decided(self, file: LicenceFile, approved: bool) -> None:
