@@ -119,10 +119,15 @@ def checked_replications(replications: int) -> int:
 
 
 def chunks(replications: int, workers: int) -> list[range]:
-    """Chunks small enough to balance load at the end (a last big chunk idles the other cores) and
-    to show progress, large enough to amortise inter-process overhead (measured: 25 is a knee)."""
+    """Chunks large enough to amortise inter-process overhead (measured: 25 is a knee) and small
+    enough to show progress; the last two per worker are a fifth of that, so that no core idles
+    long at the end waiting for another's last chunk."""
     size = max(1, min(25, replications // max(1, workers * 8)))
-    return [range(a, min(a + size, replications)) for a in range(0, replications, size)]
+    small = max(1, size // 5)
+    tail = min(replications, 2 * workers * size)
+    bulk = replications - tail
+    return [range(a, min(a + size, bulk)) for a in range(0, bulk, size)] + \
+        [range(a, min(a + small, replications)) for a in range(bulk, replications, small)]
 
 
 def _shipped_chunk(scenario: Scenario, indices: range, seed: int, check: bool) -> list[Replication]:
