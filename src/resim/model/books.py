@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Final
 
 from mypy_extensions import mypyc_attr
 
+from resim.model.licensing import SOURCE_INDEX, SOURCES
 from resim.model.stock import GRADES
 
 if TYPE_CHECKING:
@@ -51,13 +52,14 @@ class Books:
         shipping, plants, stockpile = self.shipping, self.plants, self.stockpile
         arrived = shipping.arrived_month_t
         output, dytb_short = plants.close_month(day)
-        in_transit = total([shipping.in_transit_t[s] for s in MAGNET_SOURCES])
+        in_transit = total([shipping.in_transit_t[SOURCE_INDEX[s]] for s in MAGNET_SOURCES])
         at_port = total([g.at_port[0] + g.at_port[1] + g.at_port[2] for g in self.groups])
-        row = [arrived.get(source, 0.0) for source in DELIVERED] + [
+        row = [arrived[SOURCE_INDEX[source]] for source in DELIVERED] + [
             stockpile.close_month(), output, dytb_short, in_transit, at_port, float(len(office.pending)),
             office.pending_tonnes(), float(office.decided_month), float(office.approved_month),
             total(list(plants.warehouse.values())), stockpile.tonnes]
-        arrived.clear()
+        for k in range(len(arrived)):
+            arrived[k] = 0.0
         office.decided_month = office.approved_month = 0
         self.check(day)
         return row
@@ -65,7 +67,7 @@ class Books:
     def check(self, now: float) -> None:
         """Raise ConservationError, naming the date and the node, if the books do not hold at `now`."""
         groups, plants, stockpile, shipping = self.groups, self.plants, self.stockpile, self.shipping
-        shipped = total(list(shipping.shipped_t.values()))
+        shipped = total(list(shipping.shipped_t))
         scale = 1.0 + self.opening_t + stockpile.initial_t + shipped + plants.produced_t
         tolerance = 1e-9 * scale
         if self._lowest_t() < -tolerance:  # the nodes' names are built only when one is negative
@@ -80,9 +82,9 @@ class Books:
             raise ConservationError(f"{self._when(now)}: plants' inputs: received {plants.received} != consumed "
                                     f"{plants.consumed} + stock {plants.stock} t")
         came_in = self.opening_t + stockpile.initial_t + plants.produced_t + total(
-            [shipping.shipped_t[s] for s in CAME_IN])
+            [shipping.shipped_t[SOURCE_INDEX[s]] for s in CAME_IN])
         accounted = (total([g.stock.used_total + g.stock.total() for g in groups])
-                     + total([shipping.in_transit_t[s] for s in MAGNET_SOURCES])
+                     + total([shipping.in_transit_t[SOURCE_INDEX[s]] for s in MAGNET_SOURCES])
                      + total(list(plants.warehouse.values())) + stockpile.tonnes)
         if abs(came_in - accounted) > tolerance:
             raise ConservationError(
@@ -99,7 +101,7 @@ class Books:
             lowest = min(lowest, t)
         for t in self.plants.warehouse.values():
             lowest = min(lowest, t)
-        for t in self.shipping.in_transit_t.values():
+        for t in self.shipping.in_transit_t:
             lowest = min(lowest, t)
         return lowest
 
@@ -109,7 +111,7 @@ class Books:
             (f"group {g.name} {GRADES[k]} on order", g.pipeline[k]) for g in groups for k in range(3)] + [
             ("plants' NdPr oxide", plants.stock[0]), ("plants' Dy/Tb", plants.stock[1]),
             ("plants' warehouse", min(plants.warehouse.values())), ("stockpile", self.stockpile.tonnes)] + [
-            (f"{source} in transit", t) for source, t in self.shipping.in_transit_t.items()]
+            (f"{source} in transit", t) for source, t in zip(SOURCES, self.shipping.in_transit_t, strict=True)]
 
     def _when(self, now: float) -> str:
         return f"{self.start + dt.timedelta(days=now)} (day {now:.2f})"

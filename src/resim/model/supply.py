@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections import defaultdict
 from typing import Final
 
 import numpy as np
 import simpy
 
 from resim.model.clock import DAYS_PER_MONTH, Months, after, ramp
-from resim.model.licensing import Applicant, Buyer, LicenceFile, LicenceOffice, Shipment
+from resim.model.floats import floats
+from resim.model.licensing import SOURCES, Applicant, Buyer, LicenceFile, LicenceOffice, Shipment
 from resim.model.luck import Keyed
 from resim.model.regime import Regime, Rules
 from resim.scenario import HeavyRee
@@ -38,9 +38,9 @@ class Shipping:
 
     def __init__(self, env: simpy.Environment):
         self.env = env
-        self.in_transit_t: dict[str, float] = defaultdict(float)  # now, by source
-        self.shipped_t: dict[str, float] = defaultdict(float)  # cumulative, by source
-        self.arrived_month_t: dict[str, float] = defaultdict(float)  # this month, by source
+        self.in_transit_t = floats([0.0] * len(SOURCES))  # now, by source (in the order of SOURCES)
+        self.shipped_t = floats([0.0] * len(SOURCES))  # cumulative, by source
+        self.arrived_month_t = floats([0.0] * len(SOURCES))  # this month, by source
         self.landing: dict[float, list[Shipment]] = {}  # consignments on their way, by the instant they land
 
     def send(self, shipment: Shipment, delay: float) -> None:
@@ -52,8 +52,8 @@ class Shipping:
         if not lots:
             return
         for s in lots:
-            self.in_transit_t[s.source] += s.tonnes
-            self.shipped_t[s.source] += s.tonnes
+            self.in_transit_t[s.source_index] += s.tonnes
+            self.shipped_t[s.source_index] += s.tonnes
         now: float = self.env.now  # typed: arithmetic on SimPy's int-or-float clock is generic when compiled
         lands = now + max(delay, 0.0)
         consignment = self.landing.get(lands)
@@ -67,8 +67,8 @@ class Shipping:
         """The consignment lands: each buyer receives its lots together."""
         by_buyer: dict[Buyer, list[Shipment]] = {}
         for s in self.landing.pop(lands):
-            self.in_transit_t[s.source] -= s.tonnes
-            self.arrived_month_t[s.source] += s.tonnes
+            self.in_transit_t[s.source_index] -= s.tonnes
+            self.arrived_month_t[s.source_index] += s.tonnes
             by_buyer.setdefault(s.buyer, []).append(s)
         for buyer, lots in by_buyer.items():
             buyer.receive(lots)
