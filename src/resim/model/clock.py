@@ -14,9 +14,7 @@ from typing import Any, Final
 
 import numpy as np
 import simpy
-from mypy_extensions import mypyc_attr
 from simpy.core import URGENT
-from simpy.events import Event
 
 DAYS_PER_MONTH: Final = 365.25 / 12
 DAYS_PER_KEY: Final = 7.0  # per-event luck (orders, shipments, licence files) is keyed by calendar week
@@ -70,21 +68,21 @@ def _run(event: _Call) -> None:
     event.action(*event.args)
 
 
-@mypyc_attr(native_class=False)  # a plain class when compiled: SimPy sets `callbacks` to None on it
-class _Call(Event):
+class _Call:
     """An already-triggered event that runs `action(*args)` when processed: what simpy.Timeout
     does, but scheduled at URGENT priority and cheaper than a process (the model makes thousands).
-    Its state is the same for every instance, so it lives on the class (SimPy sets `callbacks` to
-    None on the instance once the event is processed)."""
+    SimPy's loop only reads an event's `callbacks` (then sets them to None), `_ok` and `_value`, so
+    this need not be a simpy.Event: a compiled class without an instance dict (made in 0.13 us, not
+    0.19; 150M -> 146M instructions a replication of pause_ends over 120 months)."""
 
-    callbacks = (_run,)  # type: ignore[assignment]
-    _ok = True
-    _value = None
+    __slots__ = ("callbacks", "_ok", "_value", "env", "action", "args")
 
     def __init__(self, env: simpy.Environment, action: Callable[..., Any], args: tuple[Any, ...]):
+        self.callbacks: tuple[Callable[[_Call], None], ...] | None = (_run,)
+        self._ok, self._value = True, None
         self.env, self.action, self.args = env, action, args
 
 
 def after(env: simpy.Environment, delay: float, action: Callable[..., Any], *args: Any) -> None:
     """Run `action(*args)` `delay` days from now, before same-time NORMAL events."""
-    env.schedule(_Call(env, action, args), URGENT, delay if delay > 0 else 0.0)
+    env.schedule(_Call(env, action, args), URGENT, delay if delay > 0 else 0.0)  # type: ignore[arg-type]
