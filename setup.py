@@ -1,5 +1,5 @@
 """`RESIM_COMPILE=1 pip install .` compiles the model's per-event modules with mypyc (a C compiler
-is needed; ~1 min): about 1.9x faster replications, bit-identical results (benchmarks/bench_run.py
+is needed; ~1.5 min): about 3.4x faster replications, bit-identical results (benchmarks/bench_run.py
 checks both). Without it, or for an editable install, resim is plain Python."""
 
 import os
