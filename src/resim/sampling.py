@@ -111,20 +111,7 @@ def world_uniforms(scenario: Scenario) -> list[str]:
     """The name of every uniform a replication draws for its world, in a fixed order: each uncertain
     parameter's path, each uncertain regime change (`china.regimes.<i>`), each rule-set choice and
     the posterior pick. These are the world's factors for a global sensitivity analysis."""
-    names: list[str] = []
-
-    def note(spec: Any, path: str, field: Any) -> Any:
-        if _drawn(spec, path, field) and not spec.is_fixed:
-            names.append(path)
-        return spec
-
-    _map_world(scenario, note)
-    names += [f"china.regimes.{i}" for i, change in enumerate(scenario.china.regimes) if change.outcomes is not None]
-    names += [_choice_key(name, product) for name in rule_sets_in_force(scenario)
-              for product in scenario.china.rule_sets[name].may_license]
-    if scenario.posterior is not None:
-        names.append("posterior")
-    return names
+    return list(_plan_of(scenario).names)
 
 
 @dataclass(frozen=True)
@@ -145,16 +132,24 @@ _plan: _Plan | None = None  # the last scenario's (a run asks once per replicati
 def _plan_of(scenario: Scenario) -> _Plan:
     global _plan
     if _plan is None or _plan.scenario is not scenario:
-        paths: list[str] = []
+        paths: list[str] = []  # every parameter drawn once per replication
+        names: list[str] = []  # of which those that are uncertain: each takes a uniform
 
         def visit(spec: Any, path: str, field: Any) -> Any:
             if _drawn(spec, path, field):
                 paths.append(path)
+                if not spec.is_fixed:
+                    names.append(path)
             return spec
 
         _map_world(scenario, visit)
+        names += [f"china.regimes.{i}" for i, change in enumerate(scenario.china.regimes)
+                  if change.outcomes is not None]
+        names += [_choice_key(name, product) for name in rule_sets_in_force(scenario)
+                  for product in scenario.china.rule_sets[name].may_license]
+        if scenario.posterior is not None:
+            names.append("posterior")
         within = {""} | {p[:i] for p in paths for i in range(len(p) + 1) if i == len(p) or p[i] == "."}
-        names = world_uniforms(scenario)
         _plan = _Plan(scenario, names, np.array([zlib.crc32(n.encode()) for n in names], dtype=np.uint64),
                       frozenset(within))
     return _plan
