@@ -41,8 +41,8 @@ def test_every_shipped_scenario_passes_the_event_by_event_checks(name):  # type:
 def test_check_mode_catches_material_lost_by_the_bookkeeping(monkeypatch, tmp_path):  # type: ignore[no-untyped-def]
     original = MakerGroup.receive
 
-    def leaky(self, lots):  # type: ignore[no-untyped-def]
-        original(self, lots)
+    def leaky(self, lots, now):  # type: ignore[no-untyped-def]
+        original(self, lots, now)
         for shipment in lots:
             self.stock.level[shipment.grade] -= 0.01 * shipment.tonnes  # a bug: 1% of every delivery vanishes
 

@@ -70,7 +70,7 @@ def interval(values: np.ndarray) -> tuple[float, tuple[float, float]]:
 class _Sink(Buyer):
     """An oracle's applicant: it takes what it is given and needs nothing else."""
 
-    def receive(self, lots: list[Shipment]) -> None:
+    def receive(self, lots: list[Shipment], now: float) -> None:
         pass
 
     def cancelled(self, shipment: Shipment) -> None:
@@ -182,7 +182,7 @@ def _fill_rate(seed: int, rep: int, lead: Any) -> float:
     state = {"on_hand": float(BASE_STOCK["base_stock"]), "backorders": 0.0, "demands": 0.0, "filled": 0.0}
 
     class Store(_Sink):
-        def receive(self, lots: list[Shipment]) -> None:
+        def receive(self, lots: list[Shipment], now: float) -> None:
             for _ in lots:
                 if state["backorders"] > 0:
                     state["backorders"] -= 1

@@ -116,8 +116,8 @@ class DomesticPlants(Buyer):
                 self.pipeline[kind] += gap
                 self.china.order(self.applicant, [Shipment(self, kind, gap, product, "inputs_china")])
 
-    def receive(self, lots: list[Shipment]) -> None:
-        self.advance(self.shipping.env.now)
+    def receive(self, lots: list[Shipment], now: float) -> None:
+        self.advance(now)
         for shipment in lots:
             self.stock[shipment.grade] += shipment.tonnes
             self.received[shipment.grade] += shipment.tonnes

@@ -49,8 +49,9 @@ class Buyer:
 
     index: int  # position among the buyers: keys this buyer's draws
 
-    def receive(self, lots: list[Shipment]) -> None:
-        """`lots` (of this buyer, one consignment) land now."""
+    def receive(self, lots: list[Shipment], now: float) -> None:
+        """`lots` (of this buyer, one consignment) land at `now`, the clock's time (read once per
+        consignment: from compiled code, SimPy's `now` property is a Python call)."""
         raise NotImplementedError
 
     def cancelled(self, shipment: Shipment) -> None:

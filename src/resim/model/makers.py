@@ -222,8 +222,8 @@ class MakerGroup(Buyer):
             self.pipeline[grade] -= taken
 
     # --- shipments (Buyer) ------------------------------------------------------------------------
-    def receive(self, lots: list[Shipment]) -> None:
-        self.stock.advance(self.env.now)
+    def receive(self, lots: list[Shipment], now: float) -> None:
+        self.stock.advance(now)
         for shipment in lots:
             t = shipment.tonnes
             self.stock.level[shipment.grade] += t
@@ -234,7 +234,7 @@ class MakerGroup(Buyer):
             if shipment.grade != RESERVE:
                 self._off_order(shipment.grade, t)
         if self.continuous:  # the stock now lasts longer: when the reorder point comes has moved
-            self.review(self.env.now)
+            self.review(now)
 
     def cancelled(self, shipment: Shipment) -> None:
         """Stopped at the border or refused a licence: the position drops."""

@@ -37,7 +37,7 @@ class Stockpile:
         if give > 0:
             self.tonnes -= give
             self.released_month_t += give
-            group.receive([Shipment(group, RESERVE, give, "", "stockpile")])
+            group.receive([Shipment(group, RESERVE, give, "", "stockpile")], day)
 
     def close_month(self) -> float:
         out, self.released_month_t = self.released_month_t, 0.0

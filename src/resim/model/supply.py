@@ -65,13 +65,14 @@ class Shipping:
 
     def _arrive(self, lands: float) -> None:
         """The consignment lands: each buyer receives its lots together."""
+        now: float = self.env.now
         by_buyer: dict[Buyer, list[Shipment]] = {}
         for s in self.landing.pop(lands):
             self.in_transit_t[s.source_index] -= s.tonnes
             self.arrived_month_t[s.source_index] += s.tonnes
             by_buyer.setdefault(s.buyer, []).append(s)
         for buyer, lots in by_buyer.items():
-            buyer.receive(lots)
+            buyer.receive(lots, now)
 
 
 class MonthOf:
