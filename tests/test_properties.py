@@ -41,6 +41,29 @@ def test_fast_inverse_cdf_and_support_match_scipy_stats(spec, us):  # type: igno
     low, high = spec.support()
     assert (low, high) == tuple(float(x) for x in spec.frozen.support())
     assert np.all((spec.ppf(u) >= low - 1e-9) & (spec.ppf(u) <= high + 1e-9))
+    assert [spec.ppf(x) for x in us] == spec.ppf(u).tolist()  # one float (a world draw) exactly as in an array
+
+
+@given(st.lists(st.floats(min_value=-100.0, max_value=900.0), max_size=6),
+       st.lists(st.floats(min_value=-200.0, max_value=1200.0), min_size=1, max_size=60))
+def test_remembered_lookups_of_the_rules_and_the_month_agree_with_a_fresh_search(change_days, days):  # type: ignore[no-untyped-def]
+    # Regime.rules_at and MonthOf.index remember the span of their last answer; asked in any order,
+    # they must give what a bisection of the timeline would.
+    import bisect
+    import datetime as dt
+
+    from resim.model.clock import Months
+    from resim.model.regime import OPEN, Regime
+    from resim.model.supply import MonthOf
+    from resim.scenario import RuleSet
+
+    timeline = [(d, RuleSet(licensed=["dytb_magnet"] if k % 2 else [])) for k, d in enumerate(sorted(change_days))]
+    regime, months = Regime(timeline, 0.5, {}), Months.of(dt.date(2025, 1, 1), 24)
+    month_of, first = MonthOf(months), months.first_day.tolist()
+    for day in days + [d for d, _ in timeline] + first:
+        i = bisect.bisect_right(regime.days, day) - 1
+        assert regime.rules_at(day) is (regime.rules[i] if i >= 0 else OPEN)
+        assert month_of.index(day) == max(0, min(len(first) - 1, bisect.bisect_right(first, day) - 1))
 
 
 @settings(max_examples=25, deadline=None)

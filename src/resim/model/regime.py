@@ -8,6 +8,7 @@ decided; the simulation also schedules a review by every buyer on each change da
 from __future__ import annotations
 
 import bisect
+import math
 
 from resim.scenario import RuleSet
 
@@ -37,10 +38,17 @@ class Regime:
         self.days = [day for day, _ in timeline]
         self.rules = [Rules(rules) for _, rules in timeline]
         self.default_approval, self.class_approval = default_approval, class_approval
+        self._from, self._until, self._current = math.inf, -math.inf, OPEN  # the last lookup's span
 
     def rules_at(self, day: float) -> Rules:
-        i = bisect.bisect_right(self.days, day) - 1
-        return self.rules[i] if i >= 0 else OPEN
+        """The rules in force on `day`. Most lookups fall in the span of the one before, which is
+        remembered (a bisection per lookup was 1-2% of a replication)."""
+        if not self._from <= day < self._until:
+            i = bisect.bisect_right(self.days, day) - 1
+            self._current = self.rules[i] if i >= 0 else OPEN
+            self._from = self.days[i] if i >= 0 else -math.inf
+            self._until = self.days[i + 1] if i + 1 < len(self.days) else math.inf
+        return self._current
 
     def approval_probability(self, day: float, applicant_class: str) -> float:
         """The chance that a licence application of `applicant_class` decided on `day` is approved:

@@ -80,9 +80,17 @@ class MonthOf:
 
     def __init__(self, months: Months):
         self.first: list[float] = months.first_day.tolist()
+        self._from, self._until, self._month = math.inf, -math.inf, 0  # the last lookup's month and span
 
     def index(self, day: float) -> int:
-        return max(0, min(len(self.first) - 1, bisect.bisect_right(self.first, day) - 1))
+        """Month `day` falls in (the first or last month beyond the run); the last answer's span is
+        remembered, as most lookups fall in it."""
+        if not self._from <= day < self._until:
+            last = len(self.first) - 1
+            m = self._month = max(0, min(last, bisect.bisect_right(self.first, day) - 1))
+            self._from = -math.inf if m == 0 else self.first[m]
+            self._until = math.inf if m == last else self.first[m + 1]
+        return self._month
 
 
 class ChinaExporter:
