@@ -120,8 +120,8 @@ def checked_replications(replications: int) -> int:
 
 def chunks(replications: int, workers: int) -> list[range]:
     """Chunks large enough to amortise inter-process overhead (measured: 25 is a knee) and small
-    enough to show progress; the last two per worker are a fifth of that, so that no core idles
-    long at the end waiting for another's last chunk."""
+    enough to show progress; the last two chunks' worth per worker come in chunks a fifth that size,
+    so that no core idles long at the end waiting for another's last chunk."""
     size = max(1, min(25, replications // max(1, workers * 8)))
     small = max(1, size // 5)
     tail = min(replications, 2 * workers * size)

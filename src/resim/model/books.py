@@ -25,11 +25,11 @@ if TYPE_CHECKING:
     from resim.model.stockpile import Stockpile
     from resim.model.supply import Shipping
 
-MAGNET_SOURCES: Final = ("china", "china_motor", "non_china", "recycling", "domestic")
-CAME_IN: Final = ("china", "china_motor", "non_china", "recycling")  # domestic magnets were made in India
-DELIVERED: Final = {"china": "delivered_china_t", "china_motor": "delivered_motor_t",
+DELIVERED: Final = {"china": "delivered_china_t", "china_motor": "delivered_motor_t",  # magnet sources: column
                     "non_china": "delivered_non_china_t", "recycling": "delivered_recycling_t",
                     "domestic": "delivered_domestic_t"}
+MAGNET_SOURCES: Final = tuple(DELIVERED)
+CAME_IN: Final = tuple(s for s in DELIVERED if s != "domestic")  # domestic magnets were made in India
 OTHER_COLUMNS: Final = [*DELIVERED.values(), "delivered_stockpile_t", "domestic_output_t", "dytb_short_t",
                         "in_transit_t", "held_at_port_t", "licences_pending", "licences_pending_t",
                         "licences_decided", "licences_approved", "domestic_warehouse_t",
