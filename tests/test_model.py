@@ -9,6 +9,7 @@ from tests.conftest import SCENARIOS
 from resim.loader import load
 from resim.model import columns
 from resim.model.clock import Months
+from resim.model.supply import Contracts
 from resim.runner import run_one
 from resim.sampling import sample_world
 from resim.tree import iter_specs
@@ -253,18 +254,29 @@ def test_better_licence_odds_help_in_nearly_every_paired_replication_when_china_
 
 
 def test_better_licence_odds_help_on_average_though_makers_then_hedge_less():  # type: ignore[no-untyped-def]
-    # As shipped, 2 of the first 100 paired replications are worse (6 of 200): groups compete for
-    # non-China capacity, first come first served, so what one can buy outside China depends on
-    # how the others' licences went, and purchases that move to other weeks meet other shipping
-    # luck. Without non-China supply (the test above) the rate is 0 of 100. This bound guards
-    # against regression (it was 14 of 100 with licence luck keyed by filing week, 16 of 200 before
-    # licence holders planned on their licence lapsing, 12 of 200 before makers planned on the lead
-    # time of where their orders go); on 200 replications it is not the
-    # issue's 2% goal, which is not met.
-    lo = _cumulative_shortfall("pause_ends", _odds(0.12), 100)
-    hi = _cumulative_shortfall("pause_ends", _odds(0.30), 100)
-    assert (hi > lo + 1).mean() <= 0.03
+    # The issue's goal: at most 2% of paired replications worse. Measured 12 of 1,000 (1 of the
+    # first 200); it was 48 of 1,000 (6 of the first 200) while groups competed for non-China
+    # capacity first come first served, so that what one could buy outside China depended on how
+    # the others' licences went. What remains comes from purchases that move to other weeks and
+    # meet other shipping luck.
+    lo = _cumulative_shortfall("pause_ends", _odds(0.12), 200)
+    hi = _cumulative_shortfall("pause_ends", _odds(0.30), 200)
+    assert (hi > lo + 1).mean() <= 0.02
     assert hi.mean() < 0.7 * lo.mean()
+
+
+def test_a_group_calls_no_more_than_its_contracts_over_any_window_and_never_anothers():  # type: ignore[no-untyped-def]
+    contracts = Contracts([100.0, 100.0, 100.0, 100.0], [[0.25] * 4, [0.75] * 4], carry_months=1)
+    assert contracts.left_t(0, 0) == 25.0
+    contracts.call(1, 0, 75.0)  # the other group calls all of its month: ours is untouched
+    assert contracts.left_t(0, 0) == 25.0
+    assert contracts.left_t(0, 1) == 50.0  # month 0's uncalled volume slips one month, no further
+    assert contracts.left_t(0, 2) == 50.0
+    contracts.call(0, 1, 50.0)
+    assert contracts.left_t(0, 1) == 0.0
+    assert contracts.left_t(0, 2) == 0.0  # months 1-2 entitle it to 50 t, and it called 50 t in month 1
+    assert contracts.left_t(0, 3) == 50.0
+    assert contracts.left_t(0, 3, scale=0.5) == 25.0  # half the capacity on offer: half the entitlement
 
 
 def test_full_ban_is_worse_than_licensing_on_average():  # type: ignore[no-untyped-def]

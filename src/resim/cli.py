@@ -732,7 +732,7 @@ def sources(scenario_file: ScenarioFile) -> None:
         table.add_row(*(row[k] or ("[yellow]none[/]" if k == "source" else "") for k in
                         ("parameter", "value", "p5_p95", "unit", "drawn", "source", "set_in")))
     out.print(table)
-    choices = Table(title="structural choices: what each rule set licenses, and the dated changes",
+    choices = Table(title="structural choices: what each rule set licenses, the dated changes, and non-China contracts",
                     title_justify="left")
     for name in ("choice", "what", "basis", "set in"):
         choices.add_column(name, overflow="fold")

@@ -52,7 +52,8 @@ def _source_text(loaded: Loaded, spec: _Spec) -> str:
 
 def structural_rows(loaded: Loaded) -> list[dict[str, str]]:
     """The structural choices: each rule set a regime change can bring into force (what it licenses,
-    may license, bans and holds back, and on what basis), then each dated change and its outcomes."""
+    may license, bans and holds back, and on what basis), each dated change and its outcomes, and
+    how non-China capacity is shared among the groups."""
     from resim.sampling import rule_sets_in_force  # sampling imports the scenario model, not provenance
 
     china = loaded.scenario.china
@@ -80,6 +81,12 @@ def structural_rows(loaded: Loaded) -> list[dict[str, str]]:
                              + (f", {o.shift_days:+d} days" if o.shift_days else "") + ")" for o in change.outcomes)
         rows.append({"choice": f"from {change.from_}", "what": what, "basis": change.note,
                      "set_in": loaded.where(f"china.regimes.{i}")})
+    carry = loaded.scenario.demand.non_china_carry_months
+    rows.append({"choice": "non-China contracts",
+                 "what": "each group buys only its own share of each supplier's output for India (planned need x "
+                         f"access); what it leaves uncalled stays callable {carry} more month(s)",
+                 "basis": _basis(loaded, "non_china_carry_months"),
+                 "set_in": loaded.where("demand.non_china_carry_months")})
     return rows
 
 

@@ -188,6 +188,9 @@ class Demand(Model):
         description="From a control on Dy/Tb-grade magnets to qualified light-REE designs."
     )
     non_china_min_share: Fraction = Field(description="Ordered outside China even when China is open (contracts).")
+    non_china_carry_months: int = Field(
+        1, ge=0, le=24, description="Months a group can still call contracted non-China volumes it left uncalled."
+    )
     review: Review = Field(default_factory=Review)
     deferred_share: Fraction = Field(0.0, description="Share of vehicles not built that buyers wait for.")
     backlog_half_life_days: PositiveDays = Field(60.0, description="Half of a waiting backlog gives up in this time.")

@@ -1,14 +1,16 @@
 """How a buyer's order is split among sources, by contracts and price.
 
-Contracts: at each month's start, groups with access contract `non_china_min_share` of the month's
-need from non-China suppliers (cheapest first, within each supplier's capacity for India), China
+Contracts: each group buys outside China only what its own contracts hold, a share of each
+supplier's output for India (and of the non-China Dy/Tb) in proportion to its planned need
+(`Contracts` in model/supply.py), never what another group left uncalled. At each month's start,
+groups with access call `non_china_min_share` of the month's need from non-China suppliers, China
 open or not; each supplier delivers a month's contracts as one consignment. Orders at a review
-then take sources cheapest first: China at its export price when it can ship to this
-buyer without a new licence; domestic plants' warehouse and non-China suppliers at their
-premiums; China last when its shipment would need a licence the buyer lacks (a gamble on the
-licence), and not at all when the product is banned. When China needs a licence, tonnes the buyer
-has waiting at the Chinese port are replaced by what the other sources can deliver (the file is
-cut by as much), so no capacity outside China is left unused while a licence is awaited.
+then take sources cheapest first: China at its export price when it can ship to this buyer without
+a new licence; domestic plants' warehouse and non-China suppliers at their premiums; China last
+when its shipment would need a licence the buyer lacks (a gamble on the licence), and not at all
+when the product is banned. When China needs a licence, tonnes the buyer has waiting at the
+Chinese port are replaced by what the other sources can deliver (the file is cut by as much), so
+no contracted capacity outside China is left unused while a licence is awaited.
 """
 
 from __future__ import annotations
@@ -153,15 +155,15 @@ class Market:
         for supplier in self.suppliers:
             if got >= tonnes:
                 break
-            cap = supplier.available_t(name, m, exposed, dytb_secured) * group.non_china_access
+            cap = supplier.available_t(name, group.index, m, exposed, dytb_secured)
             if grade == DYTB and supplier.kind == "import":
-                cap = min(cap, self.pool.left_t[m])
+                cap = min(cap, self.pool.left_t(group.index, m))
             take = min(cap, tonnes - got)
             if take <= 0:
                 continue
-            supplier.take(name, m, take)
+            supplier.take(name, group.index, m, take)
             if grade == DYTB and supplier.kind == "import":
-                self.pool.left_t[m] -= take
+                self.pool.take(group.index, m, take)
             premium = self.china_inr_per_t[grade] * supplier.premium
             source = "recycling" if supplier.kind == "recycling" else "non_china"
             lots.append((supplier, self._lot(group, grade, take, source, self.china_inr_per_t[grade] + premium,

@@ -106,6 +106,23 @@ def mean_of(spec: Any) -> float:
     return float(np.mean(spec.ppf((np.arange(512) + 0.5) / 512)))
 
 
+def contract_shares(groups: list[MakerGroup], months: Months) -> tuple[list[list[float]], list[list[float]]]:
+    """Each group's share ([group][month]) of every non-China supplier's output for India, and of its
+    Dy/Tb-grade output and the non-China Dy/Tb: the group's planned need for magnets bought as
+    magnets (not inside imported motors), or for Dy/Tb-grade ones, times its access to non-China
+    contracts, over all groups'. Plans only, so no group's luck moves another's share."""
+    mid = months.mid_day.tolist()
+    magnets = np.array([[g.planned_need_t_per_day(m) * (1 - g.motor[m]) * g.non_china_access for m in range(len(mid))]
+                        for g in groups])
+    dytb = magnets * np.array([[g.dytb_share(day) for day in mid] for g in groups])
+
+    def shares(need: np.ndarray) -> list[list[float]]:
+        total = need.sum(axis=0)
+        return np.divide(need, total, out=np.zeros_like(need), where=total > 0).tolist()  # type: ignore[no-any-return]
+
+    return shares(magnets), shares(dytb)
+
+
 def simulate(world: World, seed: int, replication: int, check: bool = False) -> np.ndarray:
     """Run one replication. The books are checked at every month end; with `check`, after every
     event too (slower: for validation runs)."""
@@ -144,20 +161,6 @@ def simulate(world: World, seed: int, replication: int, check: bool = False) -> 
         {"motor": f(china_spec.motor_extra_lead_days)}, general_from)  # type: ignore[arg-type]
 
     first_control = regime.first_restriction_day("dytb_magnet")
-    suppliers = [Supplier(name, spec, months, keyed(spec.lead_time_days, f"supplier.{name}.lead_time"), first_control)
-                 for name, spec in sc.suppliers.items()]
-    plants = DomesticPlants(sc.domestic, sc.heavy_ree, world.plants, months, len(specs), china,
-                            {"non_china": keyed(china_spec.lead_time_days, "inputs.lead_time.non_china")}, shipping)
-    imports = [s.spec.lead_time_days for s in suppliers if s.kind == "import"]
-    market = Market(regime, china, suppliers, DytbPool(sc.heavy_ree, months), plants,
-                    keyed(sc.domestic.lead_time_days, "domestic.lead_time"), month_of,
-                    f(sc.demand.non_china_min_share),  # type: ignore[arg-type]
-                    (f(sc.prices.china_inr_per_kg["dytb"]), f(sc.prices.china_inr_per_kg["light"])),  # type: ignore[arg-type]
-                    f(sc.domestic.cost_premium_share),  # type: ignore[arg-type]
-                    MeanDays(mean_of(china_spec.export_processing_days), mean_of(china_spec.lead_time_days),
-                             mean_of(lic.decision_delay_days),
-                             float(np.mean([mean_of(s) for s in imports])) if imports else 0.0))
-    pile = sc.levers.stockpile
     review = sc.demand.review
     groups: list[MakerGroup] = []
     for i, spec in enumerate(specs):
@@ -167,8 +170,27 @@ def simulate(world: World, seed: int, replication: int, check: bool = False) -> 
                            f(china_spec.motor_extra_lead_days), motor_premium_inr_per_t(sc, spec))  # type: ignore[arg-type]
         group.applicant.general_customer = bool(
             event_rng(seed, replication, f"general_licence.{spec.key}").random() < spec.general_licence_customer)
-        group.market, group.env = market, env
         groups.append(group)
+
+    shares, dytb_shares = contract_shares(groups, months)
+    carry = sc.demand.non_china_carry_months
+    suppliers = [Supplier(name, spec, months, keyed(spec.lead_time_days, f"supplier.{name}.lead_time"), first_control,
+                          shares, dytb_shares, carry)
+                 for name, spec in sc.suppliers.items()]
+    plants = DomesticPlants(sc.domestic, sc.heavy_ree, world.plants, months, len(specs), china,
+                            {"non_china": keyed(china_spec.lead_time_days, "inputs.lead_time.non_china")}, shipping)
+    imports = [s.spec.lead_time_days for s in suppliers if s.kind == "import"]
+    market = Market(regime, china, suppliers, DytbPool(sc.heavy_ree, months, dytb_shares, carry), plants,
+                    keyed(sc.domestic.lead_time_days, "domestic.lead_time"), month_of,
+                    f(sc.demand.non_china_min_share),  # type: ignore[arg-type]
+                    (f(sc.prices.china_inr_per_kg["dytb"]), f(sc.prices.china_inr_per_kg["light"])),  # type: ignore[arg-type]
+                    f(sc.domestic.cost_premium_share),  # type: ignore[arg-type]
+                    MeanDays(mean_of(china_spec.export_processing_days), mean_of(china_spec.lead_time_days),
+                             mean_of(lic.decision_delay_days),
+                             float(np.mean([mean_of(s) for s in imports])) if imports else 0.0))
+    pile = sc.levers.stockpile
+    for group in groups:
+        group.market, group.env = market, env
 
     # --- the opening position: stock of the cover, and each grade's pipeline arriving in tranches ---
     for group in groups:

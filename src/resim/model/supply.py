@@ -163,16 +163,40 @@ class ChinaExporter:
         file.applicant.buyer.licence_outcome(approved)
 
 
+class Contracts:
+    """Capacity contracted to each maker group, month by month: group g is entitled to `shares[g][m]`
+    of month m's capacity, and its calls in any `carry_months + 1` consecutive months never exceed
+    what those months entitle it to (call-offs can slip a little; volumes do not keep). No group can
+    call another's volumes (a supplier qualifies each customer's magnets), so how one group's
+    licences go never changes what another can buy outside China."""
+
+    def __init__(self, capacity_t: list[float], shares: list[list[float]], carry_months: int):
+        self.capacity_t, self.shares, self.carry_months = capacity_t, shares, carry_months
+        self.called_t = [[0.0] * len(capacity_t) for _ in shares]  # [group][month]
+
+    def left_t(self, group: int, m: int, scale: float = 1.0) -> float:
+        """What `group` may still call in month m, with `scale` of the contracted capacity on offer."""
+        share, called = self.shares[group], self.called_t[group]
+        left = 0.0
+        for k in range(max(0, m - self.carry_months), m + 1):
+            left += self.capacity_t[k] * share[k] * scale - called[k]
+        return max(0.0, left)
+
+    def call(self, group: int, m: int, tonnes: float) -> None:
+        self.called_t[group][m] += tonnes
+
+
 class Supplier:
-    """A non-China magnet maker (or recycler): monthly capacity Indian buyers can get, by grade."""
+    """A non-China magnet maker (or recycler): monthly capacity Indian buyers can get, by grade,
+    contracted to the maker groups (`shares` of all of it, `dytb_shares` of its Dy/Tb-grade output)."""
 
     def __init__(self, name: str, spec: SupplierSpec, months: Months, lead_time: Keyed,
-                 first_control_day: float | None):
+                 first_control_day: float | None, shares: list[list[float]], dytb_shares: list[list[float]],
+                 carry_months: int):
         self.name, self.spec, self.lead_time, self.kind = name, spec, lead_time, spec.kind
         self.premium = float(spec.premium_share)  # type: ignore[arg-type]
         f = float
         self.grades = frozenset(spec.grades)  # read at every order: plain attributes, not the scenario model's
-        self.dytb_secured_share = f(spec.dytb_secured_share)  # type: ignore[arg-type]
         from_day = (spec.available_from - months.start).days if spec.available_from else -math.inf
         per_day = f(spec.capacity_t_per_year) / 365.25  # type: ignore[arg-type]
         share = np.ones_like(months.mid_day)
@@ -183,37 +207,45 @@ class Supplier:
             exposed = months.mid_day >= (spec.exposed_from - months.start).days
             share = share * np.where(exposed, 1 - f(spec.china_exposure_share), 1.0)  # type: ignore[arg-type]
         ramp_days = f(spec.ramp_months) * DAYS_PER_MONTH  # type: ignore[arg-type]
-        self.base_t: list[float] = (per_day * months.days * ramp(months.mid_day, from_day, ramp_days) * share).tolist()
-        self.taken_t = [0.0] * len(self.base_t)  # ordered this month, all grades
-        self.taken_dytb_t = [0.0] * len(self.base_t)
+        base_t: list[float] = (per_day * months.days * ramp(months.mid_day, from_day, ramp_days) * share).tolist()
+        self.all = Contracts(base_t, shares, carry_months)  # all grades
+        dytb_secured_share = f(spec.dytb_secured_share)  # type: ignore[arg-type]
+        self.dytb = Contracts([t * dytb_secured_share for t in base_t], dytb_shares, carry_months)
 
-    def available_t(self, grade: str, m: int, exposed_share: float, dytb_secured: bool) -> float:
-        """What is left of month m's capacity for `grade`, under the rules at the order."""
+    def available_t(self, grade: str, group: int, m: int, exposed_share: float, dytb_secured: bool) -> float:
+        """What `group` may still buy of `grade` in month m, under the rules at the order."""
         if grade not in self.grades:
             return 0.0
-        total = self.base_t[m] * (1 - exposed_share if self.kind == "import" else 1.0) - self.taken_t[m]
+        total = self.all.left_t(group, m, 1 - exposed_share if self.kind == "import" else 1.0)
         if grade == "dytb" and not dytb_secured:
-            total = min(total, self.base_t[m] * self.dytb_secured_share - self.taken_dytb_t[m])
-        return max(0.0, total)
+            total = min(total, self.dytb.left_t(group, m))
+        return total
 
-    def take(self, grade: str, m: int, tonnes: float) -> None:
-        self.taken_t[m] += tonnes
+    def take(self, grade: str, group: int, m: int, tonnes: float) -> None:
+        self.all.call(group, m, tonnes)
         if grade == "dytb":
-            self.taken_dytb_t[m] += tonnes
+            self.dytb.call(group, m, tonnes)
 
 
 class DytbPool:
     """Dy/Tb-grade magnets non-China makers can make for India each month, limited by the world's
-    non-China Dy+Tb (null in the scenario: no limit)."""
+    non-China Dy+Tb and contracted to the groups like a supplier's Dy/Tb-grade output (null in the
+    scenario: no limit)."""
 
-    def __init__(self, heavy: HeavyRee, months: Months):
+    def __init__(self, heavy: HeavyRee, months: Months, shares: list[list[float]], carry_months: int):
         f = float
         content = f(heavy.magnet_dytb_content_share)  # type: ignore[arg-type]
-        if heavy.non_china_magnet_dytb_t_per_year is None or content <= 0:
-            self.left_t: list[float] = [math.inf] * len(months.days)
-            return
-        per_year = np.full_like(months.mid_day, f(heavy.non_china_magnet_dytb_t_per_year))  # type: ignore[arg-type]
+        self.limited = heavy.non_china_magnet_dytb_t_per_year is not None and content > 0
+        per_year = np.full_like(months.mid_day, f(heavy.non_china_magnet_dytb_t_per_year or 0.0))  # type: ignore[arg-type]
         if heavy.non_china_magnet_dytb_added_from is not None:
             added = months.mid_day >= (heavy.non_china_magnet_dytb_added_from - months.start).days
             per_year = per_year + np.where(added, f(heavy.non_china_magnet_dytb_added_t_per_year), 0.0)  # type: ignore[arg-type]
-        self.left_t = (per_year / 365.25 * months.days / content).tolist()
+        self.contracts = Contracts((per_year / 365.25 * months.days / max(content, 1e-12)).tolist(), shares,
+                                   carry_months)
+
+    def left_t(self, group: int, m: int) -> float:
+        return self.contracts.left_t(group, m) if self.limited else math.inf
+
+    def take(self, group: int, m: int, tonnes: float) -> None:
+        if self.limited:
+            self.contracts.call(group, m, tonnes)
