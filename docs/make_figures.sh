@@ -7,6 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-$(mktemp -d)}
+mkdir -p "$OUT"
 results="$OUT/results"
 latest() { ls -d "$results/$1"/*/ | tail -1; }
 say() { echo "== $*" >&2; }
