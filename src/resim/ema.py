@@ -8,7 +8,7 @@ experiments differ only where their parameters differ (common random numbers).
 
     from ema_workbench import perform_experiments
     from resim.ema import ema_model
-    model = ema_model("scenarios/pause_ends.yaml", replications=20,
+    model = ema_model("scenarios/stockpile_90d.yaml", replications=20,
                       levers={"levers.stockpile.initial_cover_days": (0, 180)})
     experiments, outcomes = perform_experiments(model, scenarios=100, policies=4)
 """
