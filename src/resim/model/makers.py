@@ -20,7 +20,7 @@ import numpy as np
 from resim.model.clock import DAYS_PER_MONTH, Months, after
 from resim.model.floats import floats
 from resim.model.licensing import Applicant, Buyer, Shipment
-from resim.model.stock import DYTB, LIGHT, MOTOR, OWN, RESERVE, OnHand
+from resim.model.stock import DYTB, LIGHT, MOTOR, ORDER_EPS_T, OWN, RESERVE, OnHand
 
 if TYPE_CHECKING:
     import simpy
@@ -28,7 +28,6 @@ if TYPE_CHECKING:
     from resim.model.market import Market
     from resim.model.stockpile import Stockpile
 
-ORDER_EPS_T: Final = 1e-9  # orders smaller than this are not placed
 REACHED_DAYS: Final = 1e-6  # a position within this many days of need of its reorder point has reached it
 
 

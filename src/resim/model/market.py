@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Final
 from resim.model.licensing import Shipment
 from resim.model.luck import Keyed
 from resim.model.regime import Regime
-from resim.model.stock import DYTB, GRADES, LIGHT, MOTOR
+from resim.model.stock import DYTB, GRADES, LIGHT, MOTOR, ORDER_EPS_T
 from resim.model.supply import ChinaExporter, DytbPool, MonthOf, Supplier
 
 if TYPE_CHECKING:
@@ -159,7 +159,7 @@ class Market:
             if grade == DYTB and supplier.kind == "import":
                 cap = min(cap, self.pool.left_t(group.index, m))
             take = min(cap, tonnes - got)
-            if take <= 0:
+            if take <= ORDER_EPS_T:
                 continue
             supplier.take(name, group.index, m, take)
             if grade == DYTB and supplier.kind == "import":

@@ -21,6 +21,9 @@ LIGHT: Final = 1
 MOTOR: Final = 2
 RESERVE: Final = 3
 OWN: Final = (DYTB, LIGHT, MOTOR)  # what a buyer orders and counts in its position
+# Lots smaller than this (t) are neither ordered nor taken from a supplier: a take too small to
+# change what a contract has called would be offered again at once, for ever when it lands at once.
+ORDER_EPS_T: Final = 1e-9
 
 
 class OnHand:
