@@ -171,8 +171,10 @@ class Contracts:
     licences go never changes what another can buy outside China."""
 
     def __init__(self, capacity_t: list[float], shares: list[list[float]], carry_months: int):
-        self.capacity_t, self.shares, self.carry_months = capacity_t, shares, carry_months
-        self.called_t = [[0.0] * len(capacity_t) for _ in shares]  # [group][month]
+        # unboxed arrays when compiled (model/floats.py): read at every order, written at every call
+        self.capacity_t, self.carry_months = floats(capacity_t), carry_months
+        self.shares = [floats(share) for share in shares]  # [group][month]
+        self.called_t = [floats([0.0] * len(capacity_t)) for _ in shares]  # [group][month]
 
     def left_t(self, group: int, m: int, scale: float = 1.0) -> float:
         """What `group` may still call in month m, with `scale` of the contracted capacity on offer."""
