@@ -23,7 +23,7 @@ from typing import Final
 import simpy
 from mypy_extensions import mypyc_attr
 
-from resim.model.clock import after
+from resim.model.clock import after, clock_now
 from resim.model.regime import Regime
 
 SOURCES: Final = ("china", "china_motor", "non_china", "recycling", "domestic", "inputs_china", "inputs_non_china",
@@ -182,7 +182,7 @@ class LicenceOffice:
 
     def _resolve_chain(self, file: LicenceFile) -> None:
         """Draw every decision and re-filing of `file` now; schedule only its outcome."""
-        draws, now = self.draws[file.product], float(self.env.now)  # float: compiled arithmetic stays native
+        draws, now = self.draws[file.product], clock_now(self.env)
         t = now
         while True:
             t += draws.decision_delay_days(file.number, file.slot + file.rejections)
@@ -194,14 +194,14 @@ class LicenceOffice:
         after(self.env, t - now, self._settle, file, verdict == "approved")
 
     def _enqueue(self, file: LicenceFile) -> None:
-        file.queued_since = self.env.now
+        file.queued_since = clock_now(self.env)
         if self.in_review < self.reviewers:  # type: ignore[operator]
             self._review(file)
         else:
             self.queue.append(file)
 
     def _review(self, file: LicenceFile) -> None:
-        file.waited_days += self.env.now - file.queued_since
+        file.waited_days += clock_now(self.env) - file.queued_since
         self.in_review += 1
         delay = self.draws[file.product].decision_delay_days(file.number, file.slot + file.rejections)
         after(self.env, delay, self._decide, file)
@@ -210,7 +210,7 @@ class LicenceOffice:
         self.in_review -= 1
         if self.queue:
             self._review(self.queue.popleft())
-        verdict = self._verdict(file, self.env.now)
+        verdict = self._verdict(file, clock_now(self.env))
         if verdict == "refile":
             delay = self.draws[file.product].refile_delay_days(file.number, file.slot + file.rejections)
             file.rejections += 1
@@ -224,10 +224,10 @@ class LicenceOffice:
         if applicant.files.get(file.product) is file:
             del applicant.files[file.product]
         if approved:
-            applicant.valid_until[file.product] = self.env.now + self.validity_days
+            applicant.valid_until[file.product] = clock_now(self.env) + self.validity_days
             self.approved_month += 1
         else:
-            applicant.refused_at[file.product] = self.env.now
+            applicant.refused_at[file.product] = clock_now(self.env)
         self.decided_month += 1
         self.on_decided(file, approved)
 

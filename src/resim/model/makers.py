@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 import numpy as np
 
-from resim.model.clock import DAYS_PER_MONTH, Months, after
+from resim.model.clock import DAYS_PER_MONTH, Months, after, clock_now
 from resim.model.floats import floats
 from resim.model.licensing import Applicant, Buyer, Shipment
 from resim.model.stock import DYTB, LIGHT, MOTOR, ORDER_EPS_T, OWN, RESERVE, OnHand
@@ -207,7 +207,7 @@ class MakerGroup(Buyer):
 
     def _timed_review(self, token: int) -> None:
         if token == self.review_token:
-            self.review(self.env.now)
+            self.review(clock_now(self.env))
 
     def ordered(self, grade: int, tonnes: float) -> None:
         self.pipeline[grade] += tonnes
@@ -239,7 +239,7 @@ class MakerGroup(Buyer):
         """Stopped at the border or refused a licence: the position drops."""
         self._off_order(shipment.grade, shipment.tonnes)
         if self.continuous:
-            self.review(self.env.now)
+            self.review(clock_now(self.env))
 
     def _off_order(self, grade: int, tonnes: float) -> None:
         """Take `tonnes` off the order book; what is left within rounding of zero is zero."""
@@ -253,7 +253,7 @@ class MakerGroup(Buyer):
         self.at_port[shipment.grade] -= shipment.tonnes
 
     def licence_outcome(self, approved: bool) -> None:
-        self.review(self.env.now)
+        self.review(clock_now(self.env))
 
     # --- the month's books ------------------------------------------------------------------------
     def close_month(self, day: float) -> Month:

@@ -230,14 +230,15 @@ def simulate(world: World, seed: int, replication: int, check: bool = False) -> 
         review_all(0.0)
         for m in range(sc.horizon_months):
             yield env.timeout(day_of[m + 1] - env.now)
-            close_month(env.now)
+            day = env.now
+            close_month(day)
             if m + 1 < sc.horizon_months:
                 for g in groups:
-                    g.set_rates(env.now)
+                    g.set_rates(day)
                     if g.continuous:
-                        g.review(env.now)
-                plants.order_inputs(m + 1, env.now)
-                market.contract_month(groups, m + 1, env.now, float(months.days[m + 1]))
+                        g.review(day)
+                plants.order_inputs(m + 1, day)
+                market.contract_month(groups, m + 1, day, float(months.days[m + 1]))
 
     def periodic_reviews(env: simpy.Environment, period: float):  # type: ignore[no-untyped-def]
         while True:

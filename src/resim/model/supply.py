@@ -17,7 +17,7 @@ from typing import Final
 import numpy as np
 import simpy
 
-from resim.model.clock import DAYS_PER_MONTH, Months, after, ramp
+from resim.model.clock import DAYS_PER_MONTH, Months, after, clock_now, ramp
 from resim.model.floats import floats
 from resim.model.licensing import SOURCES, Applicant, Buyer, LicenceFile, LicenceOffice, Shipment
 from resim.model.luck import Keyed
@@ -54,7 +54,7 @@ class Shipping:
         for s in lots:
             self.in_transit_t[s.source_index] += s.tonnes
             self.shipped_t[s.source_index] += s.tonnes
-        now: float = self.env.now  # typed: arithmetic on SimPy's int-or-float clock is generic when compiled
+        now = clock_now(self.env)
         lands = now + max(delay, 0.0)
         consignment = self.landing.get(lands)
         if consignment is None:
@@ -65,7 +65,7 @@ class Shipping:
 
     def _arrive(self, lands: float) -> None:
         """The consignment lands: each buyer receives its lots together."""
-        now: float = self.env.now
+        now = clock_now(self.env)
         by_buyer: dict[Buyer, list[Shipment]] = {}
         for s in self.landing.pop(lands):
             self.in_transit_t[s.source_index] -= s.tonnes
@@ -123,7 +123,7 @@ class ChinaExporter:
     def order(self, applicant: Applicant, lots: list[Shipment]) -> None:
         """An order of one or more lots of one route; each lot meets the border's rules. Orders that
         reach the border at the same instant (one review's buyers) are checked there together."""
-        now: float = self.env.now
+        now = clock_now(self.env)
         at = now + self.processing[ROUTE[lots[0].product]].at(now)
         batch = self.reaching_border.get(at)
         if batch is None:
@@ -132,7 +132,7 @@ class ChinaExporter:
         batch.append((applicant, lots))
 
     def _at_border(self, at: float) -> None:
-        now: float = self.env.now
+        now = clock_now(self.env)
         rules = self.regime.rules_at(now)
         banned = rules.banned
         passing: dict[str, list[Shipment]] = {}
@@ -149,7 +149,7 @@ class ChinaExporter:
             self._ship(route, shipments)
 
     def _ship(self, route: str, shipments: list[Shipment]) -> None:
-        delay = self.lead[route].at(self.env.now) + self.extra_lead_days.get(route, 0.0)
+        delay = self.lead[route].at(clock_now(self.env)) + self.extra_lead_days.get(route, 0.0)
         self.shipping.consign(shipments, delay)
 
     def decided(self, file: LicenceFile, approved: bool) -> None:
