@@ -18,7 +18,7 @@ import math
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
 
 import simpy
 from mypy_extensions import mypyc_attr
@@ -41,6 +41,16 @@ class Shipment:
         self.buyer, self.grade, self.tonnes, self.product, self.source = buyer, grade, tonnes, product, source
         self.source_index = SOURCE_INDEX[source]  # tallies by source are arrays: a dict update per lot was ~5%
         self.inr_per_t, self.premium_inr_per_t = inr_per_t, premium_inr_per_t
+
+
+def add_lot(lots_by: dict[Any, list[Shipment]], key: Any, lot: Shipment) -> None:
+    """`lots_by.setdefault(key, []).append(lot)`, which compiled raises and clears a KeyError for
+    every new key (measured: 141.1M -> 140.0M instructions a replication of pause_ends)."""
+    lots = lots_by.get(key)
+    if lots is None:
+        lots_by[key] = [lot]
+    else:
+        lots.append(lot)
 
 
 @mypyc_attr(allow_interpreted_subclasses=True)  # the oracles' buyers (validation.py) stay plain Python

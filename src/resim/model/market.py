@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
-from resim.model.licensing import Shipment
+from resim.model.licensing import Shipment, add_lot
 from resim.model.luck import Keyed
 from resim.model.regime import Regime
 from resim.model.stock import DYTB, GRADES, LIGHT, MOTOR, ORDER_EPS_T
@@ -126,7 +126,7 @@ class Market:
                     bought += take
             if not china_free and group.non_china_access > 0:
                 for supplier, lot in self._non_china(group, grade, name, want - bought, m, exposed, dytb_secured):
-                    by_supplier.setdefault(supplier, []).append(lot)
+                    add_lot(by_supplier, supplier, lot)
                     bought += lot.tonnes
             if not china_free:
                 group.outside_share[grade] = min(1.0, bought / tonnes)
@@ -185,7 +185,7 @@ class Market:
             for grade in (DYTB, LIGHT):
                 want = group.stock.rate[grade] * days * self.non_china_min_share
                 for supplier, lot in self._non_china(group, grade, GRADES[grade], want, m, exposed, dytb_secured):
-                    by_supplier.setdefault(supplier.name, []).append(lot)
+                    add_lot(by_supplier, supplier.name, lot)
         for supplier in self.suppliers:
             if supplier.name in by_supplier:
                 self.china.shipping.consign(by_supplier[supplier.name], supplier.lead_time.at(day))

@@ -19,7 +19,7 @@ import simpy
 
 from resim.model.clock import DAYS_PER_MONTH, Months, after, clock_now, ramp
 from resim.model.floats import floats
-from resim.model.licensing import SOURCES, Applicant, Buyer, LicenceFile, LicenceOffice, Shipment
+from resim.model.licensing import SOURCES, Applicant, Buyer, LicenceFile, LicenceOffice, Shipment, add_lot
 from resim.model.luck import Keyed
 from resim.model.regime import Regime, Rules
 from resim.scenario import HeavyRee
@@ -70,7 +70,7 @@ class Shipping:
         for s in self.landing.pop(lands):
             self.in_transit_t[s.source_index] -= s.tonnes
             self.arrived_month_t[s.source_index] += s.tonnes
-            by_buyer.setdefault(s.buyer, []).append(s)
+            add_lot(by_buyer, s.buyer, s)
         for buyer, lots in by_buyer.items():
             buyer.receive(lots, now)
 
@@ -141,7 +141,7 @@ class ChinaExporter:
                 if shipment.product in banned:
                     shipment.buyer.cancelled(shipment)
                 elif self.may_ship(applicant, shipment.product, now, rules):
-                    passing.setdefault(ROUTE[shipment.product], []).append(shipment)
+                    add_lot(passing, ROUTE[shipment.product], shipment)
                 else:
                     shipment.buyer.held(shipment)
                     self.office.hold(applicant, shipment)
