@@ -101,8 +101,13 @@ class MakerGroup(Buyer):
         self.outside_share = floats([0.0, 0.0])  # of its last order needing a licence, filled outside China
         self.opening_t = self.received_t = 0.0
         self.delivered_month_t = self.spend_month_inr = self.premium_month_inr = 0.0
-        self.units, self.ferrite, self.motor = self._plans(months, motor_from_day)
+        units, ferrite, motor = self._plans(months, motor_from_day)
+        self.units: list[float] = units.tolist()  # lists: read one month at a time while running
+        self.ferrite: list[float] = ferrite.tolist()
+        self.motor: list[float] = motor.tolist()
         self.days: list[float] = months.days.tolist()
+        # each month's magnet need per day for its new vehicles (no backlog), for planning
+        self.planned_need_t_per_day: np.ndarray = units / months.days * (1 - ferrite) * self.kg_t
         self.month, self.backlog_units = 0, 0.0
         self.review_token = 0
         self.market: Market  # set by the simulation once the market exists
@@ -110,7 +115,7 @@ class MakerGroup(Buyer):
         self.env: simpy.Environment
 
     # --- plans: functions of time only -----------------------------------------------------------
-    def _plans(self, months: Months, motor_from_day: float | None) -> tuple[list[float], list[float], list[float]]:
+    def _plans(self, months: Months, motor_from_day: float | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Each month's new vehicles (grown from the base date to mid-month), ferrite share (linear
         from start to target date) and share of NdFeB vehicles on imported motors (from the start
         share, growing at the shift rate once the motor channel opens, up to the cap)."""
@@ -127,17 +132,20 @@ class MakerGroup(Buyer):
         if motor_from_day is not None and s.motor_max > s.motor_start:
             shifted = s.motor_shift_per_month * np.maximum(0.0, months.first_day - motor_from_day) / DAYS_PER_MONTH
             motor = np.minimum(np.maximum(s.motor_max, s.motor_start), s.motor_start + shifted)
-        return units.tolist(), ferrite.tolist(), motor.tolist()
+        return units, ferrite, motor
 
     def dytb_share(self, day: float) -> float:
+        """Its Dy/Tb-grade share of NdFeB designs on `day`: the redesigned share once light-REE designs qualify."""
         s = self.spec
         if self.redesign_day is not None and day >= self.redesign_day:
             return min(s.dytb_grade_share, s.min_dytb_grade_share)
         return s.dytb_grade_share
 
-    def planned_need_t_per_day(self, m: int) -> float:
-        """Month m's magnet need per day for its new vehicles (no backlog)."""
-        return self.units[m] / self.days[m] * (1 - self.ferrite[m]) * self.kg_t
+    def dytb_shares(self, days: np.ndarray) -> np.ndarray:
+        """`dytb_share` on each of `days` (a step on the redesign day)."""
+        if self.redesign_day is None:
+            return np.full_like(days, self.dytb_share(0.0))
+        return np.where(days >= self.redesign_day, self.dytb_share(self.redesign_day), self.dytb_share(-math.inf))
 
     def set_rates(self, day: float) -> None:
         """Need rates (t/day) by grade from `day` on: this month's new vehicles and backlog."""
