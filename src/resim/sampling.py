@@ -165,9 +165,7 @@ def sample_world(scenario: Scenario, seed: int, replication: int, given: dict[st
     draws: dict[str, float] = {}
     fitted = read_posterior(scenario.posterior).pick(u["posterior"]) if scenario.posterior is not None else {}
 
-    def draw(spec: Any, path: str, field: Any) -> Any:
-        if not _drawn(spec, path, field):
-            return spec
+    def draw(spec: Any, path: str, field: Any) -> Any:  # the walk reaches only drawn parameters (plan.within)
         if path in fitted:  # an accepted set of the calibration (the other draws keep their streams)
             draws[path] = fitted[path]
             return fitted[path]

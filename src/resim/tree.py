@@ -32,8 +32,11 @@ def map_specs(obj: Any, fn: Visitor, path: str = "", field: FieldInfo | None = N
     if isinstance(obj, BaseModel):
         updates = {}
         for name, info in type(obj).model_fields.items():
+            child = _join(path, info.alias or name)
+            if within is not None and child not in within:  # checked before the call: 15% of a world's draw
+                continue
             value = getattr(obj, name)
-            new = map_specs(value, fn, _join(path, info.alias or name), info, within)
+            new = map_specs(value, fn, child, info, within)
             if new is not value:
                 updates[name] = new
         return obj.model_copy(update=updates) if updates else obj
