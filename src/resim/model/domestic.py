@@ -24,7 +24,7 @@ from resim.scenario import Domestic, HeavyRee, Plant
 INPUT_COVER_MONTHS: Final = 2.0  # plants order inputs up to two months of planned output
 NDPR: Final = 0
 DYTB_INPUT: Final = 1
-INPUT_PRODUCTS: Final = ("ndpr_oxide", "dytb_oxide")
+INPUT_PRODUCTS: Final[tuple[str, ...]] = ("ndpr_oxide", "dytb_oxide")
 
 
 class DomesticPlants(Buyer):

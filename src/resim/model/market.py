@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from resim.model.domestic import DomesticPlants
     from resim.model.makers import MakerGroup
 
-PRODUCT: Final = ("dytb_magnet", "light_magnet", "motor")  # what China's rules call each grade
+PRODUCT: Final[tuple[str, ...]] = ("dytb_magnet", "light_magnet", "motor")  # what China's rules call each grade
 INR_PER_T: Final = 1000.0  # prices are INR per kg
 
 

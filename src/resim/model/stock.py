@@ -15,12 +15,12 @@ from typing import Final
 
 from resim.model.floats import floats
 
-GRADES: Final = ("dytb", "light", "motor", "reserve")  # motor: magnets inside imported motors; reserve: stockpile's
+GRADES: Final[tuple[str, ...]] = ("dytb", "light", "motor", "reserve")  # motor: magnets inside imported motors; reserve: stockpile's
 DYTB: Final = 0  # Final: mypyc inlines constants instead of a module-dict lookup per use
 LIGHT: Final = 1
 MOTOR: Final = 2
 RESERVE: Final = 3
-OWN: Final = (DYTB, LIGHT, MOTOR)  # what a buyer orders and counts in its position
+OWN: Final[tuple[int, ...]] = (DYTB, LIGHT, MOTOR)  # what a buyer orders and counts in its position
 # Lots smaller than this (t) are neither ordered nor taken from a supplier: a take too small to
 # change what a contract has called would be offered again at once, for ever when it lands at once.
 ORDER_EPS_T: Final = 1e-9
