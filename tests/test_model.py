@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import simpy
+import simpy.core
 from tests.conftest import SCENARIOS
 
 from resim.loader import load
 from resim.model import columns
-from resim.model.clock import Months
+from resim.model.clock import URGENT, Months, after, clock_now
 from resim.model.supply import Contracts
 from resim.runner import run_one
 from resim.sampling import sample_world
@@ -332,3 +334,19 @@ def test_history_before_the_reported_months_sets_the_state_and_is_not_reported()
         tail, full = run_one(sc, sc.seed, i).series, run_one(whole, sc.seed, i).series
         assert sc.report_offset == 23 and tail.shape[0] == sc.reported_months == 49
         assert np.array_equal(tail, full[23:])
+
+
+def test_the_model_clock_is_simpys():  # type: ignore[no-untyped-def]
+    """The model reads SimPy's clock and priorities through its own constants (compiled, faster):
+    they must stay SimPy's, and a call scheduled with `after` runs before same-time NORMAL events."""
+    env, ran = simpy.Environment(), []
+    assert URGENT == simpy.core.URGENT
+
+    def process():  # type: ignore[no-untyped-def]
+        yield env.timeout(2.5)
+        ran.append(("process", clock_now(env)))
+
+    env.process(process())  # scheduled first: at the same time and priority it would run first
+    after(env, 2.5, lambda: ran.append(("after", clock_now(env))))
+    env.run()
+    assert ran == [("after", env.now), ("process", env.now)] and env.now == 2.5

@@ -199,7 +199,7 @@ def _fill_rate(seed: int, rep: int, lead: Any) -> float:
             state["on_hand"] -= 1
         else:
             state["backorders"] += 1
-        shipping.send(Shipment(store, 0, 1.0, "", "oracle"), lead_days.draw(i))
+        shipping.send(Shipment(store, 0, 1.0, "", "oracle"), env.now, lead_days.draw(i))
         if i + 1 < n:
             after(env, gaps[i + 1], demand, i + 1)
 

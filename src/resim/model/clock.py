@@ -14,10 +14,10 @@ from typing import Any, Final
 
 import numpy as np
 import simpy
-from simpy.core import URGENT
 
 DAYS_PER_MONTH: Final = 365.25 / 12
 DAYS_PER_KEY: Final = 7.0  # per-event luck (orders, shipments, licence files) is keyed by calendar week
+URGENT: Final = 0  # simpy.core.URGENT, as a constant the compiled model inlines (not a global looked up per event)
 
 
 def week_of(day: float) -> int:
@@ -84,9 +84,12 @@ class _Call:
     __slots__ = ("callbacks", "_ok", "_value", "env", "action", "args")
 
     def __init__(self, env: simpy.Environment, action: Callable[..., Any], args: tuple[Any, ...]):
-        self.callbacks: tuple[Callable[[_Call], None], ...] | None = (_run,)
+        self.callbacks: tuple[Callable[[_Call], None], ...] | None = RUN
         self._ok, self._value = True, None
         self.env, self.action, self.args = env, action, args
+
+
+RUN: Final[tuple[Callable[[_Call], None], ...]] = (_run,)  # a _Call's callbacks: one tuple, not one per event
 
 
 def after(env: simpy.Environment, delay: float, action: Callable[..., Any], *args: Any) -> None:

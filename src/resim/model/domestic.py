@@ -109,12 +109,12 @@ class DomesticPlants(Buyer):
             take = min(gap, self.imported_t[kind][m])
             if take > 0:
                 self.pipeline[kind] += take
-                self.shipping.send(Shipment(self, kind, take, product, "inputs_non_china"),
+                self.shipping.send(Shipment(self, kind, take, product, "inputs_non_china"), day,
                                    self.lead_time["non_china"].at(day))
             gap -= take
             if gap > 0 and product not in self.china.regime.rules_at(day).banned:
                 self.pipeline[kind] += gap
-                self.china.order(self.applicant, [Shipment(self, kind, gap, product, "inputs_china")])
+                self.china.order(self.applicant, [Shipment(self, kind, gap, product, "inputs_china")], day)
 
     def receive(self, lots: list[Shipment], now: float) -> None:
         self.advance(now)

@@ -26,8 +26,9 @@ from mypy_extensions import mypyc_attr
 from resim.model.clock import after, clock_now
 from resim.model.regime import Regime
 
-SOURCES: Final[tuple[str, ...]] = ("china", "china_motor", "non_china", "recycling", "domestic", "inputs_china", "inputs_non_china",
-                  "stockpile", "opening", "oracle")  # where a lot comes from (oracle: the validation oracles' lots)
+SOURCES: Final[tuple[str, ...]] = ("china", "china_motor", "non_china", "recycling", "domestic", "inputs_china",
+                                   "inputs_non_china", "stockpile", "opening",
+                                   "oracle")  # where a lot comes from (oracle: the validation oracles' lots)
 SOURCE_INDEX: Final = {name: i for i, name in enumerate(SOURCES)}
 
 

@@ -137,11 +137,11 @@ class Market:
             if left > 0 and product not in rules.banned and not refused_now:
                 china.append(self._lot(group, grade, left, "china", china_price, 0.0))
         if domestic:
-            self.domestic.shipping.consign(domestic, self.domestic_lead.at(day))
+            self.domestic.shipping.consign(domestic, day, self.domestic_lead.at(day))
         for supplier, lots in by_supplier.items():
-            self.china.shipping.consign(lots, supplier.lead_time.at(day))
+            self.china.shipping.consign(lots, day, supplier.lead_time.at(day))
         if china:
-            self.china.order(group.applicant, china)
+            self.china.order(group.applicant, china, day)
 
     @staticmethod
     def _lot(group: MakerGroup, grade: int, tonnes: float, source: str, inr_per_t: float, premium: float) -> Shipment:
@@ -188,4 +188,4 @@ class Market:
                     add_lot(by_supplier, supplier.name, lot)
         for supplier in self.suppliers:
             if supplier.name in by_supplier:
-                self.china.shipping.consign(by_supplier[supplier.name], supplier.lead_time.at(day))
+                self.china.shipping.consign(by_supplier[supplier.name], day, supplier.lead_time.at(day))

@@ -210,7 +210,8 @@ def simulate(world: World, seed: int, replication: int, check: bool = False) -> 
         for shipment in group.open_with(leads):
             tonnes, lead = shipment.tonnes / OPENING_TRANCHES, leads[shipment.grade]
             for k in range(OPENING_TRANCHES):
-                shipping.send(market.opening_lot(group, shipment.grade, tonnes), lead * (k + 0.5) / OPENING_TRANCHES)
+                lot = market.opening_lot(group, shipment.grade, tonnes)
+                shipping.send(lot, 0.0, lead * (k + 0.5) / OPENING_TRANCHES)
     books = Books(groups, plants, stockpile, shipping, sc.start)
 
     months_of_groups: list[list[Month]] = []  # [month][group]: each group's books, assembled at the end

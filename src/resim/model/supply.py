@@ -43,18 +43,18 @@ class Shipping:
         self.arrived_month_t = floats([0.0] * len(SOURCES))  # this month, by source
         self.landing: dict[float, list[Shipment]] = {}  # consignments on their way, by the instant they land
 
-    def send(self, shipment: Shipment, delay: float) -> None:
-        self.consign([shipment], delay)
+    def send(self, shipment: Shipment, now: float, delay: float) -> None:
+        self.consign([shipment], now, delay)
 
-    def consign(self, shipments: list[Shipment], delay: float) -> None:
-        """Ship lots (of one or several buyers) to land `delay` days from now."""
+    def consign(self, shipments: list[Shipment], now: float, delay: float) -> None:
+        """Ship lots (of one or several buyers) at `now`, the clock's time (callers know it; read
+        from compiled code, SimPy's clock is a generic attribute lookup), to land `delay` days later."""
         lots = [s for s in shipments if s.tonnes > 0]
         if not lots:
             return
         for s in lots:
             self.in_transit_t[s.source_index] += s.tonnes
             self.shipped_t[s.source_index] += s.tonnes
-        now = clock_now(self.env)
         lands = now + max(delay, 0.0)
         consignment = self.landing.get(lands)
         if consignment is None:
@@ -120,10 +120,10 @@ class ChinaExporter:
         general licence (in force on `day`)?"""
         return applicant.holds_licence(product, until) or (applicant.general_customer and day >= self.general_from_day)
 
-    def order(self, applicant: Applicant, lots: list[Shipment]) -> None:
-        """An order of one or more lots of one route; each lot meets the border's rules. Orders that
-        reach the border at the same instant (one review's buyers) are checked there together."""
-        now = clock_now(self.env)
+    def order(self, applicant: Applicant, lots: list[Shipment], now: float) -> None:
+        """An order placed at `now` of one or more lots of one route; each lot meets the border's
+        rules. Orders that reach the border at the same instant (one review's buyers) are checked
+        there together."""
         at = now + self.processing[ROUTE[lots[0].product]].at(now)
         batch = self.reaching_border.get(at)
         if batch is None:
@@ -146,18 +146,19 @@ class ChinaExporter:
                     shipment.buyer.held(shipment)
                     self.office.hold(applicant, shipment)
         for route, shipments in passing.items():
-            self._ship(route, shipments)
+            self._ship(route, shipments, now)
 
-    def _ship(self, route: str, shipments: list[Shipment]) -> None:
-        delay = self.lead[route].at(clock_now(self.env)) + self.extra_lead_days.get(route, 0.0)
-        self.shipping.consign(shipments, delay)
+    def _ship(self, route: str, shipments: list[Shipment], now: float) -> None:
+        delay = self.lead[route].at(now) + self.extra_lead_days.get(route, 0.0)
+        self.shipping.consign(shipments, now, delay)
 
     def decided(self, file: LicenceFile, approved: bool) -> None:
         """A file is settled: its waiting shipments ship, or go back; then the applicant reviews."""
+        now = clock_now(self.env)
         for shipment in file.shipments:
             shipment.buyer.released(shipment)
             if approved:
-                self._ship(ROUTE[shipment.product], [shipment])
+                self._ship(ROUTE[shipment.product], [shipment], now)
             else:
                 shipment.buyer.cancelled(shipment)
         file.applicant.buyer.licence_outcome(approved)
