@@ -30,6 +30,7 @@ INPUT_PRODUCTS: Final[tuple[str, ...]] = ("ndpr_oxide", "dytb_oxide")
 class DomesticPlants(Buyer):
     def __init__(self, spec: Domestic, heavy: HeavyRee, plants: list[Plant], months: Months, index: int,
                  china: ChinaExporter, lead_time: dict[str, Keyed], shipping: Shipping):
+        super().__init__()
         f = float
         ev = f(spec.ev_share)  # type: ignore[arg-type]  # the model follows only the EV slice
         tender_day = (spec.tender_date - months.start).days

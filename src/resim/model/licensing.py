@@ -60,6 +60,9 @@ class Buyer:
 
     index: int  # position among the buyers: keys this buyer's draws
 
+    def __init__(self) -> None:
+        self.inbox: list[Shipment] = []  # its lots in the consignment being unloaded (Shipping._arrive)
+
     def receive(self, lots: list[Shipment], now: float) -> None:
         """`lots` (of this buyer, one consignment) land at `now`, the clock's time (read once per
         consignment: from compiled code, SimPy's `now` property is a Python call)."""

@@ -84,6 +84,7 @@ class MakerGroup(Buyer):
                  motor_from_day: float | None, review_period_days: float | None, batch_days: float,
                  deferred_share: float, backlog_half_life_days: float, motor_extra_lead_days: float,
                  motor_premium_inr_per_t: float):
+        super().__init__()
         self.spec, self.name, self.index = spec, spec.key, index
         self.applicant = Applicant(spec.key, spec.licence_class, index, self)
         self.kg_t = spec.kg_per_vehicle / 1000.0
