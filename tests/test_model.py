@@ -350,3 +350,10 @@ def test_the_model_clock_is_simpys():  # type: ignore[no-untyped-def]
     after(env, 2.5, lambda: ran.append(("after", clock_now(env))))
     env.run()
     assert ran == [("after", env.now), ("process", env.now)] and env.now == 2.5
+
+
+def test_each_source_constant_indexes_its_name():  # type: ignore[no-untyped-def]
+    """Lots carry their source as an index into SOURCES (the books' columns use the names)."""
+    from resim.model import licensing
+
+    assert [getattr(licensing, name.upper()) for name in licensing.SOURCES] == list(range(len(licensing.SOURCES)))

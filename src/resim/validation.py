@@ -28,7 +28,7 @@ import simpy
 
 from resim import bundled
 from resim.model.clock import Months, after
-from resim.model.licensing import Applicant, Buyer, LicenceDraws, LicenceFile, LicenceOffice, Shipment
+from resim.model.licensing import ORACLE, Applicant, Buyer, LicenceDraws, LicenceFile, LicenceOffice, Shipment
 from resim.model.luck import KeyedDraws
 from resim.model.regime import Regime
 from resim.model.supply import Shipping
@@ -100,7 +100,7 @@ def _licence_run(seed: int, rep: int, arrivals_per_day: float, delay: Any, revie
 
     def arrive(i: int) -> None:
         applicant = Applicant(f"a{i}", "maker", i, _Sink())
-        office.hold(applicant, Shipment(applicant.buyer, 0, 0.0, product, "oracle"))
+        office.hold(applicant, Shipment(applicant.buyer, 0, 0.0, product, ORACLE))
         filed.append(applicant.files[product])
         if i + 1 < n:
             after(env, gaps[i + 1], arrive, i + 1)
@@ -199,7 +199,7 @@ def _fill_rate(seed: int, rep: int, lead: Any) -> float:
             state["on_hand"] -= 1
         else:
             state["backorders"] += 1
-        shipping.send(Shipment(store, 0, 1.0, "", "oracle"), env.now, lead_days.draw(i))
+        shipping.send(Shipment(store, 0, 1.0, "", ORACLE), env.now, lead_days.draw(i))
         if i + 1 < n:
             after(env, gaps[i + 1], demand, i + 1)
 

@@ -16,7 +16,7 @@ from typing import Final
 import numpy as np
 
 from resim.model.clock import DAYS_PER_MONTH, Months, ramp
-from resim.model.licensing import Applicant, Buyer, Shipment
+from resim.model.licensing import INPUTS_CHINA, INPUTS_NON_CHINA, Applicant, Buyer, Shipment
 from resim.model.luck import Keyed
 from resim.model.supply import ChinaExporter, Shipping
 from resim.scenario import Domestic, HeavyRee, Plant
@@ -110,12 +110,12 @@ class DomesticPlants(Buyer):
             take = min(gap, self.imported_t[kind][m])
             if take > 0:
                 self.pipeline[kind] += take
-                self.shipping.send(Shipment(self, kind, take, product, "inputs_non_china"), day,
+                self.shipping.send(Shipment(self, kind, take, product, INPUTS_NON_CHINA), day,
                                    self.lead_time["non_china"].at(day))
             gap -= take
             if gap > 0 and product not in self.china.regime.rules_at(day).banned:
                 self.pipeline[kind] += gap
-                self.china.order(self.applicant, [Shipment(self, kind, gap, product, "inputs_china")], day)
+                self.china.order(self.applicant, [Shipment(self, kind, gap, product, INPUTS_CHINA)], day)
 
     def receive(self, lots: list[Shipment], now: float) -> None:
         self.advance(now)

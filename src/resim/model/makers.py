@@ -19,7 +19,7 @@ import numpy as np
 
 from resim.model.clock import DAYS_PER_MONTH, Months, after, clock_now
 from resim.model.floats import floats
-from resim.model.licensing import Applicant, Buyer, Shipment
+from resim.model.licensing import OPENING, Applicant, Buyer, Shipment
 from resim.model.stock import DYTB, LIGHT, MOTOR, ORDER_EPS_T, OWN, RESERVE, OnHand
 
 if TYPE_CHECKING:
@@ -170,7 +170,7 @@ class MakerGroup(Buyer):
             self.stock.level[g] = rate * self.cover_days
             self.opening_t += rate * self.cover_days
             if rate > 0 and lead_days[g] > 0:
-                out.append(Shipment(self, g, rate * lead_days[g], "", "opening"))
+                out.append(Shipment(self, g, rate * lead_days[g], "", OPENING))
                 self.pipeline[g] += rate * lead_days[g]
         return out
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
-from resim.model.licensing import Shipment, add_lot
+from resim.model.licensing import CHINA, CHINA_MOTOR, DOMESTIC, NON_CHINA, RECYCLING, Shipment, add_lot
 from resim.model.luck import Keyed
 from resim.model.regime import Regime
 from resim.model.stock import DYTB, GRADES, LIGHT, MOTOR, ORDER_EPS_T
@@ -84,11 +84,11 @@ class Market:
         price = self.china_inr_per_t[DYTB if grade == MOTOR else grade]
         if product in self.regime.rules_at(0.0).banned and grade != MOTOR:
             premium = price * (self.suppliers[0].premium if self.suppliers else 0.0)
-            return Shipment(group, grade, tonnes, product, "non_china", price + premium, premium)
+            return Shipment(group, grade, tonnes, product, NON_CHINA, price + premium, premium)
         if grade == MOTOR:
             premium = group.motor_premium_inr_per_t
-            return Shipment(group, grade, tonnes, product, "china_motor", price + premium, premium)
-        return Shipment(group, grade, tonnes, product, "china", price, 0.0)
+            return Shipment(group, grade, tonnes, product, CHINA_MOTOR, price + premium, premium)
+        return Shipment(group, grade, tonnes, product, CHINA, price, 0.0)
 
     def buy(self, group: MakerGroup, wanted: list[float], day: float) -> None:
         """Place a review's order for `group` on `day`: `wanted` tonnes by grade (dytb, light, motor).
@@ -109,7 +109,7 @@ class Market:
             if grade == MOTOR:  # motors come only from China
                 if product not in rules.banned:
                     premium = group.motor_premium_inr_per_t
-                    china.append(self._lot(group, grade, tonnes, "china_motor", china_price + premium, premium))
+                    china.append(self._lot(group, grade, tonnes, CHINA_MOTOR, china_price + premium, premium))
                 continue
             # a licence held now counts only if it still covers the order's (expected) border crossing
             china_free = self.china.may_ship(group.applicant, product, day, rules,
@@ -122,7 +122,7 @@ class Market:
                 take = self.domestic.sell(name, want, day)
                 if take > 0:
                     premium = self.china_inr_per_t[grade] * self.domestic_premium
-                    domestic.append(self._lot(group, grade, take, "domestic", china_price + premium, premium))
+                    domestic.append(self._lot(group, grade, take, DOMESTIC, china_price + premium, premium))
                     bought += take
             if not china_free and group.non_china_access > 0:
                 for supplier, lot in self._non_china(group, grade, name, want - bought, m, exposed, dytb_secured):
@@ -135,7 +135,7 @@ class Market:
             left = tonnes - bought
             refused_now = group.applicant.refused_at.get(product) == day  # no re-filing in the same instant
             if left > 0 and product not in rules.banned and not refused_now:
-                china.append(self._lot(group, grade, left, "china", china_price, 0.0))
+                china.append(self._lot(group, grade, left, CHINA, china_price, 0.0))
         if domestic:
             self.domestic.shipping.consign(domestic, day, self.domestic_lead.at(day))
         for supplier, lots in by_supplier.items():
@@ -144,7 +144,7 @@ class Market:
             self.china.order(group.applicant, china, day)
 
     @staticmethod
-    def _lot(group: MakerGroup, grade: int, tonnes: float, source: str, inr_per_t: float, premium: float) -> Shipment:
+    def _lot(group: MakerGroup, grade: int, tonnes: float, source: int, inr_per_t: float, premium: float) -> Shipment:
         group.ordered(grade, tonnes)
         return Shipment(group, grade, tonnes, PRODUCT[grade], source, inr_per_t, premium)
 
@@ -165,7 +165,7 @@ class Market:
             if grade == DYTB and supplier.kind == "import":
                 self.pool.take(group.index, m, take)
             premium = self.china_inr_per_t[grade] * supplier.premium
-            source = "recycling" if supplier.kind == "recycling" else "non_china"
+            source = RECYCLING if supplier.kind == "recycling" else NON_CHINA
             lots.append((supplier, self._lot(group, grade, take, source, self.china_inr_per_t[grade] + premium,
                                              premium)))
             got += take

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from resim.model.licensing import Shipment
+from resim.model.licensing import STOCKPILE, Shipment
 from resim.model.stock import RESERVE
 
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ class Stockpile:
         if give > 0:
             self.tonnes -= give
             self.released_month_t += give
-            group.receive([Shipment(group, RESERVE, give, "", "stockpile")], day)
+            group.receive([Shipment(group, RESERVE, give, "", STOCKPILE)], day)
 
     def close_month(self) -> float:
         out, self.released_month_t = self.released_month_t, 0.0

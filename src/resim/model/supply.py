@@ -53,8 +53,8 @@ class Shipping:
         if not lots:
             return
         for s in lots:
-            self.in_transit_t[s.source_index] += s.tonnes
-            self.shipped_t[s.source_index] += s.tonnes
+            self.in_transit_t[s.source] += s.tonnes
+            self.shipped_t[s.source] += s.tonnes
         lands = now + max(delay, 0.0)
         consignment = self.landing.get(lands)
         if consignment is None:
@@ -68,8 +68,8 @@ class Shipping:
         now = clock_now(self.env)
         buyers: list[Buyer] = []  # in order of their first lot; each buyer's lots gather in its inbox
         for s in self.landing.pop(lands):  # (not a dict by buyer: hashing them cost 4% of a replication)
-            self.in_transit_t[s.source_index] -= s.tonnes
-            self.arrived_month_t[s.source_index] += s.tonnes
+            self.in_transit_t[s.source] -= s.tonnes
+            self.arrived_month_t[s.source] += s.tonnes
             if not s.buyer.inbox:
                 buyers.append(s.buyer)
             s.buyer.inbox.append(s)
