@@ -61,22 +61,12 @@ class GroupSpec(NamedTuple):
         return f"{self.segment}.{self.name}"
 
 
-class Month(NamedTuple):
-    """What one group did in one month (vehicles; tonnes of NdFeB; tonnes x days for cover)."""
-
-    demand_units: float
-    built_units: float
-    lost_units: float
-    backlog_units: float
-    ferrite_units: float
-    need_t: float
-    used_t: float
-    shortfall_t: float
-    stock_days: float
-    delivered_t: float
-    stock_t: float
-    spend_inr: float
-    premium_inr: float
+# What a group records for each month (vehicles; tonnes of NdFeB; tonnes x days for cover), in this
+# order, month after month, in its flat `books` (not a NamedTuple a month: building one from compiled
+# code calls its interpreted __new__, 960 times a replication)
+MONTH_FIELDS: Final[tuple[str, ...]] = (
+    "demand_units", "built_units", "lost_units", "backlog_units", "ferrite_units", "need_t", "used_t", "shortfall_t",
+    "stock_days", "delivered_t", "stock_t", "spend_inr", "premium_inr")
 
 
 class MakerGroup(Buyer):
@@ -110,6 +100,7 @@ class MakerGroup(Buyer):
         # each month's magnet need per day for its new vehicles (no backlog), for planning
         self.planned_need_t_per_day: np.ndarray = units / months.days * (1 - ferrite) * self.kg_t
         self.month, self.backlog_units = 0, 0.0
+        self.books: list[float] = []  # MONTH_FIELDS of each month closed so far
         self.review_token = 0
         self.market: Market  # set by the simulation once the market exists
         self.stockpile: Stockpile | None = None
@@ -265,8 +256,8 @@ class MakerGroup(Buyer):
         self.review(clock_now(self.env))
 
     # --- the month's books ------------------------------------------------------------------------
-    def close_month(self, day: float) -> Month:
-        """Account for the month that ends on `day`, then move to the next."""
+    def close_month(self, day: float) -> None:
+        """Account for the month that ends on `day` in the books, then move to the next."""
         self.stock.advance(day)
         used, short, stock_days = self.stock.reset_month()
         m = self.month
@@ -275,13 +266,12 @@ class MakerGroup(Buyer):
         built = min(attempted, ferrite_units + (used / self.kg_t if self.kg_t > 0 else attempted - ferrite_units))
         unmet = attempted - built
         waiting = self.deferred_share * unmet * 0.5 ** (self.days[m] / self.backlog_half_life_days)
-        out = Month(self.units[m], built, unmet - waiting, waiting, ferrite_units, used + short, used, short,
-                    stock_days, self.delivered_month_t, self.stock.total(), self.spend_month_inr,
-                    self.premium_month_inr)
+        self.books.extend((self.units[m], built, unmet - waiting, waiting, ferrite_units, used + short, used, short,
+                           stock_days, self.delivered_month_t, self.stock.total(), self.spend_month_inr,
+                           self.premium_month_inr))
         self.backlog_units = waiting
         self.delivered_month_t = self.spend_month_inr = self.premium_month_inr = 0.0
         self.month = min(m + 1, len(self.units) - 1)
-        return out
 
     def imbalance_t(self) -> float:
         """Opening stock + received - used - stock now: zero if no magnet was created or lost."""
