@@ -11,9 +11,11 @@ from tests.conftest import SCENARIOS
 from resim.loader import load
 from resim.model import columns
 from resim.model.clock import URGENT, Months, after, clock_now
+from resim.model.luck import KeyedDraws
 from resim.model.supply import Contracts
+from resim.params import LogNormal, Triangular
 from resim.runner import run_one
-from resim.sampling import sample_world
+from resim.sampling import event_rng, sample_world
 from resim.tree import iter_specs
 
 
@@ -357,3 +359,15 @@ def test_each_source_constant_indexes_its_name():  # type: ignore[no-untyped-def
     from resim.model import licensing
 
     assert [getattr(licensing, name.upper()) for name in licensing.SOURCES] == list(range(len(licensing.SOURCES)))
+
+
+@pytest.mark.parametrize("spec", [None, LogNormal(dist="lognormal", median=63.0, p90=120.0),
+                                  Triangular(dist="triangular", low=14.0, mode=30.0, high=60.0)])
+def test_licence_draws_computed_one_by_one_equal_the_streams_column(spec):  # type: ignore[no-untyped-def]
+    """A multi-slot stream computes each value when it is used; it must be the value the slot's whole
+    column gives (the documented stream), wrapping past the stream's length."""
+    draws = KeyedDraws(spec, 7, 3, "licensing.decision_delay.dytb_magnet", 128, 36)
+    got = [draws.draw(period, 5) for period in (0, 3, 127, 130, 3)]
+    column = event_rng(7, 3, "licensing.decision_delay.dytb_magnet").random((128, 36))[:, 5]
+    want = (column if spec is None else spec.ppf(column)).tolist()
+    assert got == [want[0], want[3], want[127], want[2], want[3]]
