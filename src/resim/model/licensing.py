@@ -14,7 +14,6 @@ events.
 
 from __future__ import annotations
 
-import math
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -107,7 +106,8 @@ class Applicant:
     filed: dict[str, int] = field(default_factory=dict)  # product -> files filed so far (numbers the next)
 
     def holds_licence(self, product: str, day: float) -> bool:
-        return self.valid_until.get(product, -math.inf) >= day
+        until = self.valid_until.get(product)  # not get(.., -inf): compiled, that boxes -inf
+        return until is not None and until >= day
 
 
 Draw = Callable[[int, int], float]  # (file number, slot) -> a draw: KeyedDraws.draw, or an oracle's own keying

@@ -133,7 +133,8 @@ class Market:
             if bought > tonnes:
                 group.withdraw(grade, bought - tonnes)
             left = tonnes - bought
-            refused_now = group.applicant.refused_at.get(product) == day  # no re-filing in the same instant
+            refused = group.applicant.refused_at.get(product)
+            refused_now = refused is not None and refused == day  # no re-filing in the same instant
             if left > 0 and product not in rules.banned and not refused_now:
                 china.append(self._lot(group, grade, left, CHINA, china_price, 0.0))
         if domestic:
