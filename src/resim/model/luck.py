@@ -20,7 +20,7 @@ class KeyedDraws:
     in one vectorised call on first use; a single-slot stream's values (a route's weeks) when first
     used, by one vectorised inverse CDF; a value of a multi-slot stream (licence files) only when it
     is used, as a replication uses ~5 of a slot's 128 (the same floats: one value's inverse CDF equals
-    the array's, tested; 2.5% of a replication of pause_ends)."""
+    the array's, tested; 2.2% of a replication of pause_ends)."""
 
     def __init__(self, spec: _Spec | None, seed: int, replication: int, component: str, periods: int,
                  slots: int = 1):
