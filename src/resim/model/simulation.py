@@ -292,8 +292,7 @@ def monthly_table(sc: Scenario, groups: list[MakerGroup], others: list[list[floa
     segments = list(sc.demand.segments)
     in_segment = np.array([[g.spec.segment == s for s in segments] for g in groups], dtype=float)  # groups x segments
     for c, values in per_group.items():
-        for k, g in enumerate(groups):
-            out[:, at[f"{c}.{g.name}"]] = values[:, k]
+        out[:, [at[f"{c}.{g.name}"] for g in groups]] = values
         out[:, [at[f"{c}.{s}"] for s in segments]] = values @ in_segment
     totals = dict(per_group, value_not_built_inr=value_not_built, demand_t=field["need_t"],
                   maker_stock_t=field["stock_t"], magnet_spend_inr=field["spend_inr"], premium_inr=field["premium_inr"],
