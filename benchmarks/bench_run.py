@@ -12,7 +12,7 @@ build (`RESIM_COMPILE=1 pip install .`, see setup.py): it says which it measured
 digest must be the same in both.
 
 Goal on the 2-core reference machine: 1,000 replications in 10 s or less ("Model v2"), and 5 s or less
-(the open issue "Whole-model sensitivity ... and the speed to afford it"): the run ends by showing
+(the issue "Whole-model sensitivity ... and the speed to afford it"): the run ends by showing
 where the time goes against that 5 s, phase by phase, beside bare SimPy's loop for the same events.
 """
 
@@ -112,7 +112,7 @@ def replication_phases(scenario_file: Path, replications: int = 200) -> dict[str
 
 
 def print_budget(scenario: Path, events: float, workers: int | None, run_1000: dict[str, float]) -> None:
-    """Where a 1,000-replication run's time goes, against the 5 s goal of the open issue: what is
+    """Where a 1,000-replication run's time goes, against the 5 s goal of the sensitivity-and-speed issue: what is
     left for the model per replication once the fixed cost and the main process are paid."""
     goal_s, cores = 5.0, workers or os.cpu_count() or 1
     fixed = cli_run(scenario, 2, workers)["wall_s"]  # imports, loading, starting workers, writing, the chart
