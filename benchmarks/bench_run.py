@@ -112,10 +112,10 @@ def replication_phases(scenario_file: Path, replications: int = 200) -> dict[str
 
 
 def print_budget(scenario: Path, events: float, workers: int | None, run_1000: dict[str, float]) -> None:
-    """Where a 1,000-replication run's time goes, against the 5 s goal of the sensitivity-and-speed issue: what is
-    left for the model per replication once the fixed cost and the main process are paid."""
+    """Where a 1,000-replication run's time goes, against the 5 s goal of the sensitivity-and-speed
+    issue: what is left for the model per replication once the fixed cost and the main process are paid."""
     goal_s, cores = 5.0, workers or os.cpu_count() or 1
-    fixed = cli_run(scenario, 2, workers)["wall_s"]  # imports, loading, starting workers, writing, the chart
+    fixed = cli_run(scenario, 2, workers)["wall_s"]  # loading, starting workers, writing, the chart (not imports)
     phases = replication_phases(scenario)
     bare_ms = events / bare_simpy_events_per_s() * 1e3
     left_ms = ((goal_s - fixed) * cores - run_1000["main_cpu_s"]) / 1_000 * 1e3
