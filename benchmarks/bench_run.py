@@ -77,8 +77,8 @@ def events_per_replication(scenario_file: Path, replications: int = 20) -> tuple
 
 def replication_phases(scenario_file: Path, replications: int = 200) -> dict[str, float]:
     """Milliseconds one replication spends, run in this process as a worker runs it: drawing its
-    world and setting up the model, in SimPy's event loop (every event of the story), and assembling
-    its monthly table."""
+    world, setting up the model and collecting its garbage; in SimPy's event loop (every event of the
+    story); and assembling its monthly table."""
     import resim.model.simulation as simulation
     from resim.loader import load
     from resim.runner import run_one
@@ -123,7 +123,7 @@ def print_budget(scenario: Path, events: float, workers: int | None, run_1000: d
     print(f"  fixed cost of a run (resim run -n 2, after imports): {fixed:.1f} s wall")
     print(f"  1,000 replications: CPU of the main process {run_1000['main_cpu_s']:.1f} s (Parquet, summary, "
           f"chart; beside the workers), of the workers {run_1000['workers_cpu_s']:.1f} s")
-    print(f"  one replication in one process: {phases['total']:.1f} ms = world and set-up "
+    print(f"  one replication in one process: {phases['total']:.1f} ms = world, set-up and clean-up "
           f"{phases['world_and_setup']:.1f} + event loop {phases['event_loop']:.1f} (bare SimPy's loop for "
           f"its {events:,.0f} events: {bare_ms:.1f}) + monthly table {phases['table']:.1f}")
     used_ms = run_1000["workers_cpu_s"]  # s per 1,000 = ms per replication
