@@ -68,6 +68,14 @@ def test_resim_check_prints_the_credentials(monkeypatch):  # type: ignore[no-unt
     assert res.output.count("pass") >= len(quick) + scenarios
 
 
+def test_resim_check_refuses_a_folder_without_scenarios_before_running_anything(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    # from outside the repository scenarios/ is absent: the check must not pass by checking nothing
+    monkeypatch.setattr(validation, "ORACLES", {"never": lambda: pytest.fail("an oracle ran")})
+    res = cli.invoke(app, ["check", "--scenarios", str(tmp_path / "empty")])
+    assert res.exit_code == 2 and "Traceback" not in res.output
+    assert "empty" in res.output and "holds no scenario file" in res.output and "--scenarios" in res.output
+
+
 def test_precision_adds_replications_until_the_interval_is_tight_and_equals_a_fixed_run(tmp_path):  # type: ignore[no-untyped-def]
     import json
 

@@ -647,6 +647,7 @@ def check_command(
     from resim import pipeline, validation
 
     _tables_to_stderr(as_json)
+    files = pipeline.scenario_files(scenarios)  # before the oracles' minutes: a wrong folder fails at once
     table = Table(title="resim check: analytic oracles (99% intervals from the replications)",
                   title_justify="left")
     for name in ("oracle", "what", "unit", "expected", "simulated [99% CI]", "reps", "result"):
@@ -663,7 +664,7 @@ def check_command(
                           "after every event", title_justify="left")
     for name in ("scenario", "months", "replications", "result"):
         checked.add_column(name)
-    runs = pipeline.check_scenarios(scenarios, replications)
+    runs = pipeline.check_scenarios(files, replications)
     for c in runs:
         checked.add_row(c.scenario, str(c.months), str(c.replications),
                         "[green]pass[/]" if c.passed else f"[bold red]FAIL[/] {c.error}")

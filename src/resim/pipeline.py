@@ -239,12 +239,23 @@ def run_oracles(on_oracle: Callable[[], None] | None = None) -> list[Any]:
     return results
 
 
-def check_scenarios(folder: Path, replications: int) -> list[ScenarioCheck]:
-    """Each scenario in `folder` run `replications` times with its books checked after every event."""
+def scenario_files(folder: Path) -> list[Path]:
+    """The scenario files (*.yaml) in `folder`; none is an input error, so that a check never passes
+    by checking nothing (run from outside the repository, `scenarios/` is not there)."""
+    paths = sorted(Path(folder).glob("*.yaml"))
+    if not paths:
+        raise InputError.one(Path(folder), "holds no scenario file (*.yaml); allowed: a folder of scenarios, such "
+                                           "as the repository's scenarios/ or the one `resim init DIR` writes",
+                             field="--scenarios")
+    return paths
+
+
+def check_scenarios(paths: list[Path], replications: int) -> list[ScenarioCheck]:
+    """Each scenario file run `replications` times with its books checked after every event."""
     from resim.model import ConservationError
 
     out = []
-    for path in sorted(Path(folder).glob("*.yaml")):
+    for path in paths:
         sc = load(path).scenario
         try:
             for i in range(replications):
