@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from tests.conftest import SCENARIOS
 from typer.testing import CliRunner
@@ -74,6 +76,18 @@ def test_resim_check_refuses_a_folder_without_scenarios_before_running_anything(
     res = cli.invoke(app, ["check", "--scenarios", str(tmp_path / "empty")])
     assert res.exit_code == 2 and "Traceback" not in res.output
     assert "empty" in res.output and "holds no scenario file" in res.output and "--scenarios" in res.output
+
+
+def test_resim_check_outside_the_repository_checks_the_shipped_scenarios(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    from resim import pipeline
+
+    monkeypatch.chdir(tmp_path)  # no scenarios/ here
+    monkeypatch.setattr(validation, "ORACLES", {})
+    checked: list[Path] = []
+    monkeypatch.setattr(pipeline, "check_scenarios", lambda files, replications: checked.extend(files) or [])
+    res = cli.invoke(app, ["check"])
+    assert res.exit_code == 0, res.output
+    assert sorted(p.name for p in checked) == sorted(p.name for p in SCENARIOS.glob("*.yaml"))
 
 
 def test_precision_adds_replications_until_the_interval_is_tight_and_equals_a_fixed_run(tmp_path):  # type: ignore[no-untyped-def]

@@ -638,7 +638,8 @@ def report(
 @app.command("check")
 @friendly
 def check_command(
-    scenarios: Annotated[Path, typer.Option(help="Folder of scenarios to run in check mode.")] = Path("scenarios"),
+    scenarios: Annotated[Path | None, typer.Option(
+        help="Folder of scenarios to run in check mode (default: ./scenarios, else the shipped ones).")] = None,
     replications: Annotated[int, typer.Option("--replications", "-n", min=1,
                                               help="Replications per scenario in check mode.")] = 5,
     as_json: AsJson = False,
@@ -647,7 +648,10 @@ def check_command(
     from resim import pipeline, validation
 
     _tables_to_stderr(as_json)
-    files = pipeline.scenario_files(scenarios)  # before the oracles' minutes: a wrong folder fails at once
+    from resim import bundled
+
+    folder = scenarios or (Path("scenarios") if Path("scenarios").is_dir() else bundled.root() / "scenarios")
+    files = pipeline.scenario_files(folder)  # before the oracles' minutes: a wrong folder fails at once
     table = Table(title="resim check: analytic oracles (99% intervals from the replications)",
                   title_justify="left")
     for name in ("oracle", "what", "unit", "expected", "simulated [99% CI]", "reps", "result"):
@@ -660,7 +664,7 @@ def check_command(
         table.add_row(r.name, r.what, r.unit, f"{r.expected:.4g}", f"{r.simulated:.4g} [{r.ci[0]:.4g}, {r.ci[1]:.4g}]",
                       str(r.replications), "[green]pass[/]" if r.passed else "[bold red]FAIL[/]")
     out.print(table)
-    checked = Table(title=f"every scenario in {scenarios}/, {replications} replications each, books checked "
+    checked = Table(title=f"every scenario in {folder}/, {replications} replications each, books checked "
                           "after every event", title_justify="left")
     for name in ("scenario", "months", "replications", "result"):
         checked.add_column(name)

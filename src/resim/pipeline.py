@@ -241,7 +241,7 @@ def run_oracles(on_oracle: Callable[[], None] | None = None) -> list[Any]:
 
 def scenario_files(folder: Path) -> list[Path]:
     """The scenario files (*.yaml) in `folder`; none is an input error, so that a check never passes
-    by checking nothing (run from outside the repository, `scenarios/` is not there)."""
+    by checking nothing."""
     paths = sorted(Path(folder).glob("*.yaml"))
     if not paths:
         raise InputError.one(Path(folder), "holds no scenario file (*.yaml); allowed: a folder of scenarios, such "
