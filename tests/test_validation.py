@@ -71,7 +71,7 @@ def test_resim_check_prints_the_credentials(monkeypatch):  # type: ignore[no-unt
 
 
 def test_resim_check_refuses_a_folder_without_scenarios_before_running_anything(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
-    # from outside the repository scenarios/ is absent: the check must not pass by checking nothing
+    # a check must not pass by checking nothing
     monkeypatch.setattr(validation, "ORACLES", {"never": lambda: pytest.fail("an oracle ran")})
     res = cli.invoke(app, ["check", "--scenarios", str(tmp_path / "empty")])
     assert res.exit_code == 2 and "Traceback" not in res.output

@@ -648,10 +648,7 @@ def check_command(
     from resim import pipeline, validation
 
     _tables_to_stderr(as_json)
-    from resim import bundled
-
-    folder = scenarios or (Path("scenarios") if Path("scenarios").is_dir() else bundled.root() / "scenarios")
-    files = pipeline.scenario_files(folder)  # before the oracles' minutes: a wrong folder fails at once
+    files = pipeline.scenario_files(scenarios)  # before the oracles' minutes: a wrong folder fails at once
     table = Table(title="resim check: analytic oracles (99% intervals from the replications)",
                   title_justify="left")
     for name in ("oracle", "what", "unit", "expected", "simulated [99% CI]", "reps", "result"):
@@ -664,7 +661,7 @@ def check_command(
         table.add_row(r.name, r.what, r.unit, f"{r.expected:.4g}", f"{r.simulated:.4g} [{r.ci[0]:.4g}, {r.ci[1]:.4g}]",
                       str(r.replications), "[green]pass[/]" if r.passed else "[bold red]FAIL[/]")
     out.print(table)
-    checked = Table(title=f"every scenario in {folder}/, {replications} replications each, books checked "
+    checked = Table(title=f"every scenario in {files[0].parent}/, {replications} replications each, books checked "
                           "after every event", title_justify="left")
     for name in ("scenario", "months", "replications", "result"):
         checked.add_column(name)

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from resim import runner
+from resim import bundled, runner
 from resim.errors import InputError
 from resim.folders import check_writable
 from resim.loader import Loaded, load
@@ -239,9 +239,11 @@ def run_oracles(on_oracle: Callable[[], None] | None = None) -> list[Any]:
     return results
 
 
-def scenario_files(folder: Path) -> list[Path]:
-    """The scenario files (*.yaml) in `folder`; none is an input error, so that a check never passes
-    by checking nothing."""
+def scenario_files(folder: Path | None = None) -> list[Path]:
+    """The scenario files (*.yaml) in `folder` (default: ./scenarios, else the shipped ones); none is
+    an input error, so that a check never passes by checking nothing."""
+    if folder is None:
+        folder = Path("scenarios") if Path("scenarios").is_dir() else bundled.root() / "scenarios"
     paths = sorted(Path(folder).glob("*.yaml"))
     if not paths:
         raise InputError.one(Path(folder), "holds no scenario file (*.yaml); allowed: a folder of scenarios, such "
