@@ -53,8 +53,8 @@ def bare_simpy_events_per_s(n: int = 300_000) -> float:
 def events_per_replication(scenario_file: Path, replications: int = 20) -> tuple[float, str]:
     """Count the events the model schedules, over a few replications run in this process, and
     digest their series (equal digests: the plain and the compiled model give the same results)."""
-    from resim.loader import load
-    from resim.runner import run_one
+    from resim.montecarlo.runner import run_one
+    from resim.scenario.loader import load
 
     count = 0
     digest = hashlib.sha256()
@@ -80,8 +80,8 @@ def replication_phases(scenario_file: Path, replications: int = 200) -> dict[str
     world, setting up the model and collecting its garbage; in SimPy's event loop (every event of the
     story); and assembling its monthly table."""
     import resim.model.simulation as simulation
-    from resim.loader import load
-    from resim.runner import run_one
+    from resim.montecarlo.runner import run_one
+    from resim.scenario.loader import load
 
     spent = {"event_loop": 0.0, "table": 0.0}
 

@@ -26,10 +26,10 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 
 from bench_run import bare_simpy_events_per_s  # noqa: E402
 
-from resim import global_sensitivity as gs  # noqa: E402
-from resim.loader import load  # noqa: E402
-from resim.runner import run_one  # noqa: E402
-from resim.sweep import evaluate  # noqa: E402
+from resim.analysis import wholemodel as gs  # noqa: E402
+from resim.analysis.sweep import evaluate  # noqa: E402
+from resim.montecarlo.runner import run_one  # noqa: E402
+from resim.scenario.loader import load  # noqa: E402
 
 ENDS = REPO / "scenarios" / "pause_ends.yaml"
 BASELINE = REPO / "scenarios" / "baseline.yaml"

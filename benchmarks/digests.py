@@ -14,9 +14,9 @@ import argparse
 import hashlib
 from pathlib import Path
 
-from resim.loader import load
 from resim.model import COMPILED
-from resim.runner import run_one
+from resim.montecarlo.runner import run_one
+from resim.scenario.loader import load
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from resim.loader import load
 from resim.model import columns
-from resim.runner import run
+from resim.montecarlo.runner import run
+from resim.scenario.loader import load
 
 REPO = Path(__file__).resolve().parents[1]
 SEED, REPLICATIONS, LAST_MONTH = 20261110, 300, "2026-06"

@@ -17,7 +17,7 @@ with warnings.catch_warnings():  # EMA warns at import about its own optional pa
     from ema_workbench import perform_experiments
     from ema_workbench.analysis import prim
 
-from resim.ema import ema_model
+from resim.analysis.ema import ema_model
 
 SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "pause_ends.yaml"
 FEW = ["demand.segments.ecar.growth_per_year", "demand.inventory_cover_weeks",

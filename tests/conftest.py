@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 import yaml
 
-from resim.validation import MINIMAL_SCENARIO
+from resim.analysis.oracles import MINIMAL_SCENARIO
 
 REPO = Path(__file__).resolve().parents[1]
 SCENARIOS = REPO / "scenarios"
 
-MINIMAL = MINIMAL_SCENARIO  # the known-answer scenario (one place owns it: resim.validation)
+MINIMAL = MINIMAL_SCENARIO  # the known-answer scenario (one place owns it: resim.analysis.oracles)
 
 
 def set_path(doc: dict[str, Any], dotted: str, value: Any) -> None:

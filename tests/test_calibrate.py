@@ -12,14 +12,14 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from resim import calibrate
+from resim.analysis import calibrate
 from resim.cli import app
-from resim.loader import load
 from resim.model import columns
 from resim.model.clock import month_starts
-from resim.posterior import read_posterior
-from resim.runner import run_one
-from resim.sampling import sample_world
+from resim.montecarlo.runner import run_one
+from resim.montecarlo.worlds import sample_world
+from resim.scenario.loader import load
+from resim.scenario.posterior import read_posterior
 
 cli = CliRunner()
 TRUE = {"demand.segments.seg.units_per_year": 365_250.0, "suppliers.alt.capacity_t_per_year": 182.625}

@@ -13,9 +13,9 @@ import pytest
 from tests.conftest import SCENARIOS
 from typer.testing import CliRunner
 
-from resim import runner
 from resim.cli import app
-from resim.loader import load
+from resim.montecarlo import runner
+from resim.scenario.loader import load
 
 cli = CliRunner()
 
@@ -200,7 +200,7 @@ def test_importing_resim_and_drawing_leaves_the_users_matplotlib_backend_alone(t
 import matplotlib
 matplotlib.use("svg")
 import datetime as dt, numpy as np
-import resim.results, resim.sweep, resim.report, resim.sensitivity
+import resim.results.writer, resim.analysis.sweep, resim.report, resim.analysis.indices
 from resim import plots
 stats = {{k: np.zeros(2) for k in ("shortfall_t_p5", "shortfall_t_p25", "shortfall_t_p50", "shortfall_t_p75",
                                     "shortfall_t_p95", "shortfall_t_mean", "demand_t_p50", "p_shortfall")}}
@@ -233,13 +233,13 @@ def test_the_column_dictionary_covers_every_column_and_docs_outputs_is_current()
     from tests.conftest import REPO
 
     from resim.model import columns
-    from resim.outputs import dictionary, markdown
+    from resim.results.columns import dictionary, markdown
 
     sc = load(SCENARIOS / "pause_ends.yaml").scenario
     entries = dictionary(sc)
     assert [c.name for c in entries] == columns(sc)
     assert all(c.unit and c.meaning and c.per for c in entries)
-    assert (REPO / "docs" / "outputs.md").read_text() == markdown(sc)  # regenerate: see resim.outputs.markdown
+    assert (REPO / "docs" / "outputs.md").read_text() == markdown(sc)  # regenerate: see resim.results.columns.markdown
 
 
 def test_json_output_of_run_compare_and_check_is_the_figures_printed(tmp_path):  # type: ignore[no-untyped-def]
@@ -256,7 +256,7 @@ def test_json_output_of_run_compare_and_check_is_the_figures_printed(tmp_path): 
 
 
 def test_open_run_gives_dataframes_with_dates_units_and_tidy_groups(tmp_path):  # type: ignore[no-untyped-def]
-    from resim.api import open_run
+    from resim.results.api import open_run
 
     res = cli.invoke(app, ["run", str(SCENARIOS / "backtest_2025.yaml"), "-n", "3", "-w", "1", "--json",
                            "--results", str(tmp_path)])
@@ -286,8 +286,8 @@ def test_open_run_gives_dataframes_with_dates_units_and_tidy_groups(tmp_path):  
 
 
 def test_the_python_pipeline_prints_nothing_and_gives_the_cli_figures(tmp_path, capsys):  # type: ignore[no-untyped-def]
-    from resim.api import open_run
     from resim.pipeline import run_scenario
+    from resim.results.api import open_run
 
     seen = []
     folder = run_scenario(SCENARIOS / "backtest_2025.yaml", replications=6, workers=1, results=tmp_path / "py",
@@ -334,7 +334,7 @@ def test_loads_are_cached_per_file_version_and_never_shared_between_callers(tmp_
 
 
 def test_sweeps_comparisons_and_analyses_open_as_dataframes(tmp_path):  # type: ignore[no-untyped-def]
-    from resim.api import open_comparison, open_sensitivity, open_sweep
+    from resim.results.api import open_comparison, open_sensitivity, open_sweep
 
     ends = str(SCENARIOS / "pause_ends.yaml")
     sweep = cli.invoke(app, ["sweep", ends, "--vary", "demand.inventory_cover_weeks=2,4", "-n", "2", "-w", "1",

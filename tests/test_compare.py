@@ -13,8 +13,8 @@ import pytest
 from tests.conftest import SCENARIOS
 from typer.testing import CliRunner
 
+from resim.analysis.compare import compare, load_run
 from resim.cli import app
-from resim.compare import compare, load_run
 
 cli = CliRunner()
 N = 40
@@ -136,7 +136,7 @@ def test_report_is_self_contained_valid_html_rebuilt_from_parquet_and_manifest(r
 
 
 def test_figures_are_rounded_to_what_their_interval_supports():  # type: ignore[no-untyped-def]
-    from resim.summary import rounded
+    from resim.results.statistics import rounded
 
     assert rounded(424.3, 27) == "420"  # +-27: tens
     assert rounded(424.3, 14) == "424"  # +-14: leading 1, so two digits

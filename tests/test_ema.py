@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from tests.conftest import SCENARIOS
 
-from resim.ema import ema_model, parameter_range, uncertain_fields
-from resim.summary import OUTCOMES
+from resim.analysis.ema import ema_model, parameter_range, uncertain_fields
+from resim.results.statistics import OUTCOMES
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "ema_workbench_pause_ends.py"
 

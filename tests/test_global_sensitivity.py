@@ -14,10 +14,10 @@ from tests import toys
 from tests.conftest import SCENARIOS
 from typer.testing import CliRunner
 
-from resim import global_sensitivity as gs
+from resim.analysis import wholemodel as gs
 from resim.cli import app
-from resim.loader import load
-from resim.sampling import world_uniforms
+from resim.montecarlo.worlds import world_uniforms
+from resim.scenario.loader import load
 
 cli = CliRunner()
 OUTAGE = SCENARIOS / "oracles" / "outage_vs_stock.yaml"

@@ -329,10 +329,10 @@ def test_a_file_in_the_way_of_the_results_folder_is_a_clear_error_before_any_wor
 def test_outputs_carry_no_float_dust():  # type: ignore[no-untyped-def]
     # Stocks and shortfalls are exactly zero or clearly positive: "shortfall_t > 0" counts short months
     # the same as resim's 1 kg threshold (summary.SHORT_T) does.
-    from resim.loader import load
     from resim.model import columns
-    from resim.runner import run_one
-    from resim.summary import SHORT_T
+    from resim.montecarlo.runner import run_one
+    from resim.results.statistics import SHORT_T
+    from resim.scenario.loader import load
 
     sc = load(SCENARIOS / "pause_ends.yaml").scenario
     cols = columns(sc)

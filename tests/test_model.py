@@ -8,15 +8,15 @@ import simpy
 import simpy.core
 from tests.conftest import SCENARIOS
 
-from resim.loader import load
 from resim.model import columns
 from resim.model.clock import URGENT, Months, after, clock_now
 from resim.model.luck import KeyedDraws
 from resim.model.supply import Contracts
-from resim.params import LogNormal, Triangular
-from resim.runner import run_one
-from resim.sampling import event_rng, sample_world
-from resim.tree import iter_specs
+from resim.montecarlo.runner import run_one
+from resim.montecarlo.worlds import event_rng, sample_world
+from resim.scenario.loader import load
+from resim.scenario.params import LogNormal, Triangular
+from resim.scenario.walk import iter_specs
 
 
 def series(path, replication=0, seed=None):  # type: ignore[no-untyped-def]
@@ -216,7 +216,7 @@ def test_world_draws_are_shared_between_scenarios_where_they_agree():  # type: i
 
 
 def _cumulative_shortfall(name, overrides=None, replications=60):  # type: ignore[no-untyped-def]
-    from resim.runner import run
+    from resim.montecarlo.runner import run
 
     sc = load(SCENARIOS / f"{name}.yaml", overrides).scenario
     i = columns(sc).index("shortfall_t")

@@ -10,10 +10,10 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from tests.conftest import MINIMAL, set_path
 
-from resim.loader import load
 from resim.model import columns
-from resim.params import Beta, Exponential, LogNormal, Pert, Triangular, Uniform
-from resim.runner import run_one
+from resim.montecarlo.runner import run_one
+from resim.scenario.loader import load
+from resim.scenario.params import Beta, Exponential, LogNormal, Pert, Triangular, Uniform
 
 positive = st.floats(min_value=0.5, max_value=50.0)
 
@@ -55,7 +55,7 @@ def test_remembered_lookups_of_the_rules_and_the_month_agree_with_a_fresh_search
     from resim.model.clock import Months
     from resim.model.regime import OPEN, Regime
     from resim.model.supply import MonthOf
-    from resim.scenario import RuleSet
+    from resim.scenario.schema import RuleSet
 
     timeline = [(d, RuleSet(licensed=["dytb_magnet"] if k % 2 else [])) for k, d in enumerate(sorted(change_days))]
     regime, months = Regime(timeline, 0.5, {}), Months.of(dt.date(2025, 1, 1), 24)
@@ -117,7 +117,7 @@ def test_conservation_and_no_negative_stock_for_any_settings(tmp_path_factory, c
        lasts=st.lists(st.integers(min_value=0, max_value=2**32 - 1), min_size=1, max_size=6))
 @settings(max_examples=200, deadline=None)
 def test_vectorised_streams_are_exactly_numpy_seed_sequence_children(seed, replication, group, n_words, lasts):  # type: ignore[no-untyped-def]
-    from resim.sampling import _U53, WORLD, seed_words, uniforms
+    from resim.montecarlo.worlds import _U53, WORLD, seed_words, uniforms
 
     expected = [np.random.SeedSequence(seed, spawn_key=(replication, group, k)).generate_state(n_words)
                 for k in lasts]

@@ -12,8 +12,8 @@ import pytest
 import yaml
 from tests.conftest import REPO, SCENARIOS
 
-from resim.scenario import json_schema
-from resim.seeds import YAML_LOADER
+from resim.scenario.schema import json_schema
+from resim.scenario.seeds import YAML_LOADER
 
 
 def _as_json(node: Any) -> Any:

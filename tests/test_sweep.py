@@ -11,9 +11,9 @@ import pytest
 from tests.conftest import SCENARIOS
 from typer.testing import CliRunner
 
-from resim import sweep
+from resim.analysis import sweep
+from resim.analysis.sweep import Range, SweepSpec, Values, design_points
 from resim.cli import app
-from resim.sweep import Range, SweepSpec, Values, design_points
 
 cli = CliRunner()
 ENDS = SCENARIOS / "pause_ends.yaml"
@@ -127,8 +127,8 @@ def test_python_api_returns_the_points_table(tmp_path):  # type: ignore[no-untyp
     assert table["param.demand.inventory_cover_weeks"] == [2.0, 6.0]
     assert table["mean_cumulative_shortfall_t"][1] < table["mean_cumulative_shortfall_t"][0]  # more cover helps
     # every run outcome of the outcome table is a point outcome, with its interval
-    from resim.loader import load
-    from resim.summary import OUTCOMES
+    from resim.results.statistics import OUTCOMES
+    from resim.scenario.loader import load
 
     months = load(ENDS).scenario.reported_months
     for name in OUTCOMES:
@@ -167,15 +167,15 @@ def ishigami_point(point):  # type: ignore[no-untyped-def]
 
 
 def test_sobol_indices_through_the_sweep_machinery_match_ishigami():  # type: ignore[no-untyped-def]
-    from resim import sensitivity
+    from resim.analysis import indices
 
     names = ["x1", "x2", "x3"]
-    prob = sensitivity.problem(names, [(-np.pi, np.pi)] * 3)
-    x = sensitivity.sample("saltelli", prob, 1024, seed=1)
+    prob = indices.problem(names, [(-np.pi, np.pi)] * 3)
+    x = indices.sample("saltelli", prob, 1024, seed=1)
     points = [dict(zip(names, map(float, row), strict=True)) for row in x]
     results = dict(sweep.evaluate_points(ishigami_point, points, list(range(len(points))), workers=2))
     y = np.array([results[i]["y"] for i in range(len(points))])
-    rows = {r["parameter"]: r for r in sensitivity.analyze("sobol", prob, x, y, seed=1)}
+    rows = {r["parameter"]: r for r in indices.analyze("sobol", prob, x, y, seed=1)}
     analytic = {"x1": (0.3139, 0.5576), "x2": (0.4424, 0.4424), "x3": (0.0, 0.2437)}  # (S1, ST)
     for name, (s1, st_) in analytic.items():
         assert abs(rows[name]["S1"] - s1) <= rows[name]["S1_conf"] + 0.02, (name, rows[name])
@@ -249,15 +249,15 @@ class _NoScenarioFiles:
     def setup(self, worker):  # type: ignore[no-untyped-def]
         import os
 
-        import resim.loader
-        import resim.seeds
+        import resim.scenario.loader
+        import resim.scenario.seeds
 
         def refuse(*args, **kwargs):  # type: ignore[no-untyped-def]
             raise PermissionError("this worker has no scenario files")
 
         os.chdir(self.elsewhere)
-        resim.loader.read_yaml = refuse
-        resim.seeds.load_figures = refuse
+        resim.scenario.loader.read_yaml = refuse
+        resim.scenario.seeds.load_figures = refuse
 
 
 def test_a_dask_cluster_without_the_scenario_files_gives_the_same_results(tmp_path):  # type: ignore[no-untyped-def]
@@ -273,7 +273,7 @@ def test_a_dask_cluster_without_the_scenario_files_gives_the_same_results(tmp_pa
             Client(cluster) as client:
         client.register_plugin(_no_scenario_files(str(tmp_path / "elsewhere")))
         address = cluster.scheduler_address
-        from resim.loader import load
+        from resim.scenario.loader import load
 
         with pytest.raises(PermissionError):  # the workers really cannot read the scenario
             client.submit(load, ENDS, pure=False).result()
@@ -288,7 +288,7 @@ def test_a_dask_cluster_without_the_scenario_files_gives_the_same_results(tmp_pa
                                                                             ("s_dask", ["--dask", address]))]
         assert all(r.exit_code == 0 for r in sens), [r.output for r in sens]
         assert json.loads(sens[0].stdout)["indices"] == json.loads(sens[1].stdout)["indices"]
-        from resim import cluster as resim_cluster
+        from resim.montecarlo import cluster as resim_cluster
 
         real = resim_cluster.__version__
         try:  # workers on another resim are refused before anything is written

@@ -8,19 +8,19 @@ import pytest
 from tests.conftest import SCENARIOS
 from typer.testing import CliRunner
 
-from resim import validation
+from resim.analysis import oracles
 from resim.cli import app
-from resim.loader import load
 from resim.model import COMPILED, ConservationError
 from resim.model.makers import MakerGroup
-from resim.runner import run_one
+from resim.montecarlo.runner import run_one
+from resim.scenario.loader import load
 
 cli = CliRunner()
 
 
-@pytest.mark.parametrize("name", list(validation.ORACLES))
+@pytest.mark.parametrize("name", list(oracles.ORACLES))
 def test_oracle_agrees_with_its_closed_form(name):  # type: ignore[no-untyped-def]
-    result = validation.ORACLES[name]()
+    result = oracles.ORACLES[name]()
     assert result.passed, result
     width = result.ci[1] - result.ci[0]
     assert width <= 0.2 * max(abs(result.expected), 1e-9) or width == 0  # informative: within +-10%
@@ -28,7 +28,7 @@ def test_oracle_agrees_with_its_closed_form(name):  # type: ignore[no-untyped-de
 
 def test_erlang_c_formula_matches_a_textbook_value():  # type: ignore[no-untyped-def]
     # M/M/1 special case: Wq = rho / (mu - lambda); here lambda = 0.5/day, mean service 1 day.
-    assert validation.erlang_c_wait_days(0.5, 1.0, 1) == pytest.approx(0.5 / (1.0 - 0.5))
+    assert oracles.erlang_c_wait_days(0.5, 1.0, 1) == pytest.approx(0.5 / (1.0 - 0.5))
 
 
 @pytest.mark.parametrize("name", sorted(p.stem for p in SCENARIOS.glob("*.yaml")))
@@ -61,8 +61,8 @@ def test_check_mode_catches_material_lost_by_the_bookkeeping(monkeypatch, tmp_pa
 def test_resim_check_prints_the_credentials(monkeypatch):  # type: ignore[no-untyped-def]
     # The command's table and its scenario checks; the slow oracles (M/M/c and the outage, 40 s)
     # are each run by test_oracle_agrees_with_its_closed_form already, so the command runs the others.
-    quick = {k: v for k, v in validation.ORACLES.items() if k in ("little", "base_stock", "deterministic", "no_china")}
-    monkeypatch.setattr(validation, "ORACLES", quick)
+    quick = {k: v for k, v in oracles.ORACLES.items() if k in ("little", "base_stock", "deterministic", "no_china")}
+    monkeypatch.setattr(oracles, "ORACLES", quick)
     res = cli.invoke(app, ["check", "-n", "1"], env={"COLUMNS": "200"})
     assert res.exit_code == 0, res.output
     assert "Little's law" in res.output and "Palm" in res.output and "all checks pass" in res.output
@@ -72,7 +72,7 @@ def test_resim_check_prints_the_credentials(monkeypatch):  # type: ignore[no-unt
 
 def test_resim_check_refuses_a_folder_without_scenarios_before_running_anything(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
     # a check must not pass by checking nothing
-    monkeypatch.setattr(validation, "ORACLES", {"never": lambda: pytest.fail("an oracle ran")})
+    monkeypatch.setattr(oracles, "ORACLES", {"never": lambda: pytest.fail("an oracle ran")})
     res = cli.invoke(app, ["check", "--scenarios", str(tmp_path / "empty")])
     assert res.exit_code == 2 and "Traceback" not in res.output
     assert "empty" in res.output and "holds no scenario file" in res.output and "--scenarios" in res.output
@@ -82,7 +82,7 @@ def test_resim_check_outside_the_repository_checks_the_shipped_scenarios(tmp_pat
     from resim import pipeline
 
     monkeypatch.chdir(tmp_path)  # no scenarios/ here
-    monkeypatch.setattr(validation, "ORACLES", {})
+    monkeypatch.setattr(oracles, "ORACLES", {})
     checked: list[Path] = []
     monkeypatch.setattr(pipeline, "check_scenarios", lambda files, replications: checked.extend(files) or [])
     res = cli.invoke(app, ["check"])
@@ -115,7 +115,7 @@ def test_precision_adds_replications_until_the_interval_is_tight_and_equals_a_fi
 def test_quantile_intervals_cover_the_true_quantile():  # type: ignore[no-untyped-def]
     import numpy as np
 
-    from resim.summary import quantile_ci
+    from resim.results.statistics import quantile_ci
 
     rng = np.random.default_rng(5)
     for q, true in ((0.5, 0.0), (0.05, -1.6448536), (0.95, 1.6448536)):
@@ -126,7 +126,7 @@ def test_quantile_intervals_cover_the_true_quantile():  # type: ignore[no-untype
 def test_binomial_quantile_matches_scipy_stats():  # type: ignore[no-untyped-def]
     import scipy.stats as st
 
-    from resim.summary import _binom_ppf
+    from resim.results.statistics import _binom_ppf
 
     for n in (1, 7, 40, 199, 1000, 10_001):
         for p in (0.01, 0.05, 0.5, 0.95):
@@ -138,9 +138,9 @@ def test_outage_shortfall_is_exact_replication_by_replication():  # type: ignore
     # Beyond the averages: given each replication's drawn outage length D, the stock of k days runs
     # out at day k and supply resumes at the instant D (continuous time), so the shortfall is
     # exactly max(0, D - k) t at 1 t/day.
-    from resim.sampling import sample_world
+    from resim.montecarlo.worlds import sample_world
 
-    sc, _, k, short = validation._outage(200, 11)
+    sc, _, k, short = oracles._outage(200, 11)
     for i, total in enumerate(short):
         outage_days = sample_world(sc, 11, i).timeline[-1][0]
         assert total == pytest.approx(max(0.0, outage_days - k), abs=1e-5)  # export processing: 1e-6 days
@@ -152,7 +152,7 @@ def test_every_seed_assumption_is_documented():  # type: ignore[no-untyped-def]
     import yaml
     from tests.conftest import REPO
 
-    from resim.seeds import ASSUMPTION_FILES
+    from resim.scenario.seeds import ASSUMPTION_FILES
 
     ids = set()
     for name in ASSUMPTION_FILES:
@@ -168,9 +168,9 @@ def test_every_seed_assumption_is_documented():  # type: ignore[no-untyped-def]
 
 
 def test_sources_lists_every_structural_choice():  # type: ignore[no-untyped-def]
-    from resim.loader import load
-    from resim.provenance import structural_rows
-    from resim.sampling import rule_sets_in_force
+    from resim.montecarlo.worlds import rule_sets_in_force
+    from resim.scenario.loader import load
+    from resim.scenario.provenance import structural_rows
 
     for name in ("pause_ends", "october_returns_stress", "full_ban"):
         loaded = load(SCENARIOS / f"{name}.yaml")

@@ -21,11 +21,11 @@ from rich.table import Table
 
 from resim.errors import InputError
 from resim.folders import check_writable
-from resim.loader import load
 from resim.model import ConservationError
-from resim.provenance import parameter_rows, structural_rows
-from resim.summary import OUTCOMES
-from resim.tree import iter_specs
+from resim.results.statistics import OUTCOMES
+from resim.scenario.loader import load
+from resim.scenario.provenance import parameter_rows, structural_rows
+from resim.scenario.walk import iter_specs
 
 app = typer.Typer(
     help="resim: how short of rare-earth magnets India's EV makers may be, month by month, "
@@ -165,13 +165,13 @@ def run(scenario_file: ScenarioFile, replications: Replications = None, seed: Se
         = None,
         as_json: AsJson = False) -> None:
     """Run a scenario many times (Monte Carlo) and write the distribution of monthly shortfall."""
-    from resim import runner
+    from resim.montecarlo import runner
 
     _tables_to_stderr(as_json)
     target = None if precision is None else (precision, str(precision_of.value),
                                              runner.checked_replications(max_replications))
     if dask:  # reach the cluster, and check its workers, before anything is written
-        from resim import cluster
+        from resim.montecarlo import cluster
 
         cluster.connect(dask).close()
     folder = _run(scenario_file, replications, seed, workers, results, check, target, dask)
@@ -271,7 +271,7 @@ def compare_command(runs: RunsOrScenarios, replications: Replications = None, se
 
 
 def _show_comparison(c: Any) -> None:
-    from resim.compare import month_ranges
+    from resim.analysis.compare import month_ranges
 
     a, b = c.reference.name, c.other.name
     pairing = (f"paired: same seed {c.reference.seed} and {len(c.reference.replications)} replications"
@@ -311,9 +311,9 @@ def calibrate(
     results/calibrations/<name>/<run-id>/: posterior.parquet (accepted sets and weights),
     draws.parquet (every set, its simulated figures and distance), prior_posterior.png and the
     manifest with diagnostics. A scenario uses it with `posterior: <folder>`."""
-    from resim import calibrate as cal
-    from resim import runner
-    from resim.sweep import SweepError
+    from resim.analysis import calibrate as cal
+    from resim.analysis.sweep import SweepError
+    from resim.montecarlo import runner
 
     if resume is not None:
         cal.check_resumable(resume)
@@ -376,8 +376,10 @@ def sweep_command(
     as_json: AsJson = False,
 ) -> None:
     """Sweep scenario fields over a design; each point's outcomes are saved as soon as it finishes."""
-    from resim import pipeline, runner, sweep
-    from resim.sweep import SweepError
+    from resim import pipeline
+    from resim.analysis import sweep
+    from resim.analysis.sweep import SweepError
+    from resim.montecarlo import runner
 
     _tables_to_stderr(as_json)
     if resume is not None:
@@ -414,7 +416,7 @@ def sweep_command(
 
 
 def _show_sensitivity(method: str, rows: list[dict[str, Any]], outcome: str, folder: Path) -> None:
-    from resim.sensitivity import too_small
+    from resim.analysis.indices import too_small
 
     table = Table(title=f"{method} sensitivity of {outcome}, most important first (95% intervals)",
                   title_justify="left")
@@ -506,9 +508,10 @@ def sensitivity_command(
 ) -> None:
     """Which assumptions drive the outcome? Sobol indices over every uncertainty the scenario declares
     (its own distributions, regime outcomes and rule-set choices, and per-event luck as one factor)."""
-    from resim import global_sensitivity as gs
-    from resim import pipeline, runner
-    from resim.sweep import SweepError
+    from resim import pipeline
+    from resim.analysis import wholemodel as gs
+    from resim.analysis.sweep import SweepError
+    from resim.montecarlo import runner
 
     _tables_to_stderr(as_json)
     outcomes = [o.value for o in outcome] if outcome else None
@@ -600,7 +603,7 @@ def discover(
                                            "reported (the most coverage at it).")] = 0.8,
 ) -> None:
     """Find the parameter ranges (boxes) that lead to severe shortfall, with coverage and density."""
-    from resim.discovery import discover as find_boxes
+    from resim.analysis.discovery import discover as find_boxes
 
     boxes = find_boxes(sweep_run, outcome, above, max_depth, method=method.value, density=density)
     how = f"CART tree, depth {max_depth}" if method == "cart" else f"PRIM, density at least {density:g}"
@@ -645,7 +648,8 @@ def check_command(
     as_json: AsJson = False,
 ) -> None:
     """Show the model's credentials: analytic oracles, and every scenario run with its books checked."""
-    from resim import pipeline, validation
+    from resim import pipeline
+    from resim.analysis import oracles
 
     _tables_to_stderr(as_json)
     files = pipeline.scenario_files(scenarios)  # before the oracles' minutes: a wrong folder fails at once
@@ -655,7 +659,7 @@ def check_command(
         table.add_column(name, overflow="fold")
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err,
                   transient=True) as progress:
-        task = progress.add_task("oracles", total=len(validation.ORACLES))
+        task = progress.add_task("oracles", total=len(oracles.ORACLES))
         results = pipeline.run_oracles(lambda: progress.advance(task))
     for r in results:
         table.add_row(r.name, r.what, r.unit, f"{r.expected:.4g}", f"{r.simulated:.4g} [{r.ci[0]:.4g}, {r.ci[1]:.4g}]",
@@ -702,7 +706,7 @@ def init(target: Annotated[Path, typer.Argument(help="Folder to write into (crea
                                                 show_default=False)] = Path(".")) -> None:
     """Write the shipped seeds, scenarios, sweeps, observations, posteriors and schemas into a folder,
     to run and edit them (an installed resim also finds its seeds without this)."""
-    from resim import bundled
+    from resim.scenario import bundled
 
     for path in bundled.init(target):
         out.print(f"wrote {path}/ ({sum(1 for p in path.rglob('*') if p.is_file())} files)", highlight=False)
@@ -714,7 +718,7 @@ def schema(overlay: Annotated[bool, typer.Option(help="The schema of a file that
                                                    "field optional, dotted keys allowed).")] = False) -> None:
     """Print the scenario JSON Schema (for editors and validators); the repository ships both in
     schema/."""
-    from resim.scenario import json_schema
+    from resim.scenario.schema import json_schema
 
     sys.stdout.write(json.dumps(json_schema(overlay), indent=1) + "\n")
 

@@ -3,7 +3,7 @@
 precision) and write it; the CLI adds only parsing, progress bars, tables and exit codes.
 
     from resim.pipeline import run_scenario
-    from resim.api import open_run
+    from resim.results.api import open_run
     run = open_run(run_scenario("scenarios/pause_ends.yaml", replications=200))
 """
 
@@ -20,12 +20,13 @@ from typing import Any
 
 import numpy as np
 
-from resim import bundled, runner
 from resim.errors import InputError
 from resim.folders import check_writable
-from resim.loader import Loaded, load
-from resim.provenance import parameter_rows
-from resim.summary import OUTCOMES
+from resim.montecarlo import runner
+from resim.results.statistics import OUTCOMES
+from resim.scenario import bundled
+from resim.scenario.loader import Loaded, load
+from resim.scenario.provenance import parameter_rows
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,7 @@ def run_scenario(scenario_file: Path | str | Plan, replications: int | None = No
             chunks = runner.run(sc, batch, p.seed, p.workers, check, first=done,  # the workers start now
                                 dask_scheduler=dask_scheduler)
             if writer is None:  # opened while they compute: importing pyarrow and matplotlib takes ~0.5 s
-                from resim.results import RunWriter
+                from resim.results.writer import RunWriter
                 writer = stack.enter_context(RunWriter(results, sc, p.seed, p.replications,
                                                        parameter_rows(p.loaded), started))
             for chunk in chunks:
@@ -118,7 +119,7 @@ def series(scenario_file: Path | str, replications: int = 100, seed: int | None 
 
     from resim.model import columns
     from resim.model.clock import Months
-    from resim.outputs import unit_of
+    from resim.results.columns import unit_of
 
     p = plan(scenario_file, replications, seed, workers, overrides)
     sc = p.loaded.scenario
@@ -140,7 +141,7 @@ def start_sweep(file: Path, vary: list[str] | None = None, design: str = "grid",
                 command: list[str] | None = None) -> Path:
     """Check a sweep (a scenario with `--vary` items, or a sweep file with option overrides), reach
     its cluster if any, then make its folder; nothing is written when anything is wrong."""
-    from resim import sweep
+    from resim.analysis import sweep
 
     if analyze not in (None, "sobol", "morris"):
         raise InputError.one(None, f"unknown analysis {analyze!r}; allowed: sobol, morris", field="--analyze")
@@ -164,7 +165,7 @@ def start_sensitivity(scenario_file: Path, n: int = 256, by: str = "mechanism",
                       seed: int | None = None, outcomes: list[str] | None = None, results: Path | str = "results",
                       dask_scheduler: str | None = None, command: list[str] | None = None) -> Path:
     """Check a whole-model sensitivity analysis, reach its cluster if any, then make its folder."""
-    from resim import global_sensitivity as gs
+    from resim.analysis import wholemodel as gs
 
     gs.check_base_samples(n)
     _reach(dask_scheduler)
@@ -175,7 +176,7 @@ def start_sensitivity(scenario_file: Path, n: int = 256, by: str = "mechanism",
 def _reach(dask_scheduler: str | None) -> None:
     """Connect to the cluster (and check its workers) before any folder is made."""
     if dask_scheduler:
-        from resim import cluster
+        from resim.montecarlo import cluster
 
         cluster.connect(dask_scheduler).close()
 
@@ -205,7 +206,7 @@ def compare_runs(folders: list[Path], results: Path | str = "results",
                  command: list[str] | None = None) -> tuple[Path, list[Any]]:
     """Compare every run with the first and write results/comparisons/...; returns (its folder,
     the comparisons)."""
-    from resim.compare import compare, load_run
+    from resim.analysis.compare import compare, load_run
     from resim.report import write_comparison
 
     data = [load_run(f) for f in folders]
@@ -228,11 +229,11 @@ class ScenarioCheck:
 
 
 def run_oracles(on_oracle: Callable[[], None] | None = None) -> list[Any]:
-    """Every analytic oracle of `validation.ORACLES`, in order."""
-    from resim import validation
+    """Every analytic oracle of `oracles.ORACLES`, in order."""
+    from resim.analysis import oracles
 
     results = []
-    for oracle in validation.ORACLES.values():
+    for oracle in oracles.ORACLES.values():
         results.append(oracle())
         if on_oracle:
             on_oracle()

@@ -15,11 +15,12 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from resim import __version__, summary
-from resim.compare import Comparison, RunData, compare, load_run, month_ranges
+from resim import __version__
+from resim.analysis.compare import Comparison, RunData, compare, load_run, month_ranges
 from resim.errors import InputError
 from resim.folders import folder_for, staged
 from resim.plots import comparison_chart, fan_chart
+from resim.results import statistics
 
 KEY_PARAMETERS = (
     "china.licensing.approval_probability", "china.licensing.decision_delay_days",
@@ -61,7 +62,7 @@ def monthly_rows(comparisons: list[Comparison]) -> list[dict[str, Any]]:
 
 def draw_comparison(comparisons: list[Comparison], target: Path | io.BytesIO) -> None:
     runs = [comparisons[0].reference] + [c.other for c in comparisons]
-    fans = [(r.name, r.months, summary.monthly(r.shortfall_t, r.demand_t)) for r in runs]
+    fans = [(r.name, r.months, statistics.monthly(r.shortfall_t, r.demand_t)) for r in runs]
     diffs = [(c.other.name, c.monthly.months,
               {"mean": c.monthly.mean, "ci_low": c.monthly.ci_low, "ci_high": c.monthly.ci_high,
                **({"p5": c.monthly.quantiles[5], "p95": c.monthly.quantiles[95]} if c.monthly.quantiles else {})})
@@ -108,7 +109,7 @@ def _table(header: list[str], rows: list[list[Any]]) -> str:
 
 def _run_section(run: RunData) -> str:
     m = run.manifest
-    stats = summary.monthly(run.shortfall_t, run.demand_t)
+    stats = statistics.monthly(run.shortfall_t, run.demand_t)
     subtitle = f"{m['replications']} replications, seed {m['seed']}, scenario hash {m['scenario_hash'][:8]}"
     fan = _png(lambda buf: fan_chart(run.months, stats, f"Scenario {run.name}: EV magnet shortfall, India",
                                      subtitle + "; t NdFeB per month", buf))
@@ -167,9 +168,9 @@ def _interval(o: dict[str, Any], key: str = "p50") -> str:
     """A quantile or mean rounded to its Monte Carlo interval, with that interval."""
     if key == "mean":
         half = o["mean_half_width"]
-        return f"{summary.rounded(o['mean'], half)} (+-{summary.rounded(half, half)})"
+        return f"{statistics.rounded(o['mean'], half)} (+-{statistics.rounded(half, half)})"
     half = max(o["p50_high"] - o["p50"], o["p50"] - o["p50_low"])
-    return summary.rounded(o["p50"], half)
+    return statistics.rounded(o["p50"], half)
 
 
 def _brief(runs: list[RunData], comparisons: list[Comparison], analyses: list[Path]) -> str:
@@ -188,7 +189,7 @@ def _brief(runs: list[RunData], comparisons: list[Comparison], analyses: list[Pa
             parts.append(
                 f"<p class=\"headline\">Over the {m['reported_months']} months from {m['report_from']}, the median "
                 f"future is {_interval(cum)} t of NdFeB magnets short (5-95% of futures: "
-                f"{summary.rounded(cum['p5'], half)} to {summary.rounded(cum['p95'], half)} t), "
+                f"{statistics.rounded(cum['p5'], half)} to {statistics.rounded(cum['p95'], half)} t), "
                 f"{_interval(pct)}% of EV magnet demand, and {_interval(nb)} vehicles not built; in "
                 f"{100 * m['run_summary']['p_any_shortfall']:.0f}% of futures at least one month is short. "
                 f"Mean: {_interval(cum, 'mean')} t. ({m['replications']:,} replications.)</p>")
@@ -197,8 +198,9 @@ def _brief(runs: list[RunData], comparisons: list[Comparison], analyses: list[Pa
         half = (d.mean_diff_ci[1] - d.mean_diff_ci[0]) / 2
         verb = "adds" if d.mean_diff > 0 else "saves"
         parts.append(f"<p><b>{html.escape(c.other.name)}</b> against {html.escape(c.reference.name)} {verb} "
-                     f"{summary.rounded(abs(d.mean_diff), half)} t of cumulative shortfall on average (95%: "
-                     f"{summary.rounded(d.mean_diff_ci[0], half)} to {summary.rounded(d.mean_diff_ci[1], half)} t)"
+                     f"{statistics.rounded(abs(d.mean_diff), half)} t of cumulative shortfall on average (95%: "
+                     f"{statistics.rounded(d.mean_diff_ci[0], half)} to "
+                     f"{statistics.rounded(d.mean_diff_ci[1], half)} t)"
                      + (f"; it is worse in {100 * d.p_b_worse:.0f}% of paired futures" if c.paired else
                         " (unpaired runs)") + ".</p>")
     for folder in analyses:
@@ -223,7 +225,7 @@ def _comparison_section(comparisons: list[Comparison]) -> str:
     for c in comparisons:
         note = "paired: same seed and replications (common random numbers)" if c.paired else \
             "unpaired: the runs differ in seed or replications, so intervals are wider"
-        rows = [[summary.OUTCOMES[o.outcome].label, o.unit, f"{o.a_mean:,.1f}", f"{o.b_mean:,.1f}",
+        rows = [[statistics.OUTCOMES[o.outcome].label, o.unit, f"{o.a_mean:,.1f}", f"{o.b_mean:,.1f}",
                  f"{o.mean_diff:+,.1f} [{o.mean_diff_ci[0]:+,.1f}, {o.mean_diff_ci[1]:+,.1f}]",
                  f"{o.p_b_worse:.2f} [{o.p_b_worse_ci[0]:.2f}, {o.p_b_worse_ci[1]:.2f}]"] for o in c.outcomes]
         parts.append(f"<h3>{html.escape(c.other.name)} minus {html.escape(c.reference.name)} ({note})</h3>")

@@ -19,7 +19,7 @@ from resim.model.clock import DAYS_PER_MONTH, Months, ramp
 from resim.model.licensing import INPUTS_CHINA, INPUTS_NON_CHINA, Applicant, Buyer, Shipment
 from resim.model.luck import Keyed
 from resim.model.supply import ChinaExporter, Shipping
-from resim.scenario import Domestic, HeavyRee, Plant
+from resim.scenario.schema import Domestic, HeavyRee, Plant
 
 INPUT_COVER_MONTHS: Final = 2.0  # plants order inputs up to two months of planned output
 NDPR: Final = 0

@@ -10,8 +10,8 @@ import math
 import numpy as np
 
 from resim.model.clock import week_of
-from resim.params import _Spec
-from resim.sampling import event_rng
+from resim.montecarlo.worlds import event_rng
+from resim.scenario.params import _Spec
 
 
 class KeyedDraws:

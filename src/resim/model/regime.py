@@ -10,7 +10,7 @@ from __future__ import annotations
 import bisect
 import math
 
-from resim.scenario import RuleSet
+from resim.scenario.schema import RuleSet
 
 
 class Rules:

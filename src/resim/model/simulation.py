@@ -33,9 +33,9 @@ from resim.model.market import PRODUCT, Market, MeanDays
 from resim.model.regime import Regime
 from resim.model.stockpile import Stockpile
 from resim.model.supply import ROUTE, ChinaExporter, DytbPool, MonthOf, Shipping, Supplier
-from resim.params import _Spec
-from resim.sampling import World, event_rng
-from resim.scenario import Scenario
+from resim.montecarlo.worlds import World, event_rng
+from resim.scenario.params import _Spec
+from resim.scenario.schema import Scenario
 
 TOTAL_COLUMNS = [
     "demand_units", "built_units", "vehicles_not_built", "lost_units", "backlog_units", "ferrite_units",

@@ -22,8 +22,8 @@ from resim.model.floats import floats
 from resim.model.licensing import SOURCES, Applicant, Buyer, LicenceFile, LicenceOffice, Shipment, add_lot
 from resim.model.luck import Keyed
 from resim.model.regime import Regime, Rules
-from resim.scenario import HeavyRee
-from resim.scenario import Supplier as SupplierSpec
+from resim.scenario.schema import HeavyRee
+from resim.scenario.schema import Supplier as SupplierSpec
 
 ROUTE: Final = {"dytb_magnet": "magnets", "light_magnet": "magnets", "motor": "motor",  # what travels together
          "ndpr_oxide": "oxides", "dytb_oxide": "oxides"}

@@ -36,17 +36,17 @@ import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from scipy.stats import qmc
 
+from resim.analysis.sweep import _write_point, evaluate_points, points_to_do
 from resim.errors import InputError, Problem
 from resim.folders import FolderName, check_writable, folder_for
-from resim.loader import find_mark, load, read_yaml
 from resim.model import columns
 from resim.model.clock import month_starts
-from resim.params import _Spec
-from resim.results import scenario_hash
-from resim.runner import run_one
-from resim.scenario import Scenario
-from resim.sweep import _write_point, evaluate_points, points_to_do
-from resim.tree import is_per_event, iter_specs
+from resim.montecarlo.runner import run_one
+from resim.results.writer import scenario_hash
+from resim.scenario.loader import find_mark, load, read_yaml
+from resim.scenario.params import _Spec
+from resim.scenario.schema import Scenario
+from resim.scenario.walk import is_per_event, iter_specs
 
 
 class Window(BaseModel):

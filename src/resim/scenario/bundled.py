@@ -13,7 +13,7 @@ FOLDERS = ("seeds", "scenarios", "sweeps", "observations", "posteriors", "schema
 
 
 def root() -> Path:
-    return Path(__file__).resolve().parent / "data"
+    return Path(__file__).resolve().parents[1] / "data"
 
 
 def seeds_dir() -> Path | None:

@@ -35,18 +35,20 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from scipy.stats import qmc
 
-from resim import __version__, cluster, sensitivity
+from resim import __version__
+from resim.analysis import indices
 from resim.errors import InputError, Problem, TaskFailed
 from resim.folders import FolderName, atomic_write_table, check_writable, folder_for
-from resim.loader import Document, load, read_document, read_yaml
 from resim.model import columns
-from resim.params import _Spec
+from resim.montecarlo import cluster
+from resim.montecarlo.runner import die_with_parent, run_one
 from resim.plots import index_chart, sweep_charts, tornado_chart
-from resim.results import scenario_hash
-from resim.runner import die_with_parent, run_one
-from resim.scenario import Scenario
-from resim.summary import OUTCOMES, per_replication, proportion_ci, quantile_ci
-from resim.tree import iter_specs
+from resim.results.statistics import OUTCOMES, per_replication, proportion_ci, quantile_ci
+from resim.results.writer import scenario_hash
+from resim.scenario.loader import Document, load, read_document, read_yaml
+from resim.scenario.params import _Spec
+from resim.scenario.schema import Scenario
+from resim.scenario.walk import iter_specs
 
 
 class Range(BaseModel):
@@ -103,8 +105,8 @@ def design_points(spec: SweepSpec, seed: int) -> list[dict[str, float]]:
         return [base] + [{**base, n: end} for n in names for end in ends[n]]
     if spec.design in ("saltelli", "morris"):
         ranges = [spec.parameters[n] for n in names]
-        prob = sensitivity.problem(names, [(r.low, r.high) for r in ranges])  # type: ignore[union-attr]
-        x = sensitivity.sample(spec.design, prob, spec.points or (64 if spec.design == "saltelli" else 16), seed)
+        prob = indices.problem(names, [(r.low, r.high) for r in ranges])  # type: ignore[union-attr]
+        x = indices.sample(spec.design, prob, spec.points or (64 if spec.design == "saltelli" else 16), seed)
         return [dict(zip(names, map(float, row), strict=True)) for row in x]
     n = spec.points or 64
     sampler = (qmc.LatinHypercube(d=len(names), seed=seed) if spec.design == "lhs"
@@ -131,7 +133,7 @@ def evaluate(scenario_file: Path | str, overrides: dict[str, float], replication
 
 def outcomes_of(sc: Scenario, replications: int, seed: int) -> dict[str, np.ndarray]:
     """Per-replication outcomes of a loaded scenario (replications 0..n-1 with `seed`): every run
-    outcome of `summary.OUTCOMES`, whether any month was short, and the first short month."""
+    outcome of `statistics.OUTCOMES`, whether any month was short, and the first short month."""
     cols = columns(sc)
     series = [run_one(sc, seed, i).series for i in range(replications)]
     s, d, nb = (np.array([x[:, cols.index(c)] for x in series]) for c in ("shortfall_t", "demand_t",
@@ -374,10 +376,10 @@ def analyze(folder: Path, method: str, outcome: str = "mean_cumulative_shortfall
     if spec.design != needed:
         raise InputError.one(folder, f"--analyze {method} needs a {needed} design; this sweep is {spec.design}")
     names = list(spec.parameters)
-    prob = sensitivity.problem(names, [(p.low, p.high) for p in spec.parameters.values()])  # type: ignore[union-attr]
+    prob = indices.problem(names, [(p.low, p.high) for p in spec.parameters.values()])  # type: ignore[union-attr]
     table = pq.read_table(folder / "points.parquet").to_pydict()
     x = np.array([[pt[n] for n in names] for pt in manifest["points"]])
-    rows = sensitivity.analyze(method, prob, x, np.array(table[outcome]), manifest["seed"])
+    rows = indices.analyze(method, prob, x, np.array(table[outcome]), manifest["seed"])
     pq.write_table(pa.Table.from_pylist([{**r, "outcome": outcome} for r in rows]), folder / "sensitivity.parquet")
     index_chart(method, rows, f"{spec.name}: {method} sensitivity of {outcome} "
                 f"({len(x)} points x {spec.replications} replications)", folder / "sensitivity.png")

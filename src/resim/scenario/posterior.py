@@ -13,8 +13,8 @@ import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict
 
 from resim.errors import InputError
-from resim.scenario import Scenario
-from resim.tree import iter_specs
+from resim.scenario.schema import Scenario
+from resim.scenario.walk import iter_specs
 
 
 class Posterior(BaseModel):

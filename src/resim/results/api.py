@@ -4,7 +4,7 @@ column dictionary is also a DataFrame), wide or tidy (one row per replication, m
 group), or an xarray Dataset with units as attributes; `open_sweep`, `open_comparison` and
 `open_sensitivity` give their tables the same way. Folders are found by what they hold.
 
-    from resim.api import open_run
+    from resim.results.api import open_run
     run = open_run("results/pause_ends/<run-id>")
     run.series(["shortfall_t", "demand_t"])        # replication x month, wide
     run.tidy("shortfall_t")                        # replication, month, segment, group, shortfall_t
@@ -23,7 +23,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from resim.errors import InputError
-from resim.outputs import unit_of
+from resim.results.columns import unit_of
 
 
 @dataclass(frozen=True)

@@ -26,14 +26,15 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from resim import __version__, summary
+from resim import __version__
 from resim.folders import folder_for, staged
 from resim.model import COMPILED, columns
 from resim.model.clock import month_starts
-from resim.outputs import dictionary, unit_of
+from resim.montecarlo.runner import Replication
 from resim.plots import fan_chart
-from resim.runner import Replication
-from resim.scenario import Scenario
+from resim.results import statistics
+from resim.results.columns import dictionary, unit_of
+from resim.scenario.schema import Scenario
 
 KEPT = ("shortfall_t", "demand_t", "vehicles_not_built")  # held in memory for the summary
 
@@ -124,9 +125,9 @@ class RunWriter:
         self.kept, self.draws, self.outcomes = (self.kept_so_far(), self.draws[: self.count],
                                                 self.outcomes[: self.count])
         shortfall, demand, not_built = (self.kept[c] for c in KEPT)
-        stats = summary.monthly(shortfall, demand)
-        per_rep = summary.per_replication(shortfall, not_built)
-        years = summary.yearly(shortfall, demand, self.months)
+        stats = statistics.monthly(shortfall, demand)
+        per_rep = statistics.per_replication(shortfall, not_built)
+        years = statistics.yearly(shortfall, demand, self.months)
         self._write_tables(stats, per_rep, years)
         subtitle = (f"{self.replications} replications, seed {self.seed}, scenario hash {self.hash[:8]}; "
                     f"t NdFeB per month")
@@ -182,11 +183,11 @@ class RunWriter:
             "platform": sys.platform,
             "model_compiled": COMPILED,  # mypyc build (setup.py): same results, faster
             "units": {c: unit_of(c) for c in self.columns},
-            "outcomes": summary.describe_outcomes(*(self.kept[c] for c in KEPT)),
+            "outcomes": statistics.describe_outcomes(*(self.kept[c] for c in KEPT)),
             "run_summary": {
                 "cumulative_shortfall_t": {"mean": float(cum.mean()), "p5": float(np.percentile(cum, 5)),
                                            "p50": float(np.median(cum)), "p95": float(np.percentile(cum, 95)),
-                                           **dict(zip(("p50_low", "p50_high"), summary.quantile_ci(cum, 0.5),
+                                           **dict(zip(("p50_low", "p50_high"), statistics.quantile_ci(cum, 0.5),
                                                       strict=True))},
                 "p_any_shortfall": float((first >= 0).mean()),
                 "first_short_month_p50": (self.months[int(np.median(first[first >= 0]))]

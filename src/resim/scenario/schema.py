@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from resim.folders import FolderName
-from resim.params import EventDays, Fraction, Growth, NonNegative, Param, PositiveEventDays
+from resim.scenario.params import EventDays, Fraction, Growth, NonNegative, Param, PositiveEventDays
 
 Product = Literal["dytb_magnet", "light_magnet", "dytb_oxide", "ndpr_oxide", "motor"]
 Grade = Literal["dytb", "light"]

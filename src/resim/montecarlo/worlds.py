@@ -17,10 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from resim.params import _Spec
-from resim.posterior import read_posterior
-from resim.scenario import Plant, RuleSet, Scenario
-from resim.tree import is_per_event, map_specs
+from resim.scenario.params import _Spec
+from resim.scenario.posterior import read_posterior
+from resim.scenario.schema import Plant, RuleSet, Scenario
+from resim.scenario.walk import is_per_event, map_specs
 
 WORLD, EVENTS = 0, 1
 _U53 = 2.0**-53

@@ -17,12 +17,12 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from resim import bundled
 from resim.errors import InputError, Problem
-from resim.params import SPEC_CLASSES, Fixed, Pert, Ref, Triangular, Uniform
-from resim.scenario import Scenario
-from resim.seeds import ASSUMPTION_FILES, YAML_LOADER, Figure, find_seeds_dir, load_figures
-from resim.tree import iter_specs, map_specs
+from resim.scenario import bundled
+from resim.scenario.params import SPEC_CLASSES, Fixed, Pert, Ref, Triangular, Uniform
+from resim.scenario.schema import Scenario
+from resim.scenario.seeds import ASSUMPTION_FILES, YAML_LOADER, Figure, find_seeds_dir, load_figures
+from resim.scenario.walk import iter_specs, map_specs
 
 Key = tuple[Any, ...]
 Marks = dict[Key, tuple[Path, int]]
@@ -532,7 +532,7 @@ def _resolve_posterior(scenario: Scenario, marks: Marks, path: Path) -> Scenario
     fitted on this scenario's distributions."""
     if scenario.posterior is None:
         return scenario
-    from resim.posterior import check_posterior_fits  # reads Parquet: only when a scenario asks for it
+    from resim.scenario.posterior import check_posterior_fits  # reads Parquet: only when a scenario asks for it
 
     file, line = marks.get(("posterior",), (path, None))
     folder = (file.parent / scenario.posterior).resolve()

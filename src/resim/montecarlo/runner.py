@@ -23,8 +23,8 @@ import numpy as np
 
 from resim.errors import InputError
 from resim.model import simulate
-from resim.sampling import sample_world
-from resim.scenario import Scenario
+from resim.montecarlo.worlds import sample_world
+from resim.scenario.schema import Scenario
 
 
 @dataclass(frozen=True)
@@ -142,7 +142,7 @@ def run(scenario: Scenario, replications: int, seed: int, workers: int | None = 
     `dask_scheduler` (same results). The worker processes start at once, so the caller can prepare
     (open its writer) while the first chunks compute. A worker's exception propagates at once."""
     if dask_scheduler:
-        from resim import cluster
+        from resim.montecarlo import cluster
 
         parts = [range(first + p.start, first + p.stop) for p in chunks(replications, 64)]
         shipped = functools.partial(_shipped_chunk, seed=seed, check=check)

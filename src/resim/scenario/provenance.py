@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from resim.loader import Loaded
-from resim.params import Fixed, _Spec
-from resim.tree import is_per_event, iter_specs
+from resim.scenario.loader import Loaded
+from resim.scenario.params import Fixed, _Spec
+from resim.scenario.walk import is_per_event, iter_specs
 
 UNIT_SUFFIXES = [
     ("_t_per_year", "t/yr"), ("units_per_year", "vehicles/yr"), ("growth_per_year", "1/yr"),
@@ -54,7 +54,7 @@ def structural_rows(loaded: Loaded) -> list[dict[str, str]]:
     """The structural choices: each rule set a regime change can bring into force (what it licenses,
     may license, bans and holds back, and on what basis), each dated change and its outcomes, and
     how non-China capacity is shared among the groups."""
-    from resim.sampling import rule_sets_in_force  # sampling imports the scenario model, not provenance
+    from resim.montecarlo.worlds import rule_sets_in_force  # sampling imports the scenario model, not provenance
 
     china = loaded.scenario.china
     rows = []

@@ -33,18 +33,19 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from resim import __version__, cluster
+from resim import __version__
+from resim.analysis.sweep import evaluate_points, points_to_do
 from resim.errors import InputError, optional
 from resim.folders import atomic_write_table, check_writable, folder_for
-from resim.loader import load
 from resim.model import columns
 from resim.model.clock import Months
-from resim.results import scenario_hash
-from resim.runner import run_one
-from resim.sampling import world_uniforms
-from resim.scenario import Scenario
-from resim.summary import OUTCOMES
-from resim.sweep import evaluate_points, points_to_do
+from resim.montecarlo import cluster
+from resim.montecarlo.runner import run_one
+from resim.montecarlo.worlds import world_uniforms
+from resim.results.statistics import OUTCOMES
+from resim.results.writer import scenario_hash
+from resim.scenario.loader import load
+from resim.scenario.schema import Scenario
 
 LUCK = "luck"  # the factor that picks a point's per-event streams
 LUCK_INDICES = 2**40  # luck u in [0, 1) -> replication index floor(u * LUCK_INDICES)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from resim.scenario import Scenario
+from resim.scenario.schema import Scenario
 
 
 class Column(NamedTuple):
@@ -91,7 +91,7 @@ def markdown(scenario: Scenario) -> str:
     lines = ["# Outputs: the series columns", "",
              "Written by `resim run` to `series.parquet` (one row per replication and reported month; dates as",
              "dates), with each column's unit in the Parquet field metadata and the whole dictionary in",
-             "`columns.csv` beside it. Generated from `resim.outputs` (a test keeps this page current).", "",
+             "`columns.csv` beside it. Generated from `resim.results.columns` (a test keeps this page current).", "",
              "| column | unit | per | meaning |", "|---|---|---|---|"]
     lines += [f"| `{c.name}` | {c.unit} | {c.per} | {c.meaning} |" for c in rows]
     lines += ["", "Per segment and per maker group (`column.segment`, `column.segment.group`, e.g.",

@@ -26,16 +26,16 @@ import numpy as np
 import scipy.stats as st
 import simpy
 
-from resim import bundled
 from resim.model.clock import Months, after
 from resim.model.licensing import ORACLE, Applicant, Buyer, LicenceDraws, LicenceFile, LicenceOffice, Shipment
 from resim.model.luck import KeyedDraws
 from resim.model.regime import Regime
 from resim.model.supply import Shipping
-from resim.params import Exponential, Fixed, LogNormal
-from resim.sampling import event_rng
-from resim.scenario import RuleSet, Scenario
-from resim.summary import SHORT_T
+from resim.montecarlo.worlds import event_rng
+from resim.results.statistics import SHORT_T
+from resim.scenario import bundled
+from resim.scenario.params import Exponential, Fixed, LogNormal
+from resim.scenario.schema import RuleSet, Scenario
 
 CONFIDENCE = 0.99
 SEED = 20261110  # every oracle uses the project's master seed (chosen beforehand, not per oracle)
@@ -253,7 +253,7 @@ def _minimal_scenario(**changes: Any) -> Scenario:
 
 def _shortfall(scenario: Scenario, seed: int, replications: int) -> np.ndarray:
     from resim.model import columns
-    from resim.runner import run_one
+    from resim.montecarlo.runner import run_one
 
     i = columns(scenario).index("shortfall_t")
     return np.array([run_one(scenario, seed, r).series[:, i] for r in range(replications)])
@@ -294,7 +294,7 @@ OUTAGE_SCENARIO = bundled.root() / "scenarios" / "oracles" / "outage_vs_stock.ya
 def _outage(replications: int, seed: int) -> tuple[Scenario, float, float, np.ndarray]:
     """Run the public outage scenario file: (scenario, mean outage m, stock k in days, shortfall
     per replication). Run once, shared by both outage oracles."""
-    from resim.loader import load
+    from resim.scenario.loader import load
 
     sc = load(OUTAGE_SCENARIO).scenario
     outage = sc.china.regimes[-1].delay_days

@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 import scipy.stats as st
 
 from resim.errors import InputError
-from resim.summary import OUTCOMES
+from resim.results.statistics import OUTCOMES
 
 CONFIDENCE = 0.95
 N_RESAMPLES = 2000

@@ -7,7 +7,7 @@ is needed; an experiment is one call of `sweep.evaluate` with the same seed and 
 experiments differ only where their parameters differ (common random numbers).
 
     from ema_workbench import perform_experiments
-    from resim.ema import ema_model
+    from resim.analysis.ema import ema_model
     model = ema_model("scenarios/stockpile_90d.yaml", replications=20,
                       levers={"levers.stockpile.initial_cover_days": (0, 180)})
     experiments, outcomes = perform_experiments(model, scenarios=100, policies=4)
@@ -23,10 +23,10 @@ from typing import Any
 import numpy as np
 
 from resim.errors import optional
-from resim.loader import load
-from resim.params import Choice, _Spec
-from resim.summary import OUTCOMES
-from resim.tree import is_per_event, iter_specs
+from resim.results.statistics import OUTCOMES
+from resim.scenario.loader import load
+from resim.scenario.params import Choice, _Spec
+from resim.scenario.walk import is_per_event, iter_specs
 
 TAIL = 0.01  # an unbounded distribution's range: its 1st to 99th percentile
 
@@ -81,7 +81,7 @@ class _Experiment:
         self.scenario_file, self.replications, self.seed = scenario_file, replications, seed
 
     def __call__(self, **fields: Any) -> dict[str, float]:
-        from resim.sweep import outcomes_of
+        from resim.analysis.sweep import outcomes_of
 
         sc = load(self.scenario_file, {k: float(v) for k, v in fields.items()}).scenario
         per = outcomes_of(sc, self.replications, self.seed)  # what a sweep point computes

@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from resim.params import PerEvent, Ref, _Spec
+from resim.scenario.params import PerEvent, Ref, _Spec
 
 Visitor = Callable[[Any, str, FieldInfo | None], Any]
 

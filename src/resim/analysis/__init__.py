@@ -1,0 +1,1 @@
+"""Stage 5, analysis: comparisons, sweeps, sensitivity, calibration, discovery and the oracles."""
