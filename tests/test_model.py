@@ -11,9 +11,10 @@ from tests.conftest import SCENARIOS
 from resim.model import columns
 from resim.model.clock import URGENT, Months, after, clock_now
 from resim.model.luck import KeyedDraws
+from resim.model.streams import event_rng
 from resim.model.supply import Contracts
 from resim.montecarlo.runner import run_one
-from resim.montecarlo.worlds import event_rng, sample_world
+from resim.montecarlo.worlds import sample_world
 from resim.scenario.loader import load
 from resim.scenario.params import LogNormal, Triangular
 from resim.scenario.walk import iter_specs

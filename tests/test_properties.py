@@ -117,7 +117,7 @@ def test_conservation_and_no_negative_stock_for_any_settings(tmp_path_factory, c
        lasts=st.lists(st.integers(min_value=0, max_value=2**32 - 1), min_size=1, max_size=6))
 @settings(max_examples=200, deadline=None)
 def test_vectorised_streams_are_exactly_numpy_seed_sequence_children(seed, replication, group, n_words, lasts):  # type: ignore[no-untyped-def]
-    from resim.montecarlo.worlds import _U53, WORLD, seed_words, uniforms
+    from resim.model.streams import _U53, WORLD, seed_words, uniforms
 
     expected = [np.random.SeedSequence(seed, spawn_key=(replication, group, k)).generate_state(n_words)
                 for k in lasts]

@@ -168,9 +168,9 @@ def test_every_seed_assumption_is_documented():  # type: ignore[no-untyped-def]
 
 
 def test_sources_lists_every_structural_choice():  # type: ignore[no-untyped-def]
-    from resim.montecarlo.worlds import rule_sets_in_force
     from resim.scenario.loader import load
     from resim.scenario.provenance import structural_rows
+    from resim.scenario.schema import rule_sets_in_force
 
     for name in ("pause_ends", "october_returns_stress", "full_ban"):
         loaded = load(SCENARIOS / f"{name}.yaml")

@@ -30,8 +30,8 @@ from resim.model.clock import Months, after
 from resim.model.licensing import ORACLE, Applicant, Buyer, LicenceDraws, LicenceFile, LicenceOffice, Shipment
 from resim.model.luck import KeyedDraws
 from resim.model.regime import Regime
+from resim.model.streams import event_rng
 from resim.model.supply import Shipping
-from resim.montecarlo.worlds import event_rng
 from resim.results.statistics import SHORT_T
 from resim.scenario import bundled
 from resim.scenario.params import Exponential, Fixed, LogNormal

@@ -10,7 +10,7 @@ import math
 import numpy as np
 
 from resim.model.clock import week_of
-from resim.montecarlo.worlds import event_rng
+from resim.model.streams import event_rng
 from resim.scenario.params import _Spec
 
 

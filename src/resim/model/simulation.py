@@ -32,8 +32,9 @@ from resim.model.makers import MONTH_FIELDS, GroupSpec, MakerGroup
 from resim.model.market import PRODUCT, Market, MeanDays
 from resim.model.regime import Regime
 from resim.model.stockpile import Stockpile
+from resim.model.streams import event_rng
 from resim.model.supply import ROUTE, ChinaExporter, DytbPool, MonthOf, Shipping, Supplier
-from resim.montecarlo.worlds import World, event_rng
+from resim.model.world import World
 from resim.scenario.params import _Spec
 from resim.scenario.schema import Scenario
 

@@ -1,12 +1,5 @@
-"""Random streams and the per-replication draw of the world.
-
-Streams: one master seed; replication i's stream for component c is
-`SeedSequence(seed, spawn_key=(i, group, crc32(c)))`, exactly the child that
-`SeedSequence(seed).spawn(...)` would give at that position, but keyed by name, so adding a
-component or parameter never shifts the luck of the others. Two scenarios run with the same seed
-thus share, replication by replication, every draw where they do not differ (common random
-numbers). World parameters are drawn once per replication by inverse CDF of one uniform each.
-"""
+"""The per-replication draw of the world: each uncertain parameter once, by inverse CDF of one
+uniform from the replication's keyed world stream (model/streams.py), and the regime timeline."""
 
 from __future__ import annotations
 
@@ -17,94 +10,12 @@ from typing import Any
 
 import numpy as np
 
+from resim.model.streams import uniforms
+from resim.model.world import World
 from resim.scenario.params import _Spec
 from resim.scenario.posterior import read_posterior
-from resim.scenario.schema import Plant, RuleSet, Scenario
+from resim.scenario.schema import Plant, RuleSet, Scenario, rule_sets_in_force
 from resim.scenario.walk import is_per_event, map_specs
-
-WORLD, EVENTS = 0, 1
-_U53 = 2.0**-53
-
-
-def seed_sequence(seed: int, replication: int, group: int, name: str) -> np.random.SeedSequence:
-    return np.random.SeedSequence(seed, spawn_key=(replication, group, zlib.crc32(name.encode())))
-
-
-def uniforms(seed: int, replication: int, crcs: np.ndarray) -> np.ndarray:
-    """One uniform in (0, 1) per world parameter (given by the crc32 of its name): the top 53 bits of
-    `seed_sequence(seed, replication, WORLD, name).generate_state(1, np.uint64)`."""
-    words = seed_words(seed, (replication, WORLD), crcs, 2).astype(np.uint64)
-    return (((words[:, 0] | words[:, 1] << np.uint64(32)) >> np.uint64(11)).astype(float) + 0.5) * _U53
-
-
-# numpy's SeedSequence hash (numpy/random/bit_generator.pyx), vectorised over the last spawn-key word
-_INIT_A, _MULT_A, _INIT_B, _MULT_B = 0x43B0D7E5, 0x931E8875, 0x8B51F9DD, 0x58F38DED
-_MIX_L, _MIX_R, _MASK, _POOL = 0xCA01F9DD, 0x4973F715, 0xFFFFFFFF, 4
-
-
-def seed_words(seed: int, key: tuple[int, ...], last: np.ndarray, n_words: int) -> np.ndarray:
-    """`SeedSequence(seed, spawn_key=(*key, k)).generate_state(n_words)` for every k in `last`, in one
-    pass: a replication needs ~70 such streams, and building them one by one cost 4% of its time.
-    Bit-identical to numpy (tested), so the documented streams stay exactly SeedSequence children."""
-    h = _INIT_A
-
-    def hashmix(v: Any) -> Any:  # v: int or uint64 array; h is the same for every stream
-        nonlocal h
-        v = v ^ h
-        h = (h * _MULT_A) & _MASK
-        v = (v * h) & _MASK
-        return v ^ (v >> 16)
-
-    def mix(x: Any, y: Any) -> Any:
-        r = (_MIX_L * x - _MIX_R * y) & _MASK
-        return r ^ (r >> 16)
-
-    entropy = _words(seed)
-    entropy += [0] * (_POOL - len(entropy)) + [w for k in key for w in _words(k)]
-    pool: list[Any] = [hashmix(e) for e in entropy[:_POOL]]
-    for src in range(_POOL):
-        for dst in range(_POOL):
-            if src != dst:
-                pool[dst] = mix(pool[dst], hashmix(pool[src]))
-    for e in [*entropy[_POOL:], np.asarray(last, dtype=np.uint64)]:
-        for dst in range(_POOL):
-            pool[dst] = mix(pool[dst], hashmix(e))
-    h = _INIT_B
-    out = []
-    for i in range(n_words):
-        v = pool[i % _POOL] ^ h
-        h = (h * _MULT_B) & _MASK
-        v = (v * h) & _MASK
-        out.append(v ^ (v >> 16))
-    return np.stack(out, axis=1).astype(np.uint32)
-
-
-def _words(n: int) -> list[int]:
-    """An int as SeedSequence reads it: 32-bit words, least significant first ([0] for 0)."""
-    out = [n & _MASK]
-    while n := n >> 32:
-        out.append(n & _MASK)
-    return out
-
-
-def event_rng(seed: int, replication: int, component: str) -> np.random.Generator:
-    """The random stream of one stochastic component (e.g. 'licensing.approval')."""
-    return np.random.Generator(np.random.PCG64(seed_sequence(seed, replication, EVENTS, component)))
-
-
-@dataclass(frozen=True)
-class World:
-    """One replication's draw of everything uncertain about the world.
-
-    `scenario` has every once-per-replication parameter replaced by a float; per-event ones stay
-    specs. `timeline` is the regime in force from each day (days since start, may be negative).
-    """
-
-    scenario: Scenario
-    plants: list[Plant]
-    timeline: list[tuple[float, RuleSet]]
-    outcomes: dict[str, str]  # regime change (regime_<i>) or rule-set choice (<rules>.<product>) -> outcome
-    draws: dict[str, float]  # parameter path -> drawn value (for the replication table)
 
 
 def world_uniforms(scenario: Scenario) -> list[str]:
@@ -195,13 +106,6 @@ def _drawn(spec: Any, path: str, field: Any) -> bool:
 def _is_plant_template(path: str) -> bool:
     """`domestic.plant.x` is the shared template; each plant draws its own `domestic.plant.<i>.x`."""
     return path.startswith("domestic.plant.") and path.count(".") == 2
-
-
-def rule_sets_in_force(scenario: Scenario) -> list[str]:
-    """The rule sets some regime change can bring into force, in file order."""
-    used = {change.rules for change in scenario.china.regimes if change.rules is not None}
-    used |= {o.rules for change in scenario.china.regimes for o in change.outcomes or []}
-    return [name for name in scenario.china.rule_sets if name in used]
 
 
 def _choice_key(rule_set: str, product: str) -> str:

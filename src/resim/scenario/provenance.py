@@ -7,6 +7,7 @@ from typing import Any
 
 from resim.scenario.loader import Loaded
 from resim.scenario.params import Fixed, _Spec
+from resim.scenario.schema import rule_sets_in_force
 from resim.scenario.walk import is_per_event, iter_specs
 
 UNIT_SUFFIXES = [
@@ -54,8 +55,6 @@ def structural_rows(loaded: Loaded) -> list[dict[str, str]]:
     """The structural choices: each rule set a regime change can bring into force (what it licenses,
     may license, bans and holds back, and on what basis), each dated change and its outcomes, and
     how non-China capacity is shared among the groups."""
-    from resim.montecarlo.worlds import rule_sets_in_force  # sampling imports the scenario model, not provenance
-
     china = loaded.scenario.china
     rows = []
     for name in rule_sets_in_force(loaded.scenario):

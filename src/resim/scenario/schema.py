@@ -354,6 +354,13 @@ class Scenario(Model):
         return dt.date(self.start.year + months // 12, months % 12 + 1, 1)
 
 
+def rule_sets_in_force(scenario: Scenario) -> list[str]:
+    """The rule sets some regime change can bring into force, in file order."""
+    used = {change.rules for change in scenario.china.regimes if change.rules is not None}
+    used |= {o.rules for change in scenario.china.regimes for o in change.outcomes or []}
+    return [name for name in scenario.china.rule_sets if name in used]
+
+
 DOTTED_KEY = r"^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)+\+?$|^[A-Za-z0-9_]+\+$"  # a.b.c: 1, regimes+: [...]
 
 
