@@ -48,6 +48,7 @@ def _observations_file(tmp_path: Path, write_scenario) -> Path:  # type: ignore[
     return path
 
 
+@pytest.mark.slow
 def test_calibration_recovers_known_parameters_and_a_scenario_draws_from_its_posterior(tmp_path, write_scenario):  # type: ignore[no-untyped-def]
     path = _observations_file(tmp_path, write_scenario)
     res = cli.invoke(app, ["calibrate", str(path), "--results", str(tmp_path / "results"), "-w", "2"])

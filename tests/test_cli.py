@@ -54,6 +54,7 @@ def test_run_writes_complete_results(tmp_path):  # type: ignore[no-untyped-def]
     assert (folder / "fan_chart.png").read_bytes()[:4] == b"\x89PNG"
 
 
+@pytest.mark.slow
 def test_same_seed_same_results_whatever_the_workers(tmp_path):  # type: ignore[no-untyped-def]
     sc = load(SCENARIOS / "pause_ends.yaml").scenario
     one = np.concatenate([r.series for chunk in runner.run(sc, 20, 5, workers=1) for r in chunk])
@@ -191,6 +192,7 @@ def test_missing_file_and_extends_cycle(tmp_path):  # type: ignore[no-untyped-de
     assert "Traceback" not in res.output
 
 
+@pytest.mark.slow
 def test_importing_resim_and_drawing_leaves_the_users_matplotlib_backend_alone(tmp_path):  # type: ignore[no-untyped-def]
     # A notebook user's backend must survive `import resim...` and resim drawing a chart.
     import subprocess
@@ -242,6 +244,7 @@ def test_the_column_dictionary_covers_every_column_and_docs_outputs_is_current()
     assert (REPO / "docs" / "outputs.md").read_text() == markdown(sc)  # regenerate: see resim.results.columns.markdown
 
 
+@pytest.mark.slow
 def test_json_output_of_run_compare_and_check_is_the_figures_printed(tmp_path):  # type: ignore[no-untyped-def]
     res = cli.invoke(app, ["run", str(SCENARIOS / "backtest_2025.yaml"), "-n", "4", "-w", "1", "--json",
                            "--results", str(tmp_path)])
@@ -255,6 +258,7 @@ def test_json_output_of_run_compare_and_check_is_the_figures_printed(tmp_path): 
     assert rows and all(r["mean_diff"] == 0 for r in rows)
 
 
+@pytest.mark.slow
 def test_open_run_gives_dataframes_with_dates_units_and_tidy_groups(tmp_path):  # type: ignore[no-untyped-def]
     from resim.results.api import open_run
 
@@ -285,6 +289,7 @@ def test_open_run_gives_dataframes_with_dates_units_and_tidy_groups(tmp_path):  
     np.testing.assert_allclose(cars.values.ravel(), ecar.to_numpy(), atol=1e-6)
 
 
+@pytest.mark.slow
 def test_the_python_pipeline_prints_nothing_and_gives_the_cli_figures(tmp_path, capsys):  # type: ignore[no-untyped-def]
     from resim.pipeline import run_scenario
     from resim.results.api import open_run
@@ -333,6 +338,7 @@ def test_loads_are_cached_per_file_version_and_never_shared_between_callers(tmp_
     assert load(child).figures["licence_validity_days"].value == 120  # and an edited seed file
 
 
+@pytest.mark.slow
 def test_sweeps_comparisons_and_analyses_open_as_dataframes(tmp_path):  # type: ignore[no-untyped-def]
     from resim.results.api import open_comparison, open_sensitivity, open_sweep
 

@@ -35,6 +35,7 @@ def runs(tmp_path_factory) -> dict[str, Path]:  # type: ignore[no-untyped-def]
     return folders
 
 
+@pytest.mark.slow
 def test_a_run_compared_with_itself_differs_by_nothing(runs):  # type: ignore[no-untyped-def]
     run = load_run(runs["ends"])
     c = compare(run, run)
@@ -87,6 +88,7 @@ def test_compare_cli_writes_tables_and_chart(runs, tmp_path):  # type: ignore[no
     assert (folder / "comparison.png").read_bytes()[:4] == b"\x89PNG"
 
 
+@pytest.mark.slow
 def test_compare_runs_scenario_files_first_with_one_seed(tmp_path):  # type: ignore[no-untyped-def]
     res = cli.invoke(app, ["compare", str(SCENARIOS / "pause_ends.yaml"), str(SCENARIOS / "full_ban.yaml"),
                            "-n", "12", "--results", str(tmp_path)])
@@ -104,6 +106,7 @@ def test_runs_on_different_calendars_cannot_be_compared(runs, tmp_path):  # type
     assert res.exit_code == 2 and "not found" in res.output
 
 
+@pytest.mark.slow
 def test_report_is_self_contained_valid_html_rebuilt_from_parquet_and_manifest(runs, tmp_path):  # type: ignore[no-untyped-def]
     # Keep only what a run's Parquet and manifest hold: the report must not need anything else.
     copies = []

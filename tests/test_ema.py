@@ -15,6 +15,7 @@ from resim.results.statistics import OUTCOMES
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "ema_workbench_pause_ends.py"
 
 
+@pytest.mark.slow
 def test_the_adapter_maps_uncertain_fields_levers_and_outcomes():  # type: ignore[no-untyped-def]
     fields = uncertain_fields(SCENARIOS / "pause_ends.yaml")
     model = ema_model(SCENARIOS / "pause_ends.yaml", levers={"levers.stockpile.initial_cover_days": (0, 180)})
@@ -27,6 +28,7 @@ def test_the_adapter_maps_uncertain_fields_levers_and_outcomes():  # type: ignor
     assert [o.name for o in model.outcomes] == list(OUTCOMES)
 
 
+@pytest.mark.slow
 def test_the_ema_example_runs_experiments_with_common_random_numbers():  # type: ignore[no-untyped-def]
     spec = importlib.util.spec_from_file_location("ema_example", EXAMPLE)
     assert spec is not None and spec.loader is not None

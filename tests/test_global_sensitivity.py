@@ -44,6 +44,7 @@ def test_ishigami_indices_match_their_closed_form(tmp_path):  # type: ignore[no-
     assert [r["factor"] for r in analysis.indices] == ["x1", "x2", "x3"]  # ranked by ST
 
 
+@pytest.mark.slow
 def test_an_additive_model_has_first_order_equal_to_total_and_groups_add_up(tmp_path):  # type: ignore[no-untyped-def]
     # y = sum c_i u_i with independent uniforms: S_i = ST_i = c_i^2 / sum c^2; a group's index is
     # the sum of its members'; a factor with c = 0 gets exactly 0.
@@ -62,6 +63,7 @@ def test_an_additive_model_has_first_order_equal_to_total_and_groups_add_up(tmp_
     assert grouped["ab"]["ST"] == pytest.approx(share[0] + share[1], abs=0.03)
 
 
+@pytest.mark.slow
 def test_a_scenario_in_which_one_parameter_varies_gives_it_everything(tmp_path):  # type: ignore[no-untyped-def]
     # The outage oracle: only the outage length is uncertain and nothing is random per event; a
     # price made uncertain changes money, not tonnes. Through the command, ungrouped.
@@ -86,6 +88,7 @@ def test_a_scenario_in_which_one_parameter_varies_gives_it_everything(tmp_path):
     assert years == {"all", "2026", "2027", "2028"}
 
 
+@pytest.mark.slow
 def test_a_resumed_analysis_equals_an_uninterrupted_one(tmp_path):  # type: ignore[no-untyped-def]
     whole = gs.start(OUTAGE, 32, tmp_path / "a", ["test"], by="parameter")
     gs.run(whole, workers=2)

@@ -190,6 +190,7 @@ def test_yaml_12_numbers_parse_as_numbers(tmp_path):  # type: ignore[no-untyped-
     assert res.exit_code == 0, res.output
 
 
+@pytest.mark.slow
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.binary(max_size=400))
 def test_arbitrary_bytes_never_give_a_traceback(tmp_path, data):  # type: ignore[no-untyped-def]
@@ -208,6 +209,7 @@ SCENARIO_KEYS = st.sampled_from(["name", "question", "start", "horizon_months", 
                                  "domestic", "heavy_ree", "extends", "report_from", "posterior", "seed"])
 
 
+@pytest.mark.slow
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.dictionaries(SCENARIO_KEYS | st.text(max_size=12), YAML_VALUES, max_size=8))
 def test_arbitrary_yaml_documents_never_give_a_traceback(tmp_path, doc):  # type: ignore[no-untyped-def]
@@ -255,6 +257,7 @@ def _wait_for_workers(proc: subprocess.Popen[bytes], results: Path) -> set[int]:
     raise AssertionError("the run did not start its workers")
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses /proc and PR_SET_PDEATHSIG")
 def test_kill_9_of_a_run_leaves_no_worker_and_the_next_run_cleans_its_staging(tmp_path):  # type: ignore[no-untyped-def]
     results = tmp_path / "results"
@@ -272,6 +275,7 @@ def test_kill_9_of_a_run_leaves_no_worker_and_the_next_run_cleans_its_staging(tm
     assert not list(results.glob("pause_ends/.incomplete-*"))  # ...and the next run removes it
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses /proc")
 def test_sigterm_exits_cleanly_with_one_line_and_no_survivor(tmp_path):  # type: ignore[no-untyped-def]
     results = tmp_path / "results"
@@ -286,6 +290,7 @@ def test_sigterm_exits_cleanly_with_one_line_and_no_survivor(tmp_path):  # type:
     assert not list(results.rglob(".incomplete-*")) and not list(results.rglob("manifest.json"))
 
 
+@pytest.mark.slow
 def test_two_runs_started_at_once_finish_in_distinct_folders(tmp_path):  # type: ignore[no-untyped-def]
     results = tmp_path / "results"
     procs = [_start_run(results, replications=4) for _ in range(2)]

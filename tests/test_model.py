@@ -224,6 +224,7 @@ def _cumulative_shortfall(name, overrides=None, replications=60):  # type: ignor
     return np.array([r.series[:, i].sum() for chunk in run(sc, replications, 20261110, workers=2) for r in chunk])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("overrides", [{}, {"demand.deferred_share": 0}], ids=["as shipped", "no deferral"])
 def test_a_stockpile_never_means_more_shortfall_in_any_paired_replication(overrides):  # type: ignore[no-untyped-def]
     # The stockpile's magnets are a last resort outside the makers' order position, so no order,
@@ -247,6 +248,7 @@ def _odds(p: float, **more: float) -> dict[str, float]:
 NO_SECOND_SOURCE = {f"suppliers.{s}.capacity_t_per_year": 0 for s in ("japan", "korea_vietnam", "usa", "europe")}
 
 
+@pytest.mark.slow
 def test_better_licence_odds_help_in_nearly_every_paired_replication_when_china_is_the_only_source():  # type: ignore[no-untyped-def]
     # Licence luck is keyed by applicant and file number and shipping luck by route and week, so
     # raising the odds turns refusals into approvals file by file and histories that diverge
@@ -258,6 +260,7 @@ def test_better_licence_odds_help_in_nearly_every_paired_replication_when_china_
     assert hi.mean() < 0.75 * lo.mean()
 
 
+@pytest.mark.slow
 def test_better_licence_odds_help_on_average_though_makers_then_hedge_less():  # type: ignore[no-untyped-def]
     # The issue's goal: at most 2% of paired replications worse. Measured 12 of 1,000 (1 of the
     # first 200); it was 48 of 1,000 (6 of the first 200) while groups competed for non-China
@@ -284,6 +287,7 @@ def test_a_group_calls_no_more_than_its_contracts_over_any_window_and_never_anot
     assert contracts.left_t(0, 3, scale=0.5) == 25.0  # half the capacity on offer: half the entitlement
 
 
+@pytest.mark.slow
 def test_full_ban_is_worse_than_licensing_on_average():  # type: ignore[no-untyped-def]
     ends = [series(SCENARIOS / "pause_ends.yaml", replication=i)[1]["shortfall_t"].sum() for i in range(20)]
     ban = [series(SCENARIOS / "full_ban.yaml", replication=i)[1]["shortfall_t"].sum() for i in range(20)]
@@ -294,6 +298,7 @@ def _binomial_band(share: float, p: float, n: int) -> bool:
     return abs(share - p) <= 3.5 * (p * (1 - p) / n) ** 0.5
 
 
+@pytest.mark.slow
 def test_pause_outcome_probabilities_are_respected():  # type: ignore[no-untyped-def]
     sc = load(SCENARIOS / "pause_ends.yaml").scenario
     worlds = [sample_world(sc, 1, i).outcomes for i in range(2000)]
@@ -303,6 +308,7 @@ def test_pause_outcome_probabilities_are_respected():  # type: ignore[no-untyped
         assert _binomial_band(names.count(outcome) / len(names), p, len(names)), outcome
 
 
+@pytest.mark.slow
 def test_an_uncertain_product_is_licensed_with_its_probability_once_per_replication():  # type: ignore[no-untyped-def]
     # The October rules license light-REE magnets with a probability drawn per replication
     # (triangular 0.05 / 0.25 / 0.5: mean 0.2667); the decision is one per replication and is
@@ -320,6 +326,7 @@ def test_an_uncertain_product_is_licensed_with_its_probability_once_per_replicat
         assert {sample_world(other, 1, i).outcomes["october_2025.light_magnet"] for i in range(50)} == {expected}
 
 
+@pytest.mark.slow
 def test_light_ree_licensing_is_what_makes_the_stress_case_worse():  # type: ignore[no-untyped-def]
     # Paired: the same luck, only the structural choice differs; licensing light-REE magnets too can
     # only add licence waits and refusals on top of the as-written rules, on average.

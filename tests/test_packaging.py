@@ -20,6 +20,7 @@ import resim
 REPO = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not resim.__file__.startswith(str(REPO)),  # pip would take the borrowed copy as the wheel's
                     reason="needs the editable install: this environment's resim is itself an installed copy")
 def test_a_wheel_installed_elsewhere_runs_its_shipped_scenarios(tmp_path):  # type: ignore[no-untyped-def]

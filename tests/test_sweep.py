@@ -59,6 +59,7 @@ def _sweep(tmp: Path, *extra: str) -> Path:
     return next(tmp.glob("sweeps/*/*"))
 
 
+@pytest.mark.slow
 def test_resume_finishes_an_interrupted_sweep_exactly_without_recomputing(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
     full = pq.read_table(_sweep(tmp_path / "a") / "points.parquet")
     folder = _sweep(tmp_path / "b")
@@ -121,6 +122,7 @@ def test_bad_sweep_specs_fail_before_anything_runs(tmp_path, args, expected):  #
     assert "Traceback" not in res.output and not (tmp_path / "sweeps").exists()
 
 
+@pytest.mark.slow
 def test_python_api_returns_the_points_table(tmp_path):  # type: ignore[no-untyped-def]
     table = sweep.sweep(ENDS, {"demand.inventory_cover_weeks": Values(values=[2, 6])}, replications=4,
                         results=tmp_path).to_pydict()
@@ -145,6 +147,7 @@ def test_shipped_sweep_files_are_valid():  # type: ignore[no-untyped-def]
         assert len(design_points(spec_, seed=1)) > 1
 
 
+@pytest.mark.slow
 def test_sweep_file_runs_through_the_cli(tmp_path):  # type: ignore[no-untyped-def]
     file = tmp_path / "s.yaml"
     file.write_text(f"name: small\nscenario: {ENDS}\ndesign: lhs\npoints: 4\nreplications: 3\n"
@@ -166,6 +169,7 @@ def ishigami_point(point):  # type: ignore[no-untyped-def]
     return {"y": float(Ishigami.evaluate(np.array([[point["x1"], point["x2"], point["x3"]]]))[0])}
 
 
+@pytest.mark.slow
 def test_sobol_indices_through_the_sweep_machinery_match_ishigami():  # type: ignore[no-untyped-def]
     from resim.analysis import indices
 
@@ -182,6 +186,7 @@ def test_sobol_indices_through_the_sweep_machinery_match_ishigami():  # type: ig
         assert abs(rows[name]["ST"] - st_) <= rows[name]["ST_conf"] + 0.02, (name, rows[name])
 
 
+@pytest.mark.slow
 def test_sobol_ranks_the_only_parameter_that_matters_first(tmp_path):  # type: ignore[no-untyped-def]
     # pause_ends over 24 months; the stockpile's release rule (no stockpile) and full_ban's rule (not
     # in this timeline) cannot matter: with common random numbers their indices are zero.
@@ -200,6 +205,7 @@ def test_sobol_ranks_the_only_parameter_that_matters_first(tmp_path):  # type: i
     assert "too small" in res.output  # 16 base samples: the tool says so
 
 
+@pytest.mark.slow
 def test_discovery_finds_the_region_of_severe_shortfall(tmp_path):  # type: ignore[no-untyped-def]
     # Severe shortfall needs low approval odds; the box must say so, with high density.
     res = cli.invoke(app, ["sweep", str(ENDS), "--vary", "china.licensing.approval_probability=0.0:0.6",
@@ -260,6 +266,7 @@ class _NoScenarioFiles:
         resim.scenario.seeds.load_figures = refuse
 
 
+@pytest.mark.slow
 def test_a_dask_cluster_without_the_scenario_files_gives_the_same_results(tmp_path):  # type: ignore[no-untyped-def]
     from dask.distributed import Client, LocalCluster
 
@@ -304,6 +311,7 @@ def test_a_dask_cluster_without_the_scenario_files_gives_the_same_results(tmp_pa
     assert a.equals(b)
 
 
+@pytest.mark.slow
 def test_one_at_a_time_design_and_tornado(tmp_path):  # type: ignore[no-untyped-def]
     points = design_points(spec("oat"), seed=1)
     assert len(points) == 1 + 2 * 2 and points[0] == {"china.licensing.approval_probability": 0.3,

@@ -18,6 +18,7 @@ from resim.scenario.loader import load
 cli = CliRunner()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(oracles.ORACLES))
 def test_oracle_agrees_with_its_closed_form(name):  # type: ignore[no-untyped-def]
     result = oracles.ORACLES[name]()
@@ -58,6 +59,7 @@ def test_check_mode_catches_material_lost_by_the_bookkeeping(monkeypatch, tmp_pa
     assert not any(p.is_dir() for p in tmp_path.glob("*/*"))
 
 
+@pytest.mark.slow
 def test_resim_check_prints_the_credentials(monkeypatch):  # type: ignore[no-untyped-def]
     # The command's table and its scenario checks; the slow oracles (M/M/c and the outage, 40 s)
     # are each run by test_oracle_agrees_with_its_closed_form already, so the command runs the others.
@@ -90,6 +92,7 @@ def test_resim_check_outside_the_repository_checks_the_shipped_scenarios(tmp_pat
     assert sorted(p.name for p in checked) == sorted(p.name for p in SCENARIOS.glob("*.yaml"))
 
 
+@pytest.mark.slow
 def test_precision_adds_replications_until_the_interval_is_tight_and_equals_a_fixed_run(tmp_path):  # type: ignore[no-untyped-def]
     import json
 
