@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import numpy as np
 import simpy
@@ -94,4 +94,6 @@ RUN: Final[tuple[Callable[[_Call], None], ...]] = (_run,)  # a _Call's callbacks
 
 def after(env: simpy.Environment, delay: float, action: Callable[..., Any], *args: Any) -> None:
     """Run `action(*args)` `delay` days from now, before same-time NORMAL events."""
-    env.schedule(_Call(env, action, args), URGENT, delay if delay > 0 else 0.0)  # type: ignore[arg-type]
+    # a _Call is not a simpy.Event, but has all of one that SimPy's loop reads (see _Call)
+    event, priority = cast("simpy.Event", _Call(env, action, args)), cast("simpy.core.EventPriority", URGENT)
+    env.schedule(event, priority, delay if delay > 0 else 0.0)

@@ -19,6 +19,7 @@ from resim.model.clock import DAYS_PER_MONTH, Months, ramp
 from resim.model.licensing import INPUTS_CHINA, INPUTS_NON_CHINA, Applicant, Buyer, Shipment
 from resim.model.luck import Keyed
 from resim.model.supply import ChinaExporter, Shipping
+from resim.model.world import drawn
 from resim.scenario.schema import Domestic, HeavyRee, Plant
 
 INPUT_COVER_MONTHS: Final = 2.0  # plants order inputs up to two months of planned output
@@ -31,30 +32,29 @@ class DomesticPlants(Buyer):
     def __init__(self, spec: Domestic, heavy: HeavyRee, plants: list[Plant], months: Months, index: int,
                  china: ChinaExporter, lead_time: dict[str, Keyed], shipping: Shipping):
         super().__init__()
-        f = float
-        ev = f(spec.ev_share)  # type: ignore[arg-type]  # the model follows only the EV slice
+        ev = drawn(spec.ev_share)  # the model follows only the EV slice
         tender_day = (spec.tender_date - months.start).days
         potential = np.zeros_like(months.days)
         for p in plants:  # each plant: online after award + commissioning, then a linear ramp
-            online = tender_day + (f(p.award_delay_months) + f(p.commissioning_months)) * DAYS_PER_MONTH  # type: ignore[arg-type]
-            rate = ev * f(p.capacity_t_per_year) * f(p.utilisation) / 365.25  # type: ignore[arg-type]
-            potential += rate * months.days * ramp(months.mid_day, online, f(p.ramp_months) * DAYS_PER_MONTH)  # type: ignore[arg-type]
+            online = tender_day + (drawn(p.award_delay_months) + drawn(p.commissioning_months)) * DAYS_PER_MONTH
+            rate = ev * drawn(p.capacity_t_per_year) * drawn(p.utilisation) / 365.25
+            potential += rate * months.days * ramp(months.mid_day, online, drawn(p.ramp_months) * DAYS_PER_MONTH)
         self.potential_t: list[float] = potential.tolist()  # magnet output possible each month, inputs plentiful
         self.rate_per_day: list[float] = (potential / months.days).tolist()
-        irel_start = ev * f(spec.irel_ndpr_oxide_start_t_per_year)  # type: ignore[arg-type]
-        irel_target = ev * f(spec.irel_ndpr_oxide_target_t_per_year)  # type: ignore[arg-type]
+        irel_start = ev * drawn(spec.irel_ndpr_oxide_start_t_per_year)
+        irel_target = ev * drawn(spec.irel_ndpr_oxide_target_t_per_year)
         irel_frac = ramp(months.mid_day, (spec.irel_ramp_start - months.start).days,
-                         f(spec.irel_ramp_months) * DAYS_PER_MONTH)  # type: ignore[arg-type]
+                         drawn(spec.irel_ramp_months) * DAYS_PER_MONTH)
         irel_t: list[float] = ((irel_start + (irel_target - irel_start) * irel_frac) * months.days / 365.25).tolist()
-        self.oxide_per_t = f(spec.ndpr_oxide_t_per_t_magnet)  # type: ignore[arg-type]
-        self.dytb_share = f(spec.dytb_output_share)  # type: ignore[arg-type]
-        self.dytb_content = f(spec.dytb_content_share)  # type: ignore[arg-type]
+        self.oxide_per_t = drawn(spec.ndpr_oxide_t_per_t_magnet)
+        self.dytb_share = drawn(spec.dytb_output_share)
+        self.dytb_content = drawn(spec.dytb_content_share)
         self.input_per_t = (self.oxide_per_t, self.dytb_share * self.dytb_content)
         self.local_t: tuple[list[float], list[float]] = (  # NdPr oxide, Dy/Tb: t a month
-            irel_t, (ev * f(heavy.domestic_dytb_t_per_year) / 365.25 * months.days).tolist())  # type: ignore[arg-type]
+            irel_t, (ev * drawn(heavy.domestic_dytb_t_per_year) / 365.25 * months.days).tolist())
         self.imported_t: tuple[list[float], list[float]] = (
-            (ev * f(spec.non_china_ndpr_oxide_t_per_year) / 365.25 * months.days).tolist(),  # type: ignore[arg-type]
-            (ev * f(heavy.alt_dytb_t_per_year) / 365.25 * months.days).tolist())  # type: ignore[arg-type]
+            (ev * drawn(spec.non_china_ndpr_oxide_t_per_year) / 365.25 * months.days).tolist(),
+            (ev * drawn(heavy.alt_dytb_t_per_year) / 365.25 * months.days).tolist())
         self.index = index
         self.applicant = Applicant("domestic_plants", "plant", index, self)
         self.china, self.lead_time, self.shipping = china, lead_time, shipping

@@ -10,6 +10,7 @@ from __future__ import annotations
 import bisect
 import math
 
+from resim.model.world import drawn
 from resim.scenario.schema import RuleSet
 
 
@@ -22,10 +23,10 @@ class Rules:
 
     def __init__(self, rules: RuleSet):
         self.licensed, self.banned = frozenset(rules.licensed), frozenset(rules.banned)
-        self.non_china_exposed_share = float(rules.non_china_exposed_share)  # type: ignore[arg-type]
-        self.approval_probability = None if rules.approval_probability is None else float(
-            rules.approval_probability)  # type: ignore[arg-type]
-        self.class_approval_probability = {k: float(v) for k, v in rules.class_approval_probability.items()}  # type: ignore[arg-type]
+        self.non_china_exposed_share = drawn(rules.non_china_exposed_share)
+        self.approval_probability = None if rules.approval_probability is None else drawn(
+            rules.approval_probability)
+        self.class_approval_probability = {k: drawn(v) for k, v in rules.class_approval_probability.items()}
         self.dytb_secured = "dytb_oxide" not in self.licensed and "dytb_oxide" not in self.banned  # Dy/Tb flows freely
 
 

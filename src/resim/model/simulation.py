@@ -34,7 +34,7 @@ from resim.model.regime import Regime
 from resim.model.stockpile import Stockpile
 from resim.model.streams import event_rng
 from resim.model.supply import ROUTE, ChinaExporter, DytbPool, MonthOf, Shipping, Supplier
-from resim.model.world import World
+from resim.model.world import World, drawn, per_event
 from resim.scenario.params import _Spec
 from resim.scenario.schema import Scenario
 
@@ -59,22 +59,22 @@ ROUTES = sorted(set(ROUTE.values()))
 
 def group_specs(scenario: Scenario) -> list[GroupSpec]:
     """Every maker group, segment by segment, with the segment's values where it sets none."""
-    dem, f = scenario.demand, float
+    dem = scenario.demand
     out = []
     for seg_name, seg in dem.segments.items():
         for name, g in seg.groups.items():
             def pick(own: Any, inherited: Any) -> float:
-                return f(inherited if own is None else own)
+                return drawn(inherited if own is None else own)
             cover_weeks = pick(g.inventory_cover_weeks, dem.inventory_cover_weeks)
             out.append(GroupSpec(
-                seg_name, name, f(seg.units_per_year) * g.share, seg.base_date, f(seg.growth_per_year),  # type: ignore[arg-type]
+                seg_name, name, drawn(seg.units_per_year) * g.share, seg.base_date, drawn(seg.growth_per_year),
                 pick(g.ndfeb_kg_per_vehicle, seg.ndfeb_kg_per_vehicle),
                 pick(g.dytb_grade_share, seg.dytb_grade_share), pick(g.min_dytb_grade_share, seg.min_dytb_grade_share),
                 pick(g.redesign_to_light_ree_months, dem.redesign_to_light_ree_months), cover_weeks * 7,
-                f(seg.ferrite_share_start), f(seg.ferrite_share_target), seg.ferrite_target_date,  # type: ignore[arg-type]
-                f(g.non_china_access), f(g.motor_import_start_share), f(g.motor_import_max_share),  # type: ignore[arg-type]
-                f(g.motor_shift_per_month), g.licence_class, f(g.general_licence_customer), g.priority,  # type: ignore[arg-type]
-                f(seg.vehicle_value_inr)))  # type: ignore[arg-type]
+                drawn(seg.ferrite_share_start), drawn(seg.ferrite_share_target), seg.ferrite_target_date,
+                drawn(g.non_china_access), drawn(g.motor_import_start_share), drawn(g.motor_import_max_share),
+                drawn(g.motor_shift_per_month), g.licence_class, drawn(g.general_licence_customer), g.priority,
+                drawn(seg.vehicle_value_inr)))
     return out
 
 
@@ -92,11 +92,12 @@ def columns(scenario: Scenario) -> list[str]:
 def motor_premium_inr_per_t(sc: Scenario, spec: GroupSpec) -> float:
     """What a tonne of magnet costs above China's magnet price when it comes inside an imported motor:
     the duty on the whole motor and the local-fitment subsidy the vehicles lose."""
-    prices, f = sc.prices, float
-    motor_value_per_t = f(prices.china_inr_per_kg["dytb"]) * 1000 / max(f(prices.motor_magnet_value_share), 1e-9)  # type: ignore[arg-type]
-    duty = f(prices.motor_duty_share) * motor_value_per_t  # type: ignore[arg-type]
+    prices = sc.prices
+    magnet_share = max(drawn(prices.motor_magnet_value_share), 1e-9)
+    motor_value_per_t = drawn(prices.china_inr_per_kg["dytb"]) * 1000 / magnet_share
+    duty = drawn(prices.motor_duty_share) * motor_value_per_t
     vehicles_per_t = 1000 / spec.kg_per_vehicle if spec.kg_per_vehicle > 0 else 0.0
-    return duty + f(prices.motor_subsidy_loss_inr_per_vehicle) * vehicles_per_t  # type: ignore[arg-type]
+    return duty + drawn(prices.motor_subsidy_loss_inr_per_vehicle) * vehicles_per_t
 
 
 @functools.lru_cache(maxsize=256)
@@ -128,7 +129,7 @@ def contract_shares(groups: list[MakerGroup], months: Months) -> tuple[list[list
 def simulate(world: World, seed: int, replication: int, check: bool = False) -> np.ndarray:
     """Run one replication. The books are checked at every month end; with `check`, after every
     event too (slower: for validation runs)."""
-    sc, f = world.scenario, float
+    sc = world.scenario
     env = simpy.Environment()
     months = Months.of(sc.start, sc.horizon_months)
     month_of = MonthOf(months)
@@ -142,25 +143,27 @@ def simulate(world: World, seed: int, replication: int, check: bool = False) -> 
         return Keyed(KeyedDraws(spec, seed, replication, component, weeks))
 
     lic, china_spec = sc.china.licensing, sc.china
-    regime = Regime(world.timeline, f(lic.approval_probability),  # type: ignore[arg-type]
-                    {k: f(v) for k, v in lic.class_approval_probability.items()})  # type: ignore[arg-type]
+    regime = Regime(world.timeline, drawn(lic.approval_probability),
+                    {k: drawn(v) for k, v in lic.class_approval_probability.items()})
     licence_slots = LicenceOffice.slots(buyers, lic.max_refilings + 1)
     licence_products = (*PRODUCT, *INPUT_PRODUCTS)
     shipping = Shipping(env)
+
+    def by_file(spec: _Spec | None, component: str) -> KeyedDraws:
+        return KeyedDraws(spec, seed, replication, component, LICENCE_FILES_KEYED, licence_slots)
+
     office = LicenceOffice(env, regime, {p: LicenceDraws(
-        KeyedDraws(lic.decision_delay_days, seed, replication, f"licensing.decision_delay.{p}", LICENCE_FILES_KEYED,  # type: ignore[arg-type]
-                   licence_slots).draw,
-        KeyedDraws(lic.refile_delay_days, seed, replication, f"licensing.refile_delay.{p}", LICENCE_FILES_KEYED,  # type: ignore[arg-type]
-                   licence_slots).draw,
-        KeyedDraws(None, seed, replication, f"licensing.approval.{p}", LICENCE_FILES_KEYED, licence_slots).draw,
-    ) for p in licence_products}, lic.max_refilings, lic.reviewers, f(lic.validity_days), buyers,  # type: ignore[arg-type]
+        by_file(per_event(lic.decision_delay_days), f"licensing.decision_delay.{p}").draw,
+        by_file(per_event(lic.refile_delay_days), f"licensing.refile_delay.{p}").draw,
+        by_file(None, f"licensing.approval.{p}").draw,
+    ) for p in licence_products}, lic.max_refilings, lic.reviewers, drawn(lic.validity_days), buyers,
         on_decided=lambda file, approved: china.decided(file, approved))
     general_from = (lic.general_licences_from - sc.start).days if lic.general_licences_from else math.inf
     china = ChinaExporter(
         env, regime, office, shipping,
         {r: keyed(china_spec.export_processing_days, f"china.export_processing.{r}") for r in ROUTES},
         {r: keyed(china_spec.lead_time_days, f"china.lead_time.{r}") for r in ROUTES},
-        {"motor": f(china_spec.motor_extra_lead_days)}, general_from)  # type: ignore[arg-type]
+        {"motor": drawn(china_spec.motor_extra_lead_days)}, general_from)
 
     first_control = regime.first_restriction_day("dytb_magnet")
     review = sc.demand.review
@@ -168,8 +171,8 @@ def simulate(world: World, seed: int, replication: int, check: bool = False) -> 
     for i, spec in enumerate(specs):
         redesign_day = None if first_control is None else first_control + spec.redesign_months * DAYS_PER_MONTH
         group = MakerGroup(spec, i, months, redesign_day, first_control, review.period_days, review.order_batch_days,
-                           f(sc.demand.deferred_share), f(sc.demand.backlog_half_life_days),  # type: ignore[arg-type]
-                           f(china_spec.motor_extra_lead_days), motor_premium_inr_per_t(sc, spec))  # type: ignore[arg-type]
+                           drawn(sc.demand.deferred_share), drawn(sc.demand.backlog_half_life_days),
+                           drawn(china_spec.motor_extra_lead_days), motor_premium_inr_per_t(sc, spec))
         group.applicant.general_customer = bool(
             event_rng(seed, replication, f"general_licence.{spec.key}").random() < spec.general_licence_customer)
         groups.append(group)
@@ -184,9 +187,9 @@ def simulate(world: World, seed: int, replication: int, check: bool = False) -> 
     imports = [s.spec.lead_time_days for s in suppliers if s.kind == "import"]
     market = Market(regime, china, suppliers, DytbPool(sc.heavy_ree, months, dytb_shares, carry), plants,
                     keyed(sc.domestic.lead_time_days, "domestic.lead_time"), month_of,
-                    f(sc.demand.non_china_min_share),  # type: ignore[arg-type]
-                    (f(sc.prices.china_inr_per_kg["dytb"]), f(sc.prices.china_inr_per_kg["light"])),  # type: ignore[arg-type]
-                    f(sc.domestic.cost_premium_share),  # type: ignore[arg-type]
+                    drawn(sc.demand.non_china_min_share),
+                    (drawn(sc.prices.china_inr_per_kg["dytb"]), drawn(sc.prices.china_inr_per_kg["light"])),
+                    drawn(sc.domestic.cost_premium_share),
                     MeanDays(mean_of(china_spec.export_processing_days), mean_of(china_spec.lead_time_days),
                              mean_of(lic.decision_delay_days),
                              float(np.mean([mean_of(s) for s in imports])) if imports else 0.0))
@@ -202,8 +205,8 @@ def simulate(world: World, seed: int, replication: int, check: bool = False) -> 
         ready_need = sum(float(g.planned_need_t_per_day[month_of.index(ready_day)]) for g in groups)
     else:
         ready_need = sum(sum(g.stock.rate) for g in groups)
-    stockpile = Stockpile(ready_need * f(pile.initial_cover_days), f(pile.release_below_cover_weeks),  # type: ignore[arg-type, operator]
-                          None if pile.max_release_t_per_month is None else f(pile.max_release_t_per_month),  # type: ignore[arg-type]
+    stockpile = Stockpile(ready_need * drawn(pile.initial_cover_days), drawn(pile.release_below_cover_weeks),  # type: ignore[arg-type, operator]
+                          None if pile.max_release_t_per_month is None else drawn(pile.max_release_t_per_month),
                           ready_day)
     for group in groups:
         group.stockpile = stockpile if stockpile.initial_t > 0 else None

@@ -22,6 +22,7 @@ from resim.model.floats import floats
 from resim.model.licensing import SOURCES, Applicant, Buyer, LicenceFile, LicenceOffice, Shipment, add_lot
 from resim.model.luck import Keyed
 from resim.model.regime import Regime, Rules
+from resim.model.world import drawn
 from resim.scenario.schema import HeavyRee
 from resim.scenario.schema import Supplier as SupplierSpec
 
@@ -200,22 +201,21 @@ class Supplier:
                  first_control_day: float | None, shares: list[list[float]], dytb_shares: list[list[float]],
                  carry_months: int):
         self.name, self.spec, self.lead_time, self.kind = name, spec, lead_time, spec.kind
-        self.premium = float(spec.premium_share)  # type: ignore[arg-type]
-        f = float
+        self.premium = drawn(spec.premium_share)
         self.grades = frozenset(spec.grades)  # read at every order: plain attributes, not the scenario model's
         from_day = (spec.available_from - months.start).days if spec.available_from else -math.inf
-        per_day = f(spec.capacity_t_per_year) / 365.25  # type: ignore[arg-type]
+        per_day = drawn(spec.capacity_t_per_year) / 365.25
         share = np.ones_like(months.mid_day)
         if first_control_day is not None:  # contracts qualify some time after the first control
-            contracts_day = first_control_day + f(spec.qualification_months) * DAYS_PER_MONTH  # type: ignore[arg-type]
-            share = np.where(months.mid_day < contracts_day, f(spec.share_before_contracts), 1.0)  # type: ignore[arg-type]
+            contracts_day = first_control_day + drawn(spec.qualification_months) * DAYS_PER_MONTH
+            share = np.where(months.mid_day < contracts_day, drawn(spec.share_before_contracts), 1.0)
         if spec.exposed_from is not None:
             exposed = months.mid_day >= (spec.exposed_from - months.start).days
-            share = share * np.where(exposed, 1 - f(spec.china_exposure_share), 1.0)  # type: ignore[arg-type]
-        ramp_days = f(spec.ramp_months) * DAYS_PER_MONTH  # type: ignore[arg-type]
+            share = share * np.where(exposed, 1 - drawn(spec.china_exposure_share), 1.0)
+        ramp_days = drawn(spec.ramp_months) * DAYS_PER_MONTH
         base_t: list[float] = (per_day * months.days * ramp(months.mid_day, from_day, ramp_days) * share).tolist()
         self.all = Contracts(base_t, shares, carry_months)  # all grades
-        dytb_secured_share = f(spec.dytb_secured_share)  # type: ignore[arg-type]
+        dytb_secured_share = drawn(spec.dytb_secured_share)
         self.dytb = Contracts([t * dytb_secured_share for t in base_t], dytb_shares, carry_months)
 
     def available_t(self, grade: str, group: int, m: int, exposed_share: float, dytb_secured: bool) -> float:
@@ -239,13 +239,12 @@ class DytbPool:
     scenario: no limit)."""
 
     def __init__(self, heavy: HeavyRee, months: Months, shares: list[list[float]], carry_months: int):
-        f = float
-        content = f(heavy.magnet_dytb_content_share)  # type: ignore[arg-type]
+        content = drawn(heavy.magnet_dytb_content_share)
         self.limited = heavy.non_china_magnet_dytb_t_per_year is not None and content > 0
-        per_year = np.full_like(months.mid_day, f(heavy.non_china_magnet_dytb_t_per_year or 0.0))  # type: ignore[arg-type]
+        per_year = np.full_like(months.mid_day, drawn(heavy.non_china_magnet_dytb_t_per_year or 0.0))
         if heavy.non_china_magnet_dytb_added_from is not None:
             added = months.mid_day >= (heavy.non_china_magnet_dytb_added_from - months.start).days
-            per_year = per_year + np.where(added, f(heavy.non_china_magnet_dytb_added_t_per_year), 0.0)  # type: ignore[arg-type]
+            per_year = per_year + np.where(added, drawn(heavy.non_china_magnet_dytb_added_t_per_year), 0.0)
         self.contracts = Contracts((per_year / 365.25 * months.days / max(content, 1e-12)).tolist(), shares,
                                    carry_months)
 
