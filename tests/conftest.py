@@ -25,7 +25,7 @@ def set_path(doc: dict[str, Any], dotted: str, value: Any) -> None:
 
 
 @pytest.fixture
-def write_scenario(tmp_path: Path):  # type: ignore[no-untyped-def]
+def write_scenario(tmp_path: Path):
     """Write MINIMAL with dotted overrides to a file; return its path."""
 
     def write(overrides: dict[str, Any] | None = None, name: str = "scenario.yaml") -> Path:

@@ -29,7 +29,7 @@ OBSERVED = [  # (name, column, aggregation): demand in tonnes over H1, non-China
     ("demand_h1", "demand_t", "sum"), ("non_china_h1", "delivered_non_china_t", "sum")]
 
 
-def _observations_file(tmp_path: Path, write_scenario) -> Path:  # type: ignore[no-untyped-def]
+def _observations_file(tmp_path: Path, write_scenario) -> Path:
     truth = load(write_scenario(TRUE, name="truth.yaml")).scenario
     prior_file = write_scenario(WIDE, name="wide.yaml")
     cols, months = columns(truth), month_starts(truth.start, truth.horizon_months)[:-1]
@@ -49,7 +49,7 @@ def _observations_file(tmp_path: Path, write_scenario) -> Path:  # type: ignore[
 
 
 @pytest.mark.slow
-def test_calibration_recovers_known_parameters_and_a_scenario_draws_from_its_posterior(tmp_path, write_scenario):  # type: ignore[no-untyped-def]
+def test_calibration_recovers_known_parameters_and_a_scenario_draws_from_its_posterior(tmp_path, write_scenario):
     path = _observations_file(tmp_path, write_scenario)
     res = cli.invoke(app, ["calibrate", str(path), "--results", str(tmp_path / "results"), "-w", "2"])
     assert res.exit_code == 0, res.output
@@ -75,12 +75,12 @@ def test_calibration_recovers_known_parameters_and_a_scenario_draws_from_its_pos
     assert picks == [tuple(sample_world(fitted, 5, i).draws[p] for p in TRUE) for i in range(40)]
     # other draws keep their streams: the world outside the fitted parameters is the prior scenario's
     prior = load(tmp_path / "wide.yaml").scenario
-    assert np.isclose(sample_world(fitted, 5, 0).scenario.suppliers["alt"].capacity_t_per_year,  # type: ignore[arg-type]
+    assert np.isclose(sample_world(fitted, 5, 0).scenario.suppliers["alt"].capacity_t_per_year,
                       picks[0][1])
     assert sample_world(prior, 5, 0).draws.keys() == sample_world(fitted, 5, 0).draws.keys()
 
 
-def test_a_resumed_calibration_recomputes_only_missing_draws_and_refuses_an_edited_file(tmp_path, write_scenario):  # type: ignore[no-untyped-def]
+def test_a_resumed_calibration_recomputes_only_missing_draws_and_refuses_an_edited_file(tmp_path, write_scenario):
     path = _observations_file(tmp_path, write_scenario)
     folder = calibrate.start(path, tmp_path / "results", None, ["test"], draws=20)
     calibrate.run(folder, 1)
@@ -107,7 +107,7 @@ def test_a_resumed_calibration_recomputes_only_missing_draws_and_refuses_an_edit
     (lambda d: d.update(fit=["china.lead_time_days"]), ["fit.0", "not an uncertain world parameter"]),
     (lambda d: d.update(fit=["demand.segments.seg.growth_per_year"]), ["fit.0", "not an uncertain world parameter"]),
 ])
-def test_bad_observations_get_a_clear_error(tmp_path, write_scenario, change, expected):  # type: ignore[no-untyped-def]
+def test_bad_observations_get_a_clear_error(tmp_path, write_scenario, change, expected):
     path = _observations_file(tmp_path, write_scenario)
     doc = yaml.safe_load(path.read_text())
     change(doc)
@@ -120,7 +120,7 @@ def test_bad_observations_get_a_clear_error(tmp_path, write_scenario, change, ex
     assert not (tmp_path / "results").exists()
 
 
-def test_a_posterior_folder_that_is_incomplete_or_from_another_scenario_is_refused(tmp_path, write_scenario):  # type: ignore[no-untyped-def]
+def test_a_posterior_folder_that_is_incomplete_or_from_another_scenario_is_refused(tmp_path, write_scenario):
     path = _observations_file(tmp_path, write_scenario)
     folder = calibrate.start(path, tmp_path / "results", None, ["test"], draws=10)
     doc = yaml.safe_load((tmp_path / "wide.yaml").read_text())
@@ -137,7 +137,7 @@ def test_a_posterior_folder_that_is_incomplete_or_from_another_scenario_is_refus
     assert "suppliers.alt.capacity_t_per_year" in res.output
 
 
-def test_a_run_of_a_fitted_scenario_names_its_posterior_in_the_manifest(tmp_path):  # type: ignore[no-untyped-def]
+def test_a_run_of_a_fitted_scenario_names_its_posterior_in_the_manifest(tmp_path):
     from tests.conftest import SCENARIOS
 
     res = cli.invoke(app, ["run", str(SCENARIOS / "backtest_2025_fitted.yaml"), "-n", "4", "-w", "1",

@@ -20,7 +20,7 @@ from resim.scenario.loader import load
 cli = CliRunner()
 
 
-def run_cli(*args: str):  # type: ignore[no-untyped-def]
+def run_cli(*args: str):
     return cli.invoke(app, [str(a) for a in args])
 
 
@@ -30,7 +30,7 @@ def only_run(results: Path) -> Path:
     return runs[0]
 
 
-def test_run_writes_complete_results(tmp_path):  # type: ignore[no-untyped-def]
+def test_run_writes_complete_results(tmp_path):
     res = run_cli("run", SCENARIOS / "pause_ends.yaml", "-n", "12", "--results", tmp_path, "-w", "2")
     assert res.exit_code == 0, res.output
     folder = only_run(tmp_path)
@@ -55,7 +55,7 @@ def test_run_writes_complete_results(tmp_path):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.slow
-def test_same_seed_same_results_whatever_the_workers(tmp_path):  # type: ignore[no-untyped-def]
+def test_same_seed_same_results_whatever_the_workers(tmp_path):
     sc = load(SCENARIOS / "pause_ends.yaml").scenario
     one = np.concatenate([r.series for chunk in runner.run(sc, 20, 5, workers=1) for r in chunk])
     two = np.concatenate([r.series for chunk in runner.run(sc, 20, 5, workers=2) for r in chunk])
@@ -70,10 +70,10 @@ def test_same_seed_same_results_whatever_the_workers(tmp_path):  # type: ignore[
     assert a.equals(b)
 
 
-def test_interrupted_run_leaves_nothing_that_looks_finished(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+def test_interrupted_run_leaves_nothing_that_looks_finished(tmp_path, monkeypatch):
     real = runner.run
 
-    def interrupted(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def interrupted(*args, **kwargs):
         chunks = real(*args, **kwargs)
         yield next(chunks)
         raise KeyboardInterrupt
@@ -84,7 +84,7 @@ def test_interrupted_run_leaves_nothing_that_looks_finished(tmp_path, monkeypatc
     assert not any(p.is_dir() for p in tmp_path.glob("*/*")), list(tmp_path.rglob("*"))
 
 
-def test_validate_schema_and_sources():  # type: ignore[no-untyped-def]
+def test_validate_schema_and_sources():
     res = run_cli("validate", SCENARIOS / "stockpile_90d.yaml")
     assert res.exit_code == 0 and "stockpile_90d.yaml -> pause_ends.yaml -> baseline.yaml" in res.output
     res = run_cli("schema")
@@ -97,7 +97,7 @@ def test_validate_schema_and_sources():  # type: ignore[no-untyped-def]
     assert "per event" in res.output and "per replication" in res.output
 
 
-def test_help_lists_commands():  # type: ignore[no-untyped-def]
+def test_help_lists_commands():
     res = run_cli("--help")
     for command in ("run", "validate", "schema", "sources"):
         assert command in res.output
@@ -158,7 +158,7 @@ BASE = f"extends: {SCENARIOS / 'baseline.yaml'}\nname: bad\n"
     (BASE + "china.rule_sets.october_2025.may_license.neodymium: 0.5\n",
      ["may_license", "neodymium", "light_magnet", ":3"]),
 ])
-def test_bad_input_gets_a_clear_error(tmp_path, text, expected):  # type: ignore[no-untyped-def]
+def test_bad_input_gets_a_clear_error(tmp_path, text, expected):
     path = tmp_path / "bad.yaml"
     path.write_text(text)
     res = run_cli("run", path, "-n", "2", "--results", tmp_path / "results")
@@ -172,7 +172,7 @@ def test_bad_input_gets_a_clear_error(tmp_path, text, expected):  # type: ignore
     assert not (tmp_path / "results").exists()
 
 
-def test_binary_and_latin1_files_get_a_clear_error(tmp_path):  # type: ignore[no-untyped-def]
+def test_binary_and_latin1_files_get_a_clear_error(tmp_path):
     latin1 = "name: d\xe9j\xe0\n".encode("latin-1")
     for name, data in (("binary.yaml", b"\xff\xfe\x00\x01binary"), ("latin1.yaml", latin1)):
         path = tmp_path / name
@@ -182,7 +182,7 @@ def test_binary_and_latin1_files_get_a_clear_error(tmp_path):  # type: ignore[no
         assert name in res.output and "not a UTF-8 text file" in res.output
 
 
-def test_missing_file_and_extends_cycle(tmp_path):  # type: ignore[no-untyped-def]
+def test_missing_file_and_extends_cycle(tmp_path):
     res = run_cli("validate", tmp_path / "nope.yaml")
     assert res.exit_code == 2 and "nope.yaml" in res.output and "file not found" in res.output
     (tmp_path / "a.yaml").write_text("extends: b.yaml\nname: a\n")
@@ -193,7 +193,7 @@ def test_missing_file_and_extends_cycle(tmp_path):  # type: ignore[no-untyped-de
 
 
 @pytest.mark.slow
-def test_importing_resim_and_drawing_leaves_the_users_matplotlib_backend_alone(tmp_path):  # type: ignore[no-untyped-def]
+def test_importing_resim_and_drawing_leaves_the_users_matplotlib_backend_alone(tmp_path):
     # A notebook user's backend must survive `import resim...` and resim drawing a chart.
     import subprocess
     import sys
@@ -214,7 +214,7 @@ print(matplotlib.get_backend())
     assert (tmp_path / "f.png").stat().st_size > 0
 
 
-def test_version_module_entry_and_numpy_scalar_overrides():  # type: ignore[no-untyped-def]
+def test_version_module_entry_and_numpy_scalar_overrides():
     from resim import __version__
 
     res = run_cli("--version")
@@ -231,7 +231,7 @@ def test_version_module_entry_and_numpy_scalar_overrides():  # type: ignore[no-u
     assert zero_d.demand.deferred_share == plain.demand.deferred_share
 
 
-def test_the_column_dictionary_covers_every_column_and_docs_outputs_is_current():  # type: ignore[no-untyped-def]
+def test_the_column_dictionary_covers_every_column_and_docs_outputs_is_current():
     from tests.conftest import REPO
 
     from resim.model import columns
@@ -245,7 +245,7 @@ def test_the_column_dictionary_covers_every_column_and_docs_outputs_is_current()
 
 
 @pytest.mark.slow
-def test_json_output_of_run_compare_and_check_is_the_figures_printed(tmp_path):  # type: ignore[no-untyped-def]
+def test_json_output_of_run_compare_and_check_is_the_figures_printed(tmp_path):
     res = cli.invoke(app, ["run", str(SCENARIOS / "backtest_2025.yaml"), "-n", "4", "-w", "1", "--json",
                            "--results", str(tmp_path)])
     assert res.exit_code == 0, res.output
@@ -259,7 +259,7 @@ def test_json_output_of_run_compare_and_check_is_the_figures_printed(tmp_path): 
 
 
 @pytest.mark.slow
-def test_open_run_gives_dataframes_with_dates_units_and_tidy_groups(tmp_path):  # type: ignore[no-untyped-def]
+def test_open_run_gives_dataframes_with_dates_units_and_tidy_groups(tmp_path):
     from resim.results.api import open_run
 
     res = cli.invoke(app, ["run", str(SCENARIOS / "backtest_2025.yaml"), "-n", "3", "-w", "1", "--json",
@@ -290,7 +290,7 @@ def test_open_run_gives_dataframes_with_dates_units_and_tidy_groups(tmp_path):  
 
 
 @pytest.mark.slow
-def test_the_python_pipeline_prints_nothing_and_gives_the_cli_figures(tmp_path, capsys):  # type: ignore[no-untyped-def]
+def test_the_python_pipeline_prints_nothing_and_gives_the_cli_figures(tmp_path, capsys):
     from resim.pipeline import run_scenario
     from resim.results.api import open_run
 
@@ -314,7 +314,7 @@ def test_the_python_pipeline_prints_nothing_and_gives_the_cli_figures(tmp_path, 
     assert (frame["month"].to_numpy() == written["month"].to_numpy()).all() and frame.attrs["units"]["demand_t"]
 
 
-def test_loads_are_cached_per_file_version_and_never_shared_between_callers(tmp_path):  # type: ignore[no-untyped-def]
+def test_loads_are_cached_per_file_version_and_never_shared_between_callers(tmp_path):
     import shutil
     import time
 
@@ -339,7 +339,7 @@ def test_loads_are_cached_per_file_version_and_never_shared_between_callers(tmp_
 
 
 @pytest.mark.slow
-def test_sweeps_comparisons_and_analyses_open_as_dataframes(tmp_path):  # type: ignore[no-untyped-def]
+def test_sweeps_comparisons_and_analyses_open_as_dataframes(tmp_path):
     from resim.results.api import open_comparison, open_sensitivity, open_sweep
 
     ends = str(SCENARIOS / "pause_ends.yaml")

@@ -21,7 +21,7 @@ N = 40
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory) -> dict[str, Path]:  # type: ignore[no-untyped-def]
+def runs(tmp_path_factory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("results")
     folders = {}
     for key, name, seed in [("ends", "pause_ends", "20261110"), ("returns", "october_returns", "20261110"),
@@ -36,7 +36,7 @@ def runs(tmp_path_factory) -> dict[str, Path]:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.slow
-def test_a_run_compared_with_itself_differs_by_nothing(runs):  # type: ignore[no-untyped-def]
+def test_a_run_compared_with_itself_differs_by_nothing(runs):
     run = load_run(runs["ends"])
     c = compare(run, run)
     assert c.paired
@@ -46,7 +46,7 @@ def test_a_run_compared_with_itself_differs_by_nothing(runs):  # type: ignore[no
     assert not c.monthly.differs.any()
 
 
-def test_more_supply_is_never_worse_in_a_paired_replication(runs):  # type: ignore[no-untyped-def]
+def test_more_supply_is_never_worse_in_a_paired_replication(runs):
     # Path-wise never worse (test_model checks it replication by replication); here through compare.
     c = compare(load_run(runs["ends"]), load_run(runs["stockpile"]))
     cumulative = next(o for o in c.outcomes if o.outcome == "cumulative_shortfall_t")
@@ -54,7 +54,7 @@ def test_more_supply_is_never_worse_in_a_paired_replication(runs):  # type: igno
     assert cumulative.mean_diff_ci[1] < 0
 
 
-def test_paired_intervals_are_narrower_than_unpaired_on_the_shipped_example(runs):  # type: ignore[no-untyped-def]
+def test_paired_intervals_are_narrower_than_unpaired_on_the_shipped_example(runs):
     a, b = load_run(runs["returns"]), load_run(runs["ends"])
     paired, unpaired = compare(a, b), compare(a, b, paired=False)
     for op, ou in zip(paired.outcomes, unpaired.outcomes, strict=True):
@@ -66,7 +66,7 @@ def test_paired_intervals_are_narrower_than_unpaired_on_the_shipped_example(runs
     assert narrower.mean() > 0.9
 
 
-def test_different_seeds_fall_back_to_unpaired_and_say_so(runs, tmp_path):  # type: ignore[no-untyped-def]
+def test_different_seeds_fall_back_to_unpaired_and_say_so(runs, tmp_path):
     res = cli.invoke(app, ["compare", str(runs["ends"]), str(runs["ends_other_seed"]), "--results", str(tmp_path)])
     assert res.exit_code == 0, res.output
     assert "UNPAIRED" in res.output
@@ -74,7 +74,7 @@ def test_different_seeds_fall_back_to_unpaired_and_say_so(runs, tmp_path):  # ty
     assert not any(table["paired"])
 
 
-def test_compare_cli_writes_tables_and_chart(runs, tmp_path):  # type: ignore[no-untyped-def]
+def test_compare_cli_writes_tables_and_chart(runs, tmp_path):
     res = cli.invoke(app, ["compare", str(runs["ends"]), str(runs["returns"]), str(runs["stockpile"]),
                            "--results", str(tmp_path)])
     assert res.exit_code == 0, res.output
@@ -89,7 +89,7 @@ def test_compare_cli_writes_tables_and_chart(runs, tmp_path):  # type: ignore[no
 
 
 @pytest.mark.slow
-def test_compare_runs_scenario_files_first_with_one_seed(tmp_path):  # type: ignore[no-untyped-def]
+def test_compare_runs_scenario_files_first_with_one_seed(tmp_path):
     res = cli.invoke(app, ["compare", str(SCENARIOS / "pause_ends.yaml"), str(SCENARIOS / "full_ban.yaml"),
                            "-n", "12", "--results", str(tmp_path)])
     assert res.exit_code == 0, res.output
@@ -97,7 +97,7 @@ def test_compare_runs_scenario_files_first_with_one_seed(tmp_path):  # type: ign
     assert len([p for p in tmp_path.glob("*/*") if p.is_dir() and p.parent.name != "comparisons"]) == 2
 
 
-def test_runs_on_different_calendars_cannot_be_compared(runs, tmp_path):  # type: ignore[no-untyped-def]
+def test_runs_on_different_calendars_cannot_be_compared(runs, tmp_path):
     res = cli.invoke(app, ["compare", str(runs["ends"]), str(runs["backtest"]), "--results", str(tmp_path)])
     assert res.exit_code == 2
     assert "cannot be compared" in res.output and "start" in res.output and "horizon_months" in res.output
@@ -107,7 +107,7 @@ def test_runs_on_different_calendars_cannot_be_compared(runs, tmp_path):  # type
 
 
 @pytest.mark.slow
-def test_report_is_self_contained_valid_html_rebuilt_from_parquet_and_manifest(runs, tmp_path):  # type: ignore[no-untyped-def]
+def test_report_is_self_contained_valid_html_rebuilt_from_parquet_and_manifest(runs, tmp_path):
     # Keep only what a run's Parquet and manifest hold: the report must not need anything else.
     copies = []
     for key in ("ends", "stockpile"):
@@ -138,7 +138,7 @@ def test_report_is_self_contained_valid_html_rebuilt_from_parquet_and_manifest(r
     assert not re.search(r"\d,\d{3}\.\d", text[brief:comparison])  # no "2,172,376.8 vehicles"
 
 
-def test_figures_are_rounded_to_what_their_interval_supports():  # type: ignore[no-untyped-def]
+def test_figures_are_rounded_to_what_their_interval_supports():
     from resim.results.statistics import rounded
 
     assert rounded(424.3, 27) == "420"  # +-27: tens
@@ -148,7 +148,7 @@ def test_figures_are_rounded_to_what_their_interval_supports():  # type: ignore[
     assert rounded(1234.0, 0) == "1,234"  # no interval: the figure as it is
 
 
-def test_monthly_difference_quantiles_are_ordered(runs):  # type: ignore[no-untyped-def]
+def test_monthly_difference_quantiles_are_ordered(runs):
     c = compare(load_run(runs["returns"]), load_run(runs["ends"]))
     q = c.monthly.quantiles
     assert np.all(q[5] <= q[50]) and np.all(q[50] <= q[95])

@@ -16,7 +16,7 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "ema_workbench_paus
 
 
 @pytest.mark.slow
-def test_the_adapter_maps_uncertain_fields_levers_and_outcomes():  # type: ignore[no-untyped-def]
+def test_the_adapter_maps_uncertain_fields_levers_and_outcomes():
     fields = uncertain_fields(SCENARIOS / "pause_ends.yaml")
     model = ema_model(SCENARIOS / "pause_ends.yaml", levers={"levers.stockpile.initial_cover_days": (0, 180)})
     assert [u.name for u in model.uncertainties] == list(fields)  # dotted names, no variable_name mapping
@@ -29,7 +29,7 @@ def test_the_adapter_maps_uncertain_fields_levers_and_outcomes():  # type: ignor
 
 
 @pytest.mark.slow
-def test_the_ema_example_runs_experiments_with_common_random_numbers():  # type: ignore[no-untyped-def]
+def test_the_ema_example_runs_experiments_with_common_random_numbers():
     spec = importlib.util.spec_from_file_location("ema_example", EXAMPLE)
     assert spec is not None and spec.loader is not None
     example = importlib.util.module_from_spec(spec)
@@ -47,7 +47,7 @@ def test_the_ema_example_runs_experiments_with_common_random_numbers():  # type:
     assert again["cumulative_shortfall_t"] == pytest.approx(shortfall[4], rel=1e-12)
 
 
-def test_an_experiment_is_reproducible():  # type: ignore[no-untyped-def]
+def test_an_experiment_is_reproducible():
     model = ema_model(SCENARIOS / "pause_ends.yaml", replications=2)
     point = {"demand.inventory_cover_weeks": np.float64(3.0)}  # numpy scalars, as EMA passes them
     assert model.function(**point) == model.function(**point)

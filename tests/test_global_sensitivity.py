@@ -28,7 +28,7 @@ def _by_factor(analysis: gs.Analysis, period: str = "all") -> dict[str, dict[str
     return {r["factor"]: r for r in analysis.indices if r["period"] == period}
 
 
-def test_ishigami_indices_match_their_closed_form(tmp_path):  # type: ignore[no-untyped-def]
+def test_ishigami_indices_match_their_closed_form(tmp_path):
     # Ishigami (a = 7, b = 0.1) on [-pi, pi]^3: V = a^2/8 + b pi^4/5 + b^2 pi^8/18 + 1/2,
     # V1 = (1 + b pi^4/5)^2 / 2, V2 = a^2/8, V13 = b^2 pi^8 (1/18 - 1/50); S = V_i / V.
     a, b, pi = toys.A, toys.B, np.pi
@@ -45,7 +45,7 @@ def test_ishigami_indices_match_their_closed_form(tmp_path):  # type: ignore[no-
 
 
 @pytest.mark.slow
-def test_an_additive_model_has_first_order_equal_to_total_and_groups_add_up(tmp_path):  # type: ignore[no-untyped-def]
+def test_an_additive_model_has_first_order_equal_to_total_and_groups_add_up(tmp_path):
     # y = sum c_i u_i with independent uniforms: S_i = ST_i = c_i^2 / sum c^2; a group's index is
     # the sum of its members'; a factor with c = 0 gets exactly 0.
     c = np.array(toys.LINEAR)
@@ -64,7 +64,7 @@ def test_an_additive_model_has_first_order_equal_to_total_and_groups_add_up(tmp_
 
 
 @pytest.mark.slow
-def test_a_scenario_in_which_one_parameter_varies_gives_it_everything(tmp_path):  # type: ignore[no-untyped-def]
+def test_a_scenario_in_which_one_parameter_varies_gives_it_everything(tmp_path):
     # The outage oracle: only the outage length is uncertain and nothing is random per event; a
     # price made uncertain changes money, not tonnes. Through the command, ungrouped.
     result = cli.invoke(app, ["sensitivity", str(OUTAGE), "--n", "256", "--by", "parameter", "--set", NO_EFFECT,
@@ -89,7 +89,7 @@ def test_a_scenario_in_which_one_parameter_varies_gives_it_everything(tmp_path):
 
 
 @pytest.mark.slow
-def test_a_resumed_analysis_equals_an_uninterrupted_one(tmp_path):  # type: ignore[no-untyped-def]
+def test_a_resumed_analysis_equals_an_uninterrupted_one(tmp_path):
     whole = gs.start(OUTAGE, 32, tmp_path / "a", ["test"], by="parameter")
     gs.run(whole, workers=2)
     expected = gs.analyze(whole, ["cumulative_shortfall_t"]).indices
@@ -112,7 +112,7 @@ def test_a_resumed_analysis_equals_an_uninterrupted_one(tmp_path):  # type: igno
     assert pq.read_table(cut / "points.parquet").equals(pq.read_table(whole / "points.parquet"))
 
 
-def test_every_factor_of_the_shipped_scenarios_has_a_mechanism():  # type: ignore[no-untyped-def]
+def test_every_factor_of_the_shipped_scenarios_has_a_mechanism():
     for path in sorted(SCENARIOS.glob("*.yaml")):
         factors = world_uniforms(load(path).scenario)
         assert [f for f in factors if gs.mechanism_of(f) == "other"] == [], path.name
@@ -123,7 +123,7 @@ def test_every_factor_of_the_shipped_scenarios_has_a_mechanism():  # type: ignor
     assert gs.mechanism_of(gs.LUCK) == "luck"
 
 
-def test_user_groups_come_first_and_must_match(tmp_path):  # type: ignore[no-untyped-def]
+def test_user_groups_come_first_and_must_match(tmp_path):
     factors = ["china.licensing.approval_probability", "demand.inventory_cover_weeks", "luck"]
     assert gs.groups_for(factors, "mechanism", {"mine": ["demand.*"]}) == ["licensing", "mine", "luck"]
     assert gs.groups_for(factors, "parameter") == factors
@@ -137,7 +137,7 @@ def test_user_groups_come_first_and_must_match(tmp_path):  # type: ignore[no-unt
     (["--group", "=x"], "--group"),
     (["--set", "horizon_months"], "--set"),
 ])
-def test_bad_input_is_an_input_error_and_writes_nothing(tmp_path, args, field):  # type: ignore[no-untyped-def]
+def test_bad_input_is_an_input_error_and_writes_nothing(tmp_path, args, field):
     result = cli.invoke(app, ["sensitivity", str(OUTAGE), *args, "--results", str(tmp_path / "r")])
     assert result.exit_code == 2, result.output
     assert field in result.output and "allowed" in result.output
@@ -145,7 +145,7 @@ def test_bad_input_is_an_input_error_and_writes_nothing(tmp_path, args, field): 
     assert not (tmp_path / "r").exists()
 
 
-def test_the_report_has_a_sensitivity_section(tmp_path):  # type: ignore[no-untyped-def]
+def test_the_report_has_a_sensitivity_section(tmp_path):
     folder = gs.start(OUTAGE, 16, tmp_path, ["test"])
     gs.run(folder, workers=1)
     gs.analyze(folder, ["cumulative_shortfall_t"])
@@ -155,7 +155,7 @@ def test_the_report_has_a_sensitivity_section(tmp_path):  # type: ignore[no-unty
     assert "What drives cumulative_shortfall_t" in page and "china_rules" in page and "data:image/png" in page
 
 
-def test_a_too_wide_interval_says_what_sample_size_would_narrow_it():  # type: ignore[no-untyped-def]
+def test_a_too_wide_interval_says_what_sample_size_would_narrow_it():
     # Bootstrap intervals shrink as 1/sqrt(N): an interval of width 0.2 at N = 256 needs
     # 256 x (0.2 / 0.05)^2 = 4,096 base samples, here 4,096 x 5 = 20,480 points; at 0.1 s a
     # point that is 2,048 s, about 34 min.
@@ -166,7 +166,7 @@ def test_a_too_wide_interval_says_what_sample_size_would_narrow_it():  # type: i
     assert gs.needed_base_samples(256, 0.05) == 256 and gs.needed_base_samples(256, 0.06) == 512
 
 
-def test_the_run_records_its_pace(tmp_path):  # type: ignore[no-untyped-def]
+def test_the_run_records_its_pace(tmp_path):
     analysis = gs.sensitivity("tests.toys:linear", n=16, outcomes=("y",), by="parameter",
                               factors=["x1", "x2", "x3", "x4"], results=tmp_path)
     manifest = json.loads((analysis.folder / "manifest.json").read_text())

@@ -111,7 +111,7 @@ BAD_FILES = [
 
 
 @pytest.mark.parametrize(("text", "expected"), BAD_FILES)
-def test_bad_scenario_files_get_one_clear_screen_and_write_nothing(tmp_path, text, expected):  # type: ignore[no-untyped-def]
+def test_bad_scenario_files_get_one_clear_screen_and_write_nothing(tmp_path, text, expected):
     path = tmp_path / "bad.yaml"
     path.write_text(text)
     res = cli.invoke(app, ["run", str(path), "-n", "2", "--results", str(tmp_path / "results")])
@@ -134,7 +134,7 @@ BAD_FLAGS = [  # (arguments after the scenario, fragments)
 
 
 @pytest.mark.parametrize(("args", "expected"), BAD_FLAGS)
-def test_bad_flags_get_one_clear_line_and_write_nothing(tmp_path, args, expected):  # type: ignore[no-untyped-def]
+def test_bad_flags_get_one_clear_line_and_write_nothing(tmp_path, args, expected):
     res = cli.invoke(app, ["run", str(SCENARIOS / "baseline.yaml"), *args, "--results", str(tmp_path / "r")])
     assert res.exit_code == 2, res.output
     assert "Traceback" not in res.output
@@ -143,7 +143,7 @@ def test_bad_flags_get_one_clear_line_and_write_nothing(tmp_path, args, expected
     assert not (tmp_path / "r").exists()
 
 
-def test_bad_sweep_and_compare_input(tmp_path):  # type: ignore[no-untyped-def]
+def test_bad_sweep_and_compare_input(tmp_path):
     binary = tmp_path / "sweep.yaml"
     binary.write_bytes(b"\x00\xff\xfe binary")
     cases = [
@@ -168,7 +168,7 @@ def test_bad_sweep_and_compare_input(tmp_path):  # type: ignore[no-untyped-def]
 
 @pytest.mark.parametrize("name", ["../../../escaped_run", "/tmp/absolute_run", "sub/dir", "a" * 300, "nul\x00l",
                                   "emoji 🧲 run", ".hidden"])
-def test_results_always_land_inside_the_results_folder(tmp_path, name):  # type: ignore[no-untyped-def]
+def test_results_always_land_inside_the_results_folder(tmp_path, name):
     path = tmp_path / "named.yaml"
     path.write_text(_minimal_text(name=name.replace("\x00", "")))
     results = tmp_path / "inside" / "results"
@@ -182,7 +182,7 @@ def test_results_always_land_inside_the_results_folder(tmp_path, name):  # type:
     assert {p.name for p in tmp_path.iterdir()} == {"named.yaml", "inside"}
 
 
-def test_yaml_12_numbers_parse_as_numbers(tmp_path):  # type: ignore[no-untyped-def]
+def test_yaml_12_numbers_parse_as_numbers(tmp_path):
     path = tmp_path / "numbers.yaml"
     path.write_text(_minimal_text().replace("units_per_year: 365250", "units_per_year: 3.6525e5")
                     .replace("capacity_t_per_year: 182.625", "capacity_t_per_year: 1.82625E2"))
@@ -193,7 +193,7 @@ def test_yaml_12_numbers_parse_as_numbers(tmp_path):  # type: ignore[no-untyped-
 @pytest.mark.slow
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.binary(max_size=400))
-def test_arbitrary_bytes_never_give_a_traceback(tmp_path, data):  # type: ignore[no-untyped-def]
+def test_arbitrary_bytes_never_give_a_traceback(tmp_path, data):
     path = tmp_path / "fuzz.yaml"
     path.write_bytes(data)
     res = cli.invoke(app, ["validate", str(path)])
@@ -212,7 +212,7 @@ SCENARIO_KEYS = st.sampled_from(["name", "question", "start", "horizon_months", 
 @pytest.mark.slow
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.dictionaries(SCENARIO_KEYS | st.text(max_size=12), YAML_VALUES, max_size=8))
-def test_arbitrary_yaml_documents_never_give_a_traceback(tmp_path, doc):  # type: ignore[no-untyped-def]
+def test_arbitrary_yaml_documents_never_give_a_traceback(tmp_path, doc):
     path = tmp_path / "fuzz.yaml"
     path.write_text(yaml.safe_dump(doc, allow_unicode=True))
     res = cli.invoke(app, ["validate", str(path)])
@@ -259,7 +259,7 @@ def _wait_for_workers(proc: subprocess.Popen[bytes], results: Path) -> set[int]:
 
 @pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses /proc and PR_SET_PDEATHSIG")
-def test_kill_9_of_a_run_leaves_no_worker_and_the_next_run_cleans_its_staging(tmp_path):  # type: ignore[no-untyped-def]
+def test_kill_9_of_a_run_leaves_no_worker_and_the_next_run_cleans_its_staging(tmp_path):
     results = tmp_path / "results"
     proc = _start_run(results)
     workers = _wait_for_workers(proc, results)
@@ -277,7 +277,7 @@ def test_kill_9_of_a_run_leaves_no_worker_and_the_next_run_cleans_its_staging(tm
 
 @pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses /proc")
-def test_sigterm_exits_cleanly_with_one_line_and_no_survivor(tmp_path):  # type: ignore[no-untyped-def]
+def test_sigterm_exits_cleanly_with_one_line_and_no_survivor(tmp_path):
     results = tmp_path / "results"
     proc = _start_run(results)
     workers = _wait_for_workers(proc, results)
@@ -291,7 +291,7 @@ def test_sigterm_exits_cleanly_with_one_line_and_no_survivor(tmp_path):  # type:
 
 
 @pytest.mark.slow
-def test_two_runs_started_at_once_finish_in_distinct_folders(tmp_path):  # type: ignore[no-untyped-def]
+def test_two_runs_started_at_once_finish_in_distinct_folders(tmp_path):
     results = tmp_path / "results"
     procs = [_start_run(results, replications=4) for _ in range(2)]
     for proc in procs:
@@ -300,7 +300,7 @@ def test_two_runs_started_at_once_finish_in_distinct_folders(tmp_path):  # type:
     assert len({p.parent for p in results.glob("pause_ends/*/manifest.json")}) == 2
 
 
-def test_resume_refuses_a_sweep_whose_scenario_changed(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+def test_resume_refuses_a_sweep_whose_scenario_changed(tmp_path, monkeypatch):
     scenario = tmp_path / "s.yaml"
     scenario.write_text(_minimal_text())
     res = cli.invoke(app, ["sweep", str(scenario), "--vary", "demand.segments.seg.growth_per_year=0:0.2:3",
@@ -319,7 +319,7 @@ def test_resume_refuses_a_sweep_whose_scenario_changed(tmp_path, monkeypatch):  
     assert res.exit_code == 2 and "changed since the sweep started" in res.output and "Traceback" not in res.output
 
 
-def test_a_file_in_the_way_of_the_results_folder_is_a_clear_error_before_any_work(tmp_path):  # type: ignore[no-untyped-def]
+def test_a_file_in_the_way_of_the_results_folder_is_a_clear_error_before_any_work(tmp_path):
     blocker = tmp_path / "results"
     blocker.write_text("not a folder")
     for args in (["run", str(SCENARIOS / "baseline.yaml"), "-n", "2"],
@@ -331,7 +331,7 @@ def test_a_file_in_the_way_of_the_results_folder_is_a_clear_error_before_any_wor
     assert blocker.read_text() == "not a folder"
 
 
-def test_outputs_carry_no_float_dust():  # type: ignore[no-untyped-def]
+def test_outputs_carry_no_float_dust():
     # Stocks and shortfalls are exactly zero or clearly positive: "shortfall_t > 0" counts short months
     # the same as resim's 1 kg threshold (summary.SHORT_T) does.
     from resim.model import columns

@@ -20,13 +20,13 @@ from resim.scenario.params import LogNormal, Triangular
 from resim.scenario.walk import iter_specs
 
 
-def series(path, replication=0, seed=None):  # type: ignore[no-untyped-def]
+def series(path, replication=0, seed=None):
     sc = load(path).scenario
     rep = run_one(sc, sc.seed if seed is None else seed, replication)
     return sc, {c: rep.series[:, i] for i, c in enumerate(columns(sc))}
 
 
-def test_hand_calculated_shortfall_with_china_banned(write_scenario):  # type: ignore[no-untyped-def]
+def test_hand_calculated_shortfall_with_china_banned(write_scenario):
     # Need 1 t/day; the only source gives 0.5 t/day with no lead time; no stock: each month is
     # short by exactly half its days, and 500 vehicles a day are not built.
     sc, s = series(write_scenario())
@@ -38,7 +38,7 @@ def test_hand_calculated_shortfall_with_china_banned(write_scenario):  # type: i
     np.testing.assert_allclose(s["maker_stock_t"], 0, atol=1e-9)
 
 
-def test_mean_stock_on_hand_is_the_reported_cover(write_scenario):  # type: ignore[no-untyped-def]
+def test_mean_stock_on_hand_is_the_reported_cover(write_scenario):
     # Four weeks of cover, a supplier that can fill 2 t/day with no lead time, 1 t/day need,
     # continuous review with 10-day batches: the group reorders at 23 t and fills to 33 t, so its
     # stock saw-tooths between 23 and 33 t around a mean of exactly the 28 days of cover, and no
@@ -50,7 +50,7 @@ def test_mean_stock_on_hand_is_the_reported_cover(write_scenario):  # type: igno
     assert np.all(np.abs(s["cover_days"] - 28.0) <= 5.0 + 1e-9)
 
 
-def test_a_maker_supplied_outside_china_while_china_needs_a_licence_holds_only_its_cover(write_scenario):  # type: ignore[no-untyped-def]
+def test_a_maker_supplied_outside_china_while_china_needs_a_licence_holds_only_its_cover(write_scenario):
     # The same group and supplier, but China licenses magnets (never approved) instead of banning
     # them: the group fills its orders outside China, so it plans on that supplier's lead time, not
     # on China's plus a licence decision; its stock is the 28 days of cover once the opening
@@ -63,7 +63,7 @@ def test_a_maker_supplied_outside_china_while_china_needs_a_licence_holds_only_i
     assert s["cover_days"][2:].mean() == pytest.approx(28.0, abs=0.3)
 
 
-def test_no_china_shortfall_equals_demand_minus_other_capacity(write_scenario):  # type: ignore[no-untyped-def]
+def test_no_china_shortfall_equals_demand_minus_other_capacity(write_scenario):
     # Two non-China suppliers with random lead times: once the pipeline fills, deliveries run at
     # their joint capacity and the shortfall is demand minus that capacity.
     path = write_scenario({
@@ -103,7 +103,7 @@ TWO_GROUPS = {
 }
 
 
-def test_two_groups_by_hand(write_scenario):  # type: ignore[no-untyped-def]
+def test_two_groups_by_hand(write_scenario):
     # `light` reorders at zero stock and is refilled at once: never short. `heavy` opens with the
     # pipeline of its planned 10-day lead (5 t, landing in eight tranches by day 10, each used as it
     # lands), then every file is refused: short by its whole need, less those 5 t in January.
@@ -123,7 +123,7 @@ def test_two_groups_by_hand(write_scenario):  # type: ignore[no-untyped-def]
     assert s["licences_approved"].sum() == 0
 
 
-def test_each_applicant_is_decided_independently(write_scenario):  # type: ignore[no-untyped-def]
+def test_each_applicant_is_decided_independently(write_scenario):
     # Eight groups each file for their first Dy/Tb order on day 0; each file is decided on day 15
     # with approval odds 0.3. Independent decisions: January's approvals are Binomial(8, 0.3) across
     # replications (one consolidated file would give 0 or 8, with variance 8 times larger).
@@ -150,7 +150,7 @@ def test_each_applicant_is_decided_independently(write_scenario):  # type: ignor
     assert lo < var < hi
 
 
-def test_an_order_placed_two_days_before_a_control_is_caught_at_the_border(write_scenario):  # type: ignore[no-untyped-def]
+def test_an_order_placed_two_days_before_a_control_is_caught_at_the_border(write_scenario):
     # China is open until a ban on 2026-01-03; export processing takes 5 days. The order of
     # 1 January reaches the border on 6 January, after the ban: it is stopped and never delivered;
     # China delivers only the pipeline already on its way at the start (all of it in January).
@@ -172,7 +172,7 @@ def test_an_order_placed_two_days_before_a_control_is_caught_at_the_border(write
 
 
 @pytest.mark.parametrize("name", sorted(p.stem for p in SCENARIOS.glob("*.yaml")))
-def test_conservation_per_group_and_in_total(name):  # type: ignore[no-untyped-def]
+def test_conservation_per_group_and_in_total(name):
     # What arrived = what was used + change in stock, month by month, for each group, each segment
     # and in total. (The model also checks full mass balance, incl. transit and warehouses, every month.)
     sc, s = series(SCENARIOS / f"{name}.yaml", replication=3)
@@ -196,7 +196,7 @@ def test_conservation_per_group_and_in_total(name):  # type: ignore[no-untyped-d
         assert s["demand_units"][0] == pytest.approx(s["built_units"][0] + s["lost_units"][0] + s["backlog_units"][0])
 
 
-def test_world_draws_are_shared_between_scenarios_where_they_agree():  # type: ignore[no-untyped-def]
+def test_world_draws_are_shared_between_scenarios_where_they_agree():
     # Common random numbers: the lever scenario draws the same world as pause_ends, replication
     # by replication, for every parameter both share.
     a = load(SCENARIOS / "pause_ends.yaml").scenario
@@ -216,7 +216,7 @@ def test_world_draws_are_shared_between_scenarios_where_they_agree():  # type: i
     assert sample_world(a, 11, 0).draws != sample_world(a, 11, 1).draws
 
 
-def _cumulative_shortfall(name, overrides=None, replications=60):  # type: ignore[no-untyped-def]
+def _cumulative_shortfall(name, overrides=None, replications=60):
     from resim.montecarlo.runner import run
 
     sc = load(SCENARIOS / f"{name}.yaml", overrides).scenario
@@ -226,7 +226,7 @@ def _cumulative_shortfall(name, overrides=None, replications=60):  # type: ignor
 
 @pytest.mark.slow
 @pytest.mark.parametrize("overrides", [{}, {"demand.deferred_share": 0}], ids=["as shipped", "no deferral"])
-def test_a_stockpile_never_means_more_shortfall_in_any_paired_replication(overrides):  # type: ignore[no-untyped-def]
+def test_a_stockpile_never_means_more_shortfall_in_any_paired_replication(overrides):
     # The stockpile's magnets are a last resort outside the makers' order position, so no order,
     # licence file or keyed draw changes: replication by replication the shortfall can only fall.
     # Without deferred vehicles that holds by construction; with them (as shipped) their catch-up
@@ -249,7 +249,7 @@ NO_SECOND_SOURCE = {f"suppliers.{s}.capacity_t_per_year": 0 for s in ("japan", "
 
 
 @pytest.mark.slow
-def test_better_licence_odds_help_in_nearly_every_paired_replication_when_china_is_the_only_source():  # type: ignore[no-untyped-def]
+def test_better_licence_odds_help_in_nearly_every_paired_replication_when_china_is_the_only_source():
     # Licence luck is keyed by applicant and file number and shipping luck by route and week, so
     # raising the odds turns refusals into approvals file by file and histories that diverge
     # afterwards still share their shipping luck. With no magnets to buy outside China, that is
@@ -261,7 +261,7 @@ def test_better_licence_odds_help_in_nearly_every_paired_replication_when_china_
 
 
 @pytest.mark.slow
-def test_better_licence_odds_help_on_average_though_makers_then_hedge_less():  # type: ignore[no-untyped-def]
+def test_better_licence_odds_help_on_average_though_makers_then_hedge_less():
     # The issue's goal: at most 2% of paired replications worse. Measured 12 of 1,000 (1 of the
     # first 200); it was 48 of 1,000 (6 of the first 200) while groups competed for non-China
     # capacity first come first served, so that what one could buy outside China depended on how
@@ -273,7 +273,7 @@ def test_better_licence_odds_help_on_average_though_makers_then_hedge_less():  #
     assert hi.mean() < 0.7 * lo.mean()
 
 
-def test_a_group_calls_no_more_than_its_contracts_over_any_window_and_never_anothers():  # type: ignore[no-untyped-def]
+def test_a_group_calls_no_more_than_its_contracts_over_any_window_and_never_anothers():
     contracts = Contracts([100.0, 100.0, 100.0, 100.0], [[0.25] * 4, [0.75] * 4], carry_months=1)
     assert contracts.left_t(0, 0) == 25.0
     contracts.call(1, 0, 75.0)  # the other group calls all of its month: ours is untouched
@@ -288,7 +288,7 @@ def test_a_group_calls_no_more_than_its_contracts_over_any_window_and_never_anot
 
 
 @pytest.mark.slow
-def test_full_ban_is_worse_than_licensing_on_average():  # type: ignore[no-untyped-def]
+def test_full_ban_is_worse_than_licensing_on_average():
     ends = [series(SCENARIOS / "pause_ends.yaml", replication=i)[1]["shortfall_t"].sum() for i in range(20)]
     ban = [series(SCENARIOS / "full_ban.yaml", replication=i)[1]["shortfall_t"].sum() for i in range(20)]
     assert np.mean(ban) > np.mean(ends)
@@ -299,7 +299,7 @@ def _binomial_band(share: float, p: float, n: int) -> bool:
 
 
 @pytest.mark.slow
-def test_pause_outcome_probabilities_are_respected():  # type: ignore[no-untyped-def]
+def test_pause_outcome_probabilities_are_respected():
     sc = load(SCENARIOS / "pause_ends.yaml").scenario
     worlds = [sample_world(sc, 1, i).outcomes for i in range(2000)]
     names = [w["regime_4"] for w in worlds]
@@ -309,7 +309,7 @@ def test_pause_outcome_probabilities_are_respected():  # type: ignore[no-untyped
 
 
 @pytest.mark.slow
-def test_an_uncertain_product_is_licensed_with_its_probability_once_per_replication():  # type: ignore[no-untyped-def]
+def test_an_uncertain_product_is_licensed_with_its_probability_once_per_replication():
     # The October rules license light-REE magnets with a probability drawn per replication
     # (triangular 0.05 / 0.25 / 0.5: mean 0.2667); the decision is one per replication and is
     # applied to the rule set wherever it comes into force.
@@ -327,7 +327,7 @@ def test_an_uncertain_product_is_licensed_with_its_probability_once_per_replicat
 
 
 @pytest.mark.slow
-def test_light_ree_licensing_is_what_makes_the_stress_case_worse():  # type: ignore[no-untyped-def]
+def test_light_ree_licensing_is_what_makes_the_stress_case_worse():
     # Paired: the same luck, only the structural choice differs; licensing light-REE magnets too can
     # only add licence waits and refusals on top of the as-written rules, on average.
     written = _cumulative_shortfall("october_returns", replications=20)
@@ -335,7 +335,7 @@ def test_light_ree_licensing_is_what_makes_the_stress_case_worse():  # type: ign
     assert stress.mean() > written.mean() * 1.2
 
 
-def test_history_before_the_reported_months_sets_the_state_and_is_not_reported():  # type: ignore[no-untyped-def]
+def test_history_before_the_reported_months_sets_the_state_and_is_not_reported():
     # A scenario that starts in the past and reports from today gives exactly the last months of
     # the same run reported from its start.
     sc = load(SCENARIOS / "pause_ends.yaml").scenario
@@ -346,13 +346,13 @@ def test_history_before_the_reported_months_sets_the_state_and_is_not_reported()
         assert np.array_equal(tail, full[23:])
 
 
-def test_the_model_clock_is_simpys():  # type: ignore[no-untyped-def]
+def test_the_model_clock_is_simpys():
     """The model reads SimPy's clock and priorities through its own constants (compiled, faster):
     they must stay SimPy's, and a call scheduled with `after` runs before same-time NORMAL events."""
     env, ran = simpy.Environment(), []
     assert URGENT == simpy.core.URGENT
 
-    def process():  # type: ignore[no-untyped-def]
+    def process():
         yield env.timeout(2.5)
         ran.append(("process", clock_now(env)))
 
@@ -362,7 +362,7 @@ def test_the_model_clock_is_simpys():  # type: ignore[no-untyped-def]
     assert ran == [("after", env.now), ("process", env.now)] and env.now == 2.5
 
 
-def test_each_source_constant_indexes_its_name():  # type: ignore[no-untyped-def]
+def test_each_source_constant_indexes_its_name():
     """Lots carry their source as an index into SOURCES (the books' columns use the names)."""
     from resim.model import licensing
 
@@ -371,7 +371,7 @@ def test_each_source_constant_indexes_its_name():  # type: ignore[no-untyped-def
 
 @pytest.mark.parametrize("spec", [None, LogNormal(dist="lognormal", median=63.0, p90=120.0),
                                   Triangular(dist="triangular", low=14.0, mode=30.0, high=60.0)])
-def test_licence_draws_computed_one_by_one_equal_the_streams_column(spec):  # type: ignore[no-untyped-def]
+def test_licence_draws_computed_one_by_one_equal_the_streams_column(spec):
     """A multi-slot stream computes each value when it is used; it must be the value the slot's whole
     column gives (the documented stream), wrapping past the stream's length."""
     draws = KeyedDraws(spec, 7, 3, "licensing.decision_delay.dytb_magnet", 128, 36)

@@ -23,7 +23,7 @@ REPO = Path(__file__).resolve().parents[1]
 @pytest.mark.slow
 @pytest.mark.skipif(not resim.__file__.startswith(str(REPO)),  # pip would take the borrowed copy as the wheel's
                     reason="needs the editable install: this environment's resim is itself an installed copy")
-def test_a_wheel_installed_elsewhere_runs_its_shipped_scenarios(tmp_path):  # type: ignore[no-untyped-def]
+def test_a_wheel_installed_elsewhere_runs_its_shipped_scenarios(tmp_path):
     subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", str(REPO), "-w", str(tmp_path / "dist")],
                    check=True, capture_output=True)
     wheel = next((tmp_path / "dist").glob("resim-*.whl"))

@@ -19,7 +19,7 @@ positive = st.floats(min_value=0.5, max_value=50.0)
 
 
 @st.composite
-def distributions(draw):  # type: ignore[no-untyped-def]
+def distributions(draw):
     low = draw(st.floats(min_value=0.0, max_value=10.0))
     width = draw(positive)
     mode = low + width * draw(st.floats(min_value=0.0, max_value=1.0))
@@ -35,7 +35,7 @@ def distributions(draw):  # type: ignore[no-untyped-def]
 
 
 @given(distributions(), st.lists(st.floats(min_value=1e-6, max_value=1 - 1e-6), min_size=1, max_size=20))
-def test_fast_inverse_cdf_and_support_match_scipy_stats(spec, us):  # type: ignore[no-untyped-def]
+def test_fast_inverse_cdf_and_support_match_scipy_stats(spec, us):
     u = np.array(us)
     np.testing.assert_allclose(spec.ppf(u), spec.frozen.ppf(u), rtol=1e-9, atol=1e-9)
     low, high = spec.support()
@@ -46,7 +46,7 @@ def test_fast_inverse_cdf_and_support_match_scipy_stats(spec, us):  # type: igno
 
 @given(st.lists(st.floats(min_value=-100.0, max_value=900.0), max_size=6),
        st.lists(st.floats(min_value=-200.0, max_value=1200.0), min_size=1, max_size=60))
-def test_remembered_lookups_of_the_rules_and_the_month_agree_with_a_fresh_search(change_days, days):  # type: ignore[no-untyped-def]
+def test_remembered_lookups_of_the_rules_and_the_month_agree_with_a_fresh_search(change_days, days):
     # Regime.rules_at and MonthOf.index remember the span of their last answer; asked in any order,
     # they must give what a bisection of the timeline would.
     import bisect
@@ -116,7 +116,7 @@ def test_conservation_and_no_negative_stock_for_any_settings(tmp_path_factory, c
        group=st.integers(min_value=0, max_value=3), n_words=st.integers(min_value=1, max_value=9),
        lasts=st.lists(st.integers(min_value=0, max_value=2**32 - 1), min_size=1, max_size=6))
 @settings(max_examples=200, deadline=None)
-def test_vectorised_streams_are_exactly_numpy_seed_sequence_children(seed, replication, group, n_words, lasts):  # type: ignore[no-untyped-def]
+def test_vectorised_streams_are_exactly_numpy_seed_sequence_children(seed, replication, group, n_words, lasts):
     from resim.model.streams import _U53, WORLD, seed_words, uniforms
 
     expected = [np.random.SeedSequence(seed, spawn_key=(replication, group, k)).generate_state(n_words)

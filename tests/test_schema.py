@@ -31,14 +31,14 @@ def _validator(overlay: bool) -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(schema)
 
 
-def test_the_shipped_schemas_are_current():  # type: ignore[no-untyped-def]
+def test_the_shipped_schemas_are_current():
     for overlay, name in ((False, "scenario"), (True, "overlay")):
         assert json.loads((REPO / "schema" / f"{name}.schema.json").read_text()) == json_schema(overlay), \
             f"regenerate: resim schema {'--overlay ' if overlay else ''}> schema/{name}.schema.json"
 
 
 @pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.yaml")), ids=lambda p: p.name)
-def test_every_shipped_scenario_validates_against_its_schema(path):  # type: ignore[no-untyped-def]
+def test_every_shipped_scenario_validates_against_its_schema(path):
     doc = _as_json(yaml.load(path.read_text(), Loader=YAML_LOADER))
     errors = [e.message for e in _validator("extends" in doc).iter_errors(doc)]
     assert not errors, errors[:3]
@@ -51,7 +51,7 @@ def test_every_shipped_scenario_validates_against_its_schema(path):  # type: ign
     ({"horizon_months": 0}, True),
     ({"no_such_field": 1}, True),
 ])
-def test_out_of_range_values_and_unknown_fields_are_rejected(change, overlay):  # type: ignore[no-untyped-def]
+def test_out_of_range_values_and_unknown_fields_are_rejected(change, overlay):
     doc = {"extends": "baseline.yaml", **change}
     assert list(_validator(overlay).iter_errors(doc))
     base = _as_json(yaml.load((SCENARIOS / "baseline.yaml").read_text(), Loader=YAML_LOADER))

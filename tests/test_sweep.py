@@ -19,13 +19,13 @@ cli = CliRunner()
 ENDS = SCENARIOS / "pause_ends.yaml"
 
 
-def spec(design: str, **kw):  # type: ignore[no-untyped-def]
+def spec(design: str, **kw):
     return SweepSpec(name="t", scenario=ENDS, design=design, parameters={
         "china.licensing.approval_probability": Range(low=0.1, high=0.5, levels=kw.pop("levels", None)),
         "demand.inventory_cover_weeks": Values(values=[2, 4, 6])}, **kw)
 
 
-def test_grid_covers_every_combination_including_the_ends():  # type: ignore[no-untyped-def]
+def test_grid_covers_every_combination_including_the_ends():
     points = design_points(spec("grid", levels=3), seed=1)
     assert len(points) == 9
     assert sorted({p["china.licensing.approval_probability"] for p in points}) == pytest.approx([0.1, 0.3, 0.5])
@@ -33,7 +33,7 @@ def test_grid_covers_every_combination_including_the_ends():  # type: ignore[no-
 
 
 @pytest.mark.parametrize("design", ["lhs", "sobol"])
-def test_space_filling_designs_cover_their_ranges(design):  # type: ignore[no-untyped-def]
+def test_space_filling_designs_cover_their_ranges(design):
     points = design_points(spec(design, points=64), seed=3)
     a = np.array([p["china.licensing.approval_probability"] for p in points])
     assert len(points) == 64 and a.min() >= 0.1 and a.max() <= 0.5
@@ -42,7 +42,7 @@ def test_space_filling_designs_cover_their_ranges(design):  # type: ignore[no-un
     assert {p["demand.inventory_cover_weeks"] for p in points} == {2, 4, 6}
 
 
-def test_same_point_twice_gives_identical_outcomes():  # type: ignore[no-untyped-def]
+def test_same_point_twice_gives_identical_outcomes():
     point = {"china.licensing.approval_probability": 0.3}
     a, b = (sweep.evaluate(ENDS, point, 6, 11) for _ in range(2))
     for key in a:
@@ -60,7 +60,7 @@ def _sweep(tmp: Path, *extra: str) -> Path:
 
 
 @pytest.mark.slow
-def test_resume_finishes_an_interrupted_sweep_exactly_without_recomputing(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+def test_resume_finishes_an_interrupted_sweep_exactly_without_recomputing(tmp_path, monkeypatch):
     full = pq.read_table(_sweep(tmp_path / "a") / "points.parquet")
     folder = _sweep(tmp_path / "b")
     # interrupt: keep points 0 and 3 only, as a killed run would leave them
@@ -74,7 +74,7 @@ def test_resume_finishes_an_interrupted_sweep_exactly_without_recomputing(tmp_pa
     computed = []
     real = sweep._point
 
-    def counting(scenario, overrides, replications, seed):  # type: ignore[no-untyped-def]
+    def counting(scenario, overrides, replications, seed):
         computed.append(overrides)
         return real(scenario, overrides, replications, seed)
 
@@ -89,14 +89,14 @@ def test_resume_finishes_an_interrupted_sweep_exactly_without_recomputing(tmp_pa
 _REAL_POINT = sweep._point
 
 
-def broken_point(scenario, overrides, replications, seed):  # type: ignore[no-untyped-def]
+def broken_point(scenario, overrides, replications, seed):
     """A model that fails at one point (module level, so worker processes can unpickle it)."""
     if overrides["demand.inventory_cover_weeks"] == 6 and overrides["china.licensing.approval_probability"] > 0.5:
         raise ZeroDivisionError("model bug")
     return _REAL_POINT(scenario, overrides, replications, seed)
 
 
-def test_a_failing_point_stops_the_sweep_with_a_clear_error(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+def test_a_failing_point_stops_the_sweep_with_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setattr(sweep, "_point", broken_point)  # the workers fork from this process
     res = cli.invoke(app, ["sweep", str(ENDS), "--vary", "china.licensing.approval_probability=0.05:0.6:3",
                            "--vary", "demand.inventory_cover_weeks=2,6", "-n", "4", "-w", "2",
@@ -114,7 +114,7 @@ def test_a_failing_point_stops_the_sweep_with_a_clear_error(tmp_path, monkeypatc
     (["--vary", "china.licensing.approval_probability"], ["PATH=LOW:HIGH"]),
     (["--vary", "china.licensing.approval_probability=0.5:1.5"], ["value 1.5", "[0, 1]"]),
 ])
-def test_bad_sweep_specs_fail_before_anything_runs(tmp_path, args, expected):  # type: ignore[no-untyped-def]
+def test_bad_sweep_specs_fail_before_anything_runs(tmp_path, args, expected):
     res = cli.invoke(app, ["sweep", str(ENDS), *args, "-n", "2", "--results", str(tmp_path)])
     assert res.exit_code == 2, res.output
     for fragment in expected:
@@ -123,7 +123,7 @@ def test_bad_sweep_specs_fail_before_anything_runs(tmp_path, args, expected):  #
 
 
 @pytest.mark.slow
-def test_python_api_returns_the_points_table(tmp_path):  # type: ignore[no-untyped-def]
+def test_python_api_returns_the_points_table(tmp_path):
     table = sweep.sweep(ENDS, {"demand.inventory_cover_weeks": Values(values=[2, 6])}, replications=4,
                         results=tmp_path).to_pydict()
     assert table["param.demand.inventory_cover_weeks"] == [2.0, 6.0]
@@ -140,7 +140,7 @@ def test_python_api_returns_the_points_table(tmp_path):  # type: ignore[no-untyp
     assert all(0 <= m <= 100 for m in table["mean_shortfall_pct_of_demand"])
 
 
-def test_shipped_sweep_files_are_valid():  # type: ignore[no-untyped-def]
+def test_shipped_sweep_files_are_valid():
     for path in (SCENARIOS.parent / "sweeps").glob("*.yaml"):
         spec_ = sweep.load_spec(path)
         sweep.check_spec(spec_, path)
@@ -148,7 +148,7 @@ def test_shipped_sweep_files_are_valid():  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.slow
-def test_sweep_file_runs_through_the_cli(tmp_path):  # type: ignore[no-untyped-def]
+def test_sweep_file_runs_through_the_cli(tmp_path):
     file = tmp_path / "s.yaml"
     file.write_text(f"name: small\nscenario: {ENDS}\ndesign: lhs\npoints: 4\nreplications: 3\n"
                     "parameters:\n  demand.inventory_cover_weeks: {low: 2, high: 6}\n")
@@ -162,7 +162,7 @@ def test_sweep_file_runs_through_the_cli(tmp_path):  # type: ignore[no-untyped-d
     assert res.exit_code == 2 and "parameters" in res.output
 
 
-def ishigami_point(point):  # type: ignore[no-untyped-def]
+def ishigami_point(point):
     """SALib's Ishigami test function as a sweep 'model' (module level: worker processes unpickle it)."""
     from SALib.test_functions import Ishigami
 
@@ -170,7 +170,7 @@ def ishigami_point(point):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.slow
-def test_sobol_indices_through_the_sweep_machinery_match_ishigami():  # type: ignore[no-untyped-def]
+def test_sobol_indices_through_the_sweep_machinery_match_ishigami():
     from resim.analysis import indices
 
     names = ["x1", "x2", "x3"]
@@ -187,7 +187,7 @@ def test_sobol_indices_through_the_sweep_machinery_match_ishigami():  # type: ig
 
 
 @pytest.mark.slow
-def test_sobol_ranks_the_only_parameter_that_matters_first(tmp_path):  # type: ignore[no-untyped-def]
+def test_sobol_ranks_the_only_parameter_that_matters_first(tmp_path):
     # pause_ends over 24 months; the stockpile's release rule (no stockpile) and full_ban's rule (not
     # in this timeline) cannot matter: with common random numbers their indices are zero.
     short = tmp_path / "short.yaml"
@@ -206,7 +206,7 @@ def test_sobol_ranks_the_only_parameter_that_matters_first(tmp_path):  # type: i
 
 
 @pytest.mark.slow
-def test_discovery_finds_the_region_of_severe_shortfall(tmp_path):  # type: ignore[no-untyped-def]
+def test_discovery_finds_the_region_of_severe_shortfall(tmp_path):
     # Severe shortfall needs low approval odds; the box must say so, with high density.
     res = cli.invoke(app, ["sweep", str(ENDS), "--vary", "china.licensing.approval_probability=0.0:0.6",
                            "--vary", "levers.stockpile.release_below_cover_weeks=1:4", "--design", "lhs",
@@ -236,7 +236,7 @@ def test_discovery_finds_the_region_of_severe_shortfall(tmp_path):  # type: igno
     assert (folder / "prim_tradeoff.png").read_bytes()[:4] == b"\x89PNG"
 
 
-def _no_scenario_files(elsewhere: str):  # type: ignore[no-untyped-def]
+def _no_scenario_files(elsewhere: str):
     from dask.distributed import WorkerPlugin
 
     class NoScenarioFiles(_NoScenarioFiles, WorkerPlugin):
@@ -252,13 +252,13 @@ class _NoScenarioFiles:
     def __init__(self, elsewhere: str):
         self.elsewhere = elsewhere
 
-    def setup(self, worker):  # type: ignore[no-untyped-def]
+    def setup(self, worker):
         import os
 
         import resim.scenario.loader
         import resim.scenario.seeds
 
-        def refuse(*args, **kwargs):  # type: ignore[no-untyped-def]
+        def refuse(*args, **kwargs):
             raise PermissionError("this worker has no scenario files")
 
         os.chdir(self.elsewhere)
@@ -267,7 +267,7 @@ class _NoScenarioFiles:
 
 
 @pytest.mark.slow
-def test_a_dask_cluster_without_the_scenario_files_gives_the_same_results(tmp_path):  # type: ignore[no-untyped-def]
+def test_a_dask_cluster_without_the_scenario_files_gives_the_same_results(tmp_path):
     from dask.distributed import Client, LocalCluster
 
     args = [str(ENDS), "--vary", "china.licensing.approval_probability=0.05:0.6:3", "-n", "4"]
@@ -312,7 +312,7 @@ def test_a_dask_cluster_without_the_scenario_files_gives_the_same_results(tmp_pa
 
 
 @pytest.mark.slow
-def test_one_at_a_time_design_and_tornado(tmp_path):  # type: ignore[no-untyped-def]
+def test_one_at_a_time_design_and_tornado(tmp_path):
     points = design_points(spec("oat"), seed=1)
     assert len(points) == 1 + 2 * 2 and points[0] == {"china.licensing.approval_probability": 0.3,
                                                       "demand.inventory_cover_weeks": 4.0}
@@ -327,7 +327,7 @@ def test_one_at_a_time_design_and_tornado(tmp_path):  # type: ignore[no-untyped-
     assert row["median_first_short_month_low"] <= first <= row["median_first_short_month_high"]
 
 
-def test_a_missing_optional_dependency_names_the_extra_that_installs_it(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+def test_a_missing_optional_dependency_names_the_extra_that_installs_it(tmp_path, monkeypatch):
     import sys
 
     from typer.testing import CliRunner
@@ -342,7 +342,7 @@ def test_a_missing_optional_dependency_names_the_extra_that_installs_it(tmp_path
     assert not tmp_path.exists() or not any(tmp_path.iterdir())  # nothing written
 
 
-def test_sweep_json_is_the_points_table(tmp_path):  # type: ignore[no-untyped-def]
+def test_sweep_json_is_the_points_table(tmp_path):
     import json
 
     import pyarrow.parquet as pq

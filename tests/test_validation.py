@@ -20,20 +20,20 @@ cli = CliRunner()
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", list(oracles.ORACLES))
-def test_oracle_agrees_with_its_closed_form(name):  # type: ignore[no-untyped-def]
+def test_oracle_agrees_with_its_closed_form(name):
     result = oracles.ORACLES[name]()
     assert result.passed, result
     width = result.ci[1] - result.ci[0]
     assert width <= 0.2 * max(abs(result.expected), 1e-9) or width == 0  # informative: within +-10%
 
 
-def test_erlang_c_formula_matches_a_textbook_value():  # type: ignore[no-untyped-def]
+def test_erlang_c_formula_matches_a_textbook_value():
     # M/M/1 special case: Wq = rho / (mu - lambda); here lambda = 0.5/day, mean service 1 day.
     assert oracles.erlang_c_wait_days(0.5, 1.0, 1) == pytest.approx(0.5 / (1.0 - 0.5))
 
 
 @pytest.mark.parametrize("name", sorted(p.stem for p in SCENARIOS.glob("*.yaml")))
-def test_every_shipped_scenario_passes_the_event_by_event_checks(name):  # type: ignore[no-untyped-def]
+def test_every_shipped_scenario_passes_the_event_by_event_checks(name):
     sc = load(SCENARIOS / f"{name}.yaml").scenario
     for i in range(3):
         checked = run_one(sc, sc.seed, i, check=True)
@@ -41,10 +41,10 @@ def test_every_shipped_scenario_passes_the_event_by_event_checks(name):  # type:
 
 
 @pytest.mark.skipif(COMPILED, reason="a compiled class's methods cannot be patched from Python")
-def test_check_mode_catches_material_lost_by_the_bookkeeping(monkeypatch, tmp_path):  # type: ignore[no-untyped-def]
+def test_check_mode_catches_material_lost_by_the_bookkeeping(monkeypatch, tmp_path):
     original = MakerGroup.receive
 
-    def leaky(self, lots, now):  # type: ignore[no-untyped-def]
+    def leaky(self, lots, now):
         original(self, lots, now)
         for shipment in lots:
             self.stock.level[shipment.grade] -= 0.01 * shipment.tonnes  # a bug: 1% of every delivery vanishes
@@ -60,7 +60,7 @@ def test_check_mode_catches_material_lost_by_the_bookkeeping(monkeypatch, tmp_pa
 
 
 @pytest.mark.slow
-def test_resim_check_prints_the_credentials(monkeypatch):  # type: ignore[no-untyped-def]
+def test_resim_check_prints_the_credentials(monkeypatch):
     # The command's table and its scenario checks; the slow oracles (M/M/c and the outage, 40 s)
     # are each run by test_oracle_agrees_with_its_closed_form already, so the command runs the others.
     quick = {k: v for k, v in oracles.ORACLES.items() if k in ("little", "base_stock", "deterministic", "no_china")}
@@ -72,7 +72,7 @@ def test_resim_check_prints_the_credentials(monkeypatch):  # type: ignore[no-unt
     assert res.output.count("pass") >= len(quick) + scenarios
 
 
-def test_resim_check_refuses_a_folder_without_scenarios_before_running_anything(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+def test_resim_check_refuses_a_folder_without_scenarios_before_running_anything(tmp_path, monkeypatch):
     # a check must not pass by checking nothing
     monkeypatch.setattr(oracles, "ORACLES", {"never": lambda: pytest.fail("an oracle ran")})
     res = cli.invoke(app, ["check", "--scenarios", str(tmp_path / "empty")])
@@ -80,7 +80,7 @@ def test_resim_check_refuses_a_folder_without_scenarios_before_running_anything(
     assert "empty" in res.output and "holds no scenario file" in res.output and "--scenarios" in res.output
 
 
-def test_resim_check_outside_the_repository_checks_the_shipped_scenarios(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+def test_resim_check_outside_the_repository_checks_the_shipped_scenarios(tmp_path, monkeypatch):
     from resim import pipeline
 
     monkeypatch.chdir(tmp_path)  # no scenarios/ here
@@ -93,7 +93,7 @@ def test_resim_check_outside_the_repository_checks_the_shipped_scenarios(tmp_pat
 
 
 @pytest.mark.slow
-def test_precision_adds_replications_until_the_interval_is_tight_and_equals_a_fixed_run(tmp_path):  # type: ignore[no-untyped-def]
+def test_precision_adds_replications_until_the_interval_is_tight_and_equals_a_fixed_run(tmp_path):
     import json
 
     import pyarrow.parquet as pq
@@ -115,7 +115,7 @@ def test_precision_adds_replications_until_the_interval_is_tight_and_equals_a_fi
     assert pq.read_table(folder / "series.parquet").equals(pq.read_table(fixed_folder / "series.parquet"))
 
 
-def test_quantile_intervals_cover_the_true_quantile():  # type: ignore[no-untyped-def]
+def test_quantile_intervals_cover_the_true_quantile():
     import numpy as np
 
     from resim.results.statistics import quantile_ci
@@ -126,7 +126,7 @@ def test_quantile_intervals_cover_the_true_quantile():  # type: ignore[no-untype
         assert 0.93 <= covered <= 0.995, (q, covered)
 
 
-def test_binomial_quantile_matches_scipy_stats():  # type: ignore[no-untyped-def]
+def test_binomial_quantile_matches_scipy_stats():
     import scipy.stats as st
 
     from resim.results.statistics import _binom_ppf
@@ -137,7 +137,7 @@ def test_binomial_quantile_matches_scipy_stats():  # type: ignore[no-untyped-def
                 assert _binom_ppf(u, n, p) == st.binom.ppf(u, n, p), (u, n, p)
 
 
-def test_outage_shortfall_is_exact_replication_by_replication():  # type: ignore[no-untyped-def]
+def test_outage_shortfall_is_exact_replication_by_replication():
     # Beyond the averages: given each replication's drawn outage length D, the stock of k days runs
     # out at day k and supply resumes at the instant D (continuous time), so the shortfall is
     # exactly max(0, D - k) t at 1 t/day.
@@ -149,7 +149,7 @@ def test_outage_shortfall_is_exact_replication_by_replication():  # type: ignore
         assert total == pytest.approx(max(0.0, outage_days - k), abs=1e-5)  # export processing: 1e-6 days
 
 
-def test_every_seed_assumption_is_documented():  # type: ignore[no-untyped-def]
+def test_every_seed_assumption_is_documented():
     # Each assumption file row: an id, a unit, a confidence, a source and a rationale; a range that
     # holds its value; "not found" facts carry no confident default (value null or a range).
     import yaml
@@ -170,7 +170,7 @@ def test_every_seed_assumption_is_documented():  # type: ignore[no-untyped-def]
                 assert row["confidence"] == "L" and (row["value"] is None or row.get("low") is not None), row["id"]
 
 
-def test_sources_lists_every_structural_choice():  # type: ignore[no-untyped-def]
+def test_sources_lists_every_structural_choice():
     from resim.scenario.loader import load
     from resim.scenario.provenance import structural_rows
     from resim.scenario.schema import rule_sets_in_force

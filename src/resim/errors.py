@@ -31,7 +31,7 @@ class InputError(Exception):
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
 
-    def __reduce__(self):  # type: ignore[no-untyped-def]
+    def __reduce__(self):
         return (InputError, (self.problems,))  # survives the trip back from a worker process
 
     @classmethod

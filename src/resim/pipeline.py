@@ -149,7 +149,7 @@ def start_sweep(file: Path, vary: list[str] | None = None, design: str = "grid",
         design = {"sobol": "saltelli", "morris": "morris"}[analyze]
     if vary:
         spec = sweep.SweepSpec(name=file.stem, scenario=file, parameters=sweep.parse_vary(vary),
-                               design=design,  # type: ignore[arg-type]
+                               design=design,
                                points=points, replications=replications or 100, seed=seed)
     else:
         spec = sweep.load_spec(file)

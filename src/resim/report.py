@@ -70,7 +70,7 @@ def draw_comparison(comparisons: list[Comparison], target: Path | io.BytesIO) ->
     pairing = "paired" if all(c.paired for c in comparisons) else "UNPAIRED (different seeds or replications)"
     title = (f"EV NdFeB shortfall, India: {', '.join(r.name for r in runs[1:])} against {runs[0].name} "
              f"(reference); {len(runs[0].replications)} replications, {pairing}")
-    comparison_chart(fans, diffs, title, target)  # type: ignore[arg-type]
+    comparison_chart(fans, diffs, title, target)
 
 
 def write_comparison(comparisons: list[Comparison], root: Path, command: list[str]) -> Path:
@@ -95,7 +95,7 @@ def write_comparison(comparisons: list[Comparison], root: Path, command: list[st
 
 # --- HTML report -----------------------------------------------------------------------------
 
-def _png(draw) -> str:  # type: ignore[no-untyped-def]
+def _png(draw) -> str:
     buffer = io.BytesIO()
     draw(buffer)
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()

@@ -31,7 +31,7 @@ class RunData:
     """What a comparison needs of a run, read from its results folder."""
 
     folder: Path
-    manifest: dict  # type: ignore[type-arg]
+    manifest: dict
     months: list[dt.date]
     replications: np.ndarray
     shortfall_t: np.ndarray  # replications x months
@@ -126,7 +126,7 @@ class Comparison:
     monthly: MonthlyDiff
 
 
-def _ci(data: tuple[np.ndarray, ...], statistic, paired: bool) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+def _ci(data: tuple[np.ndarray, ...], statistic, paired: bool) -> tuple[float, float]:
     if all(np.ptp(x) == 0 for x in data):  # no spread: the interval is the point
         value = float(statistic(*data, axis=-1))
         return value, value
@@ -149,13 +149,13 @@ def compare_outcome(name: str, a: np.ndarray, b: np.ndarray, paired: bool) -> Ou
             float(worse.mean()), _ci((worse,), np.mean, False),
         )
 
-    def mean_diff(x, y, axis=-1):  # type: ignore[no-untyped-def]
+    def mean_diff(x, y, axis=-1):
         return np.mean(x, axis=axis) - np.mean(y, axis=axis)
 
-    def median_diff(x, y, axis=-1):  # type: ignore[no-untyped-def]
+    def median_diff(x, y, axis=-1):
         return np.median(x, axis=axis) - np.median(y, axis=axis)
 
-    def superiority(x, y, axis=-1):  # type: ignore[no-untyped-def]
+    def superiority(x, y, axis=-1):
         # P(a draw of B exceeds a draw of A), ties counted half (the Mann-Whitney U / n m)
         return st.mannwhitneyu(x, y, axis=axis).statistic / (x.shape[axis] * y.shape[axis])
 

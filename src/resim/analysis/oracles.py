@@ -128,7 +128,7 @@ def mmc_wait(replications: int = 80, seed: int = SEED) -> OracleResult:
     per_rep = []
     for rep in range(replications):
         apps = _licence_run(seed, rep, lam, Exponential(dist="exponential", mean=mean_delay), c, horizon)
-        settled = [a.waited_days for a in apps if warmup <= a.queued_since <= horizon - 200]  # type: ignore[attr-defined]
+        settled = [a.waited_days for a in apps if warmup <= a.queued_since <= horizon - 200]
         per_rep.append(np.mean(settled))
     mean, ci = interval(np.array(per_rep))
     return OracleResult("licence queue, M/M/c (Erlang C)",
@@ -298,8 +298,8 @@ def _outage(replications: int, seed: int) -> tuple[Scenario, float, float, np.nd
 
     sc = load(OUTAGE_SCENARIO).scenario
     outage = sc.china.regimes[-1].delay_days
-    m = float(outage.mean)  # type: ignore[union-attr]
-    k = sc.demand.inventory_cover_weeks.support()[0] * 7  # type: ignore[union-attr]
+    m = float(outage.mean)
+    k = sc.demand.inventory_cover_weeks.support()[0] * 7
     return sc, m, k, _shortfall(sc, seed, replications).sum(axis=1)
 
 

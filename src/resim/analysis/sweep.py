@@ -391,7 +391,7 @@ def sweep(scenario_file: Path | str, parameters: dict[str, Range | Values], desi
           results: Path = Path("results"), name: str | None = None) -> pa.Table:
     """Python API: run a sweep and return its table (parameters and outcomes per point)."""
     spec = SweepSpec(name=name or Path(scenario_file).stem, scenario=Path(scenario_file), parameters=parameters,
-                     design=design, points=points, replications=replications, seed=seed)  # type: ignore[arg-type]
+                     design=design, points=points, replications=replications, seed=seed)
     check_spec(spec, Path(scenario_file))
     return pq.read_table(run(start(spec, results, ["python-api"]), workers))
 

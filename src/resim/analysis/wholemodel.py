@@ -270,10 +270,10 @@ def run(folder: Path, workers: int = 1, on_batch: Callable[[int], None] | None =
     todo = points_to_do(folder, len(batches), on_batch)
     started = time.perf_counter()
     done = (cluster.as_completed_map(shipped, shared, batches, todo, dask_scheduler, lambda b: repr(batches[b]))
-            if dask_scheduler else evaluate_points(local, batches, todo, workers))  # type: ignore[arg-type]
+            if dask_scheduler else evaluate_points(local, batches, todo, workers))
     for b, outcomes in done:
         first = b * size
-        table = pa.Table.from_pylist([{"point": first + k, **o} for k, o in enumerate(outcomes)])  # type: ignore[arg-type]
+        table = pa.Table.from_pylist([{"point": first + k, **o} for k, o in enumerate(outcomes)])
         atomic_write_table(table, folder / "points" / f"{b}.parquet")
         if on_batch:
             on_batch(b)

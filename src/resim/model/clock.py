@@ -67,7 +67,7 @@ def month_starts(start: dt.date, months: int) -> list[dt.date]:
 def clock_now(env: simpy.Environment) -> float:
     """The time now: SimPy's clock read without its `now` property, which from compiled code is a
     call of a Python function (the model reads the clock ~9,700 times a replication of pause_ends)."""
-    return env._now  # type: ignore[return-value]
+    return env._now
 
 
 def _run(event: _Call) -> None:

@@ -46,7 +46,7 @@ class KeyedDraws:
         if self.shape[1] > 1:
             return [math.nan] * self.shape[0]
         u = self._uniforms()[:, slot]
-        return (u if self.spec is None else self.spec.ppf(u)).tolist()  # type: ignore[no-any-return]
+        return (u if self.spec is None else self.spec.ppf(u)).tolist()
 
     def _value(self, period: int, slot: int) -> float:
         u = float(self._uniforms()[period, slot])

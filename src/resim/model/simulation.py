@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Generator
 from itertools import chain
 from typing import Any
 
@@ -121,7 +122,7 @@ def contract_shares(groups: list[MakerGroup], months: Months) -> tuple[list[list
 
     def shares(need: np.ndarray) -> list[list[float]]:
         total = need.sum(axis=0)
-        return np.divide(need, total, out=np.zeros_like(need), where=total > 0).tolist()  # type: ignore[no-any-return]
+        return np.divide(need, total, out=np.zeros_like(need), where=total > 0).tolist()
 
     return shares(magnets), shares(dytb)
 
@@ -152,6 +153,7 @@ def simulate(world: World, seed: int, replication: int, check: bool = False) -> 
     def by_file(spec: _Spec | None, component: str) -> KeyedDraws:
         return KeyedDraws(spec, seed, replication, component, LICENCE_FILES_KEYED, licence_slots)
 
+    china: ChinaExporter  # made below: the office tells it of each decision
     office = LicenceOffice(env, regime, {p: LicenceDraws(
         by_file(per_event(lic.decision_delay_days), f"licensing.decision_delay.{p}").draw,
         by_file(per_event(lic.refile_delay_days), f"licensing.refile_delay.{p}").draw,
@@ -205,7 +207,7 @@ def simulate(world: World, seed: int, replication: int, check: bool = False) -> 
         ready_need = sum(float(g.planned_need_t_per_day[month_of.index(ready_day)]) for g in groups)
     else:
         ready_need = sum(sum(g.stock.rate) for g in groups)
-    stockpile = Stockpile(ready_need * drawn(pile.initial_cover_days), drawn(pile.release_below_cover_weeks),  # type: ignore[arg-type, operator]
+    stockpile = Stockpile(ready_need * drawn(pile.initial_cover_days), drawn(pile.release_below_cover_weeks),
                           None if pile.max_release_t_per_month is None else drawn(pile.max_release_t_per_month),
                           ready_day)
     for group in groups:
@@ -229,7 +231,7 @@ def simulate(world: World, seed: int, replication: int, check: bool = False) -> 
         for g in groups:
             g.review(day)
 
-    def months_process(env: simpy.Environment):  # type: ignore[no-untyped-def]
+    def months_process(env: simpy.Environment) -> Generator[simpy.Event, Any, None]:
         day_of = months.first_day.tolist() + [float(months.first_day[-1] + months.days[-1])]
         plants.order_inputs(0, 0.0)
         market.contract_month(groups, 0, 0.0, float(months.days[0]))
@@ -246,7 +248,7 @@ def simulate(world: World, seed: int, replication: int, check: bool = False) -> 
                 plants.order_inputs(m + 1, day)
                 market.contract_month(groups, m + 1, day, float(months.days[m + 1]))
 
-    def periodic_reviews(env: simpy.Environment, period: float):  # type: ignore[no-untyped-def]
+    def periodic_reviews(env: simpy.Environment, period: float) -> Generator[simpy.Event, Any, None]:
         while True:
             yield env.timeout(period)
             review_all(env.now)

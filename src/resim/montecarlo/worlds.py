@@ -122,7 +122,7 @@ def _decided_rule_sets(scenario: Scenario, u: dict[str, float], outcomes: dict[s
             continue
         licensed = list(rules.licensed)
         for product, probability in rules.may_license.items():
-            yes = u[_choice_key(name, product)] < float(probability)  # type: ignore[arg-type]
+            yes = u[_choice_key(name, product)] < float(probability)
             outcomes[f"{name}.{product}"] = "licensed" if yes else "open"
             if yes:
                 licensed.append(product)
@@ -136,7 +136,7 @@ def _timeline(scenario: Scenario, u: dict[str, float]) -> tuple[list[tuple[float
     outcomes: dict[str, str] = {}
     rule_sets = _decided_rule_sets(scenario, u, outcomes)
     for i, change in enumerate(china.regimes):
-        day = float(days_between(scenario.start, change.from_)) + float(change.delay_days)  # type: ignore[arg-type]
+        day = float(days_between(scenario.start, change.from_)) + float(change.delay_days)
         if change.outcomes is None:
             assert change.rules is not None
             changes.append((day, rule_sets[change.rules]))

@@ -474,7 +474,7 @@ def _resolve(scenario: Scenario, figures: dict[str, Figure], marks: Marks, path:
 
 def _spec_from_figure(figure: Figure, ref: Ref, problems: list[Problem], file: Path, line: int | None,
                       where: str) -> Any:
-    value = float(figure.value) * ref.scale  # type: ignore[arg-type]
+    value = float(figure.value) * ref.scale
     source = figure.id
     if ref.over_range is None:
         return Fixed(value=value, source=source)
@@ -485,7 +485,7 @@ def _spec_from_figure(figure: Figure, ref: Ref, problems: list[Problem], file: P
     if ref.over_range == "uniform":
         return Uniform(dist="uniform", low=low, high=high, source=source)
     cls = Triangular if ref.over_range == "triangular" else Pert
-    return cls(dist=ref.over_range, low=low, mode=value, high=high, source=source)  # type: ignore[arg-type]
+    return cls(dist=ref.over_range, low=low, mode=value, high=high, source=source)
 
 
 def _check_rule_names(scenario: Scenario, marks: Marks, path: Path) -> None:

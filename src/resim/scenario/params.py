@@ -286,7 +286,7 @@ def _param_tag(v: Any) -> str | None:
     if isinstance(v, Ref):
         return "ref"
     if isinstance(v, _Spec):
-        return v.dist  # type: ignore[attr-defined,no-any-return]
+        return v.dist  # type: ignore[attr-defined]
     if isinstance(v, dict):
         if "ref" in v:
             return "ref"
