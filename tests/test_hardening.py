@@ -348,3 +348,52 @@ def test_outputs_carry_no_float_dust():
             assert (x >= 0).all() and not ((x > 0) & (x <= 1e-9)).any(), c
         short = series[:, cols.index("shortfall_t")]
         assert ((short > 0) == (short > SHORT_T)).mean() > 0.97
+
+
+# A damaged or foreign results folder: (manifest text, the files beside it). Every command that reads
+# a folder must refuse each with one screen, exit 2, naming the folder, and write nothing.
+DAMAGED = {
+    "not JSON": ("{not json", ["series.parquet"]),
+    "not an object": ("[1, 2]", ["series.parquet"]),
+    "empty object": ("{}", ["series.parquet"]),
+    "no series beside it": ('{"scenario": "x"}', []),
+    "a sweep's": ('{"spec": {}, "seed": 1, "points": [], "scenario_hash": "", "complete": true}', ["points.parquet"]),
+    "a run's with its series cut short": (__import__("json").dumps(dict.fromkeys(
+        ("scenario", "question", "seed", "replications", "start", "horizon_months", "report_from", "reported_months",
+         "units", "outcomes", "run_summary", "yearly"), 1)), ["series.parquet"]),
+}
+READERS = {
+    "compare": lambda d: ["compare", str(d), str(d)],
+    "report": lambda d: ["report", str(d)],
+    "calibrate --resume": lambda d: ["calibrate", "--resume", str(d)],
+    "sweep --resume": lambda d: ["sweep", "--resume", str(d)],
+    "sensitivity --resume": lambda d: ["sensitivity", "--resume", str(d)],
+}
+
+
+@pytest.mark.parametrize("damage", list(DAMAGED))
+@pytest.mark.parametrize("command", list(READERS))
+def test_a_damaged_or_foreign_folder_is_refused_by_every_reader(tmp_path: Path, damage: str, command: str) -> None:
+    text, files = DAMAGED[damage]
+    folder = tmp_path / "run"
+    folder.mkdir()
+    (folder / "manifest.json").write_text(text)
+    for name in files:
+        (folder / name).write_bytes(b"PAR1")  # not a whole Parquet file either
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    res = cli.invoke(app, [*READERS[command](folder)] + (["--results", str(tmp_path)] if command == "compare" else []))
+    assert res.exit_code == 2, (command, damage, res.output)
+    assert "Traceback" not in res.output and str(folder) in res.output.replace("\n", "")
+    assert len(res.output.splitlines()) <= 24
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before  # nothing written
+
+
+def test_resume_refuses_work_started_by_another_resim_version(tmp_path: Path) -> None:
+    from resim.analysis.calibrate import CALIBRATION_KEYS
+
+    folder = tmp_path / "cal"
+    folder.mkdir()
+    manifest = {k: None for k in CALIBRATION_KEYS} | {"resim_version": "0.0.1"}
+    (folder / "manifest.json").write_text(__import__("json").dumps(manifest))
+    res = cli.invoke(app, ["calibrate", "--resume", str(folder)])
+    assert res.exit_code == 2 and "started with resim 0.0.1" in res.output, res.output

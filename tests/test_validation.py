@@ -126,6 +126,20 @@ def test_quantile_intervals_cover_the_true_quantile():
         assert 0.93 <= covered <= 0.995, (q, covered)
 
 
+def test_the_mean_interval_is_students_t_interval_per_column():
+    import numpy as np
+    import scipy.stats as st
+
+    from resim.results.statistics import mean_half_width
+
+    x = np.random.default_rng(3).lognormal(size=(40, 3))
+    for confidence in (0.95, 0.99):
+        low, high = st.t.interval(confidence, len(x) - 1, loc=x.mean(axis=0), scale=st.sem(x, axis=0))
+        np.testing.assert_allclose(mean_half_width(x, confidence), (high - low) / 2, rtol=1e-12)
+        assert mean_half_width(x[:, 0], confidence) == pytest.approx((high[0] - low[0]) / 2, rel=1e-12)
+    assert np.isnan(mean_half_width(x[:1, 0]))
+
+
 def test_binomial_quantile_matches_scipy_stats():
     import scipy.stats as st
 

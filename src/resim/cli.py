@@ -20,7 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from resim.errors import InputError
-from resim.folders import check_writable
+from resim.folders import check_writable, read_manifest, read_table
 from resim.model import ConservationError
 from resim.results.statistics import OUTCOMES
 from resim.scenario.loader import load
@@ -177,7 +177,7 @@ def run(scenario_file: ScenarioFile, replications: Replications = None, seed: Se
     folder = _run(scenario_file, replications, seed, workers, results, check, target, dask)
     _show_run(folder)
     if as_json:
-        m = json.loads((folder / "manifest.json").read_text())
+        m = read_manifest(folder)
         _emit({"results": str(folder), **{k: m[k] for k in ("scenario", "question", "seed", "replications", "start",
                                                            "report_from", "reported_months", "run_summary",
                                                            "yearly")}})
@@ -213,7 +213,7 @@ def _half(row: dict[str, float], key: str) -> float:
 
 
 def _show_run(folder: Path) -> None:
-    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest = read_manifest(folder)
     table = Table(title=f"{manifest['scenario']}: EV NdFeB magnet shortfall by year "
                         f"({manifest['replications']} replications)", title_justify="left",
                   caption="%: shortfall as % of EV NdFeB demand; t: tonnes of NdFeB; P: share of replications "
@@ -322,7 +322,7 @@ def calibrate(
         if file is None:
             raise InputError.one(None, "give an observations file, or --resume FOLDER")
         folder = cal.start(file, results, seed, sys.argv, draws, replications)
-    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest = read_manifest(folder)
     total, settings = len(manifest["points"]), manifest["settings"]
     out.print(f"calibration {manifest['name']} of {manifest['scenario']}: {total} prior draws x "
               f"{settings['replications']} replications, {len(manifest['observations'])} observations, accepting the "
@@ -390,7 +390,7 @@ def sweep_command(
         if file is None:
             raise InputError.one(None, "give a scenario file with --vary, a sweep file, or --resume FOLDER")
         folder = pipeline.start_sweep(file, vary, design, points, replications, seed, analyze, results, dask)
-    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest = read_manifest(folder)
     total = len(manifest["points"])
     out.print(f"sweep {manifest['spec']['name']}: {total} points x {manifest['spec']['replications']} replications "
               f"({manifest['spec']['design']} design), seed {manifest['seed']}; folder {folder}", highlight=False,
@@ -409,9 +409,8 @@ def sweep_command(
     if analyze and indices is not None:
         _show_sensitivity(analyze, indices, outcome, folder)
     if as_json:
-        import pyarrow.parquet as pq
 
-        _emit({"results": str(folder), "points": pq.read_table(table).to_pylist(),
+        _emit({"results": str(folder), "points": read_table(table).to_pylist(),
                **({"sensitivity": indices} if indices is not None else {})})
 
 
@@ -435,9 +434,8 @@ def _show_sensitivity(method: str, rows: list[dict[str, Any]], outcome: str, fol
 
 
 def _show_sweep(path: Path) -> None:
-    import pyarrow.parquet as pq
 
-    rows = pq.read_table(path).to_pylist()
+    rows = read_table(path).to_pylist()
     params = [k for k in rows[0] if k.startswith("param.")]
     table = Table(title=f"{len(rows)} points (first 20); outcomes over the horizon with 95% intervals",
                   title_justify="left")
@@ -529,7 +527,7 @@ def sensitivity_command(
             _show_factors(gs.factor_table(scenario_file, by.value, user, overrides))
             return
         folder = pipeline.start_sensitivity(scenario_file, n, by.value, user, overrides, seed, outcomes, results, dask)
-    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest = read_manifest(folder)
     outcomes = outcomes or manifest["outcomes"]
     out.print(f"sensitivity of {Path(manifest['model']).stem}: {len(manifest['factors'])} factors in "
               f"{len(set(manifest['groups']))} groups; {manifest['points']:,} points ({manifest['base_samples']} base "

@@ -5,6 +5,7 @@ hidden and renamed when whole, so an interrupted write never looks finished."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import re
 import secrets
@@ -108,6 +109,19 @@ def atomic_write_table(table: Any, path: Path) -> None:
     tmp.rename(path)
 
 
+def read_table(path: Path, columns: list[str] | None = None) -> Any:
+    """A Parquet table resim wrote, or the one-screen input error naming the file when it is cut
+    short, damaged or lacks a column (a folder that was not written whole, or not by resim)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.read_table(path, columns=columns)
+    except (OSError, pa.ArrowException) as exc:
+        raise InputError.one(path, f"cannot be read as a resim table ({exc}); allowed: a file that resim wrote "
+                                   "whole", field=path.name) from None
+
+
 def clean_stale(folder: Path) -> list[Path]:
     """Remove the staging folders in `folder` whose owning process no longer runs (never a live
     run's); return what was removed."""
@@ -135,3 +149,58 @@ def _alive(pid: int) -> bool:
 
 def timestamp() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+MANIFEST = "manifest.json"  # every results folder's record: what was run, how, and what came out
+
+
+def write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
+    """Write `folder`'s manifest whole or not at all (written hidden, then renamed over the old one);
+    numpy numbers as JSON numbers, dates as ISO dates."""
+    tmp = folder / f".{MANIFEST}.tmp"
+    tmp.write_text(json.dumps(manifest, indent=2, default=_jsonable))
+    os.replace(tmp, folder / MANIFEST)
+
+
+def read_manifest(folder: Path | str, what: str = "resim results folder", field: str = "",
+                  needs: tuple[str, ...] = (), files: tuple[str, ...] = ()) -> dict[str, Any]:
+    """`folder`'s manifest, checked to hold the keys `needs` and to stand beside `files`; otherwise
+    the one-screen input error saying why `folder` is not a `what`."""
+    folder = Path(folder)
+
+    def refuse(why: str) -> InputError:
+        return InputError.one(folder, f"not a {what}: {why}; allowed: a folder that resim wrote whole", field=field)
+
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text())
+    except FileNotFoundError:
+        raise refuse(f"no {MANIFEST}") from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise refuse(f"its {MANIFEST} cannot be read ({exc})") from None
+    if not isinstance(manifest, dict):
+        raise refuse(f"its {MANIFEST} is not a JSON object")
+    missing = [k for k in needs if k not in manifest] + [f for f in files if not (folder / f).is_file()]
+    if missing:
+        raise refuse(f"{', '.join(missing)} missing")
+    return manifest
+
+
+def read_resumable(folder: Path | str, what: str, needs: tuple[str, ...]) -> dict[str, Any]:
+    """The manifest of long work that `--resume` may finish: a `what` started by this resim version."""
+    from resim import __version__
+
+    manifest = read_manifest(folder, what, "--resume", needs)
+    if manifest.get("resim_version") != __version__:
+        raise InputError.one(Path(folder), f"started with resim {manifest.get('resim_version')}, this is "
+                                           f"{__version__}; allowed: resume with the same version, or start anew",
+                             field="--resume")
+    return manifest
+
+
+def _jsonable(value: Any) -> Any:
+    """What json cannot write by itself: numpy scalars and arrays, dates, paths."""
+    if hasattr(value, "tolist"):  # numpy scalar or array
+        return value.tolist()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)

@@ -9,7 +9,6 @@ precision) and write it; the CLI adds only parsing, progress bars, tables and ex
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from collections.abc import Callable
@@ -21,9 +20,10 @@ from typing import Any
 import numpy as np
 
 from resim.errors import InputError
-from resim.folders import check_writable
+from resim.folders import check_writable, read_manifest
 from resim.montecarlo import runner
-from resim.results.statistics import OUTCOMES
+from resim.results.statistics import OUTCOMES, mean_half_width
+from resim.results.writer import RUN_KEYS
 from resim.scenario import bundled
 from resim.scenario.loader import Loaded, load
 from resim.scenario.provenance import parameter_rows
@@ -99,12 +99,10 @@ def run_scenario(scenario_file: Path | str | Plan, replications: int | None = No
 
 def precision_reached(writer: Any, outcome: str, target: float) -> dict[str, Any]:
     """Mean of `outcome` over the replications so far and its 95% interval's relative half-width."""
-    import scipy.stats as st
-
     kept = writer.kept_so_far()
     values = OUTCOMES[outcome].fn(kept["shortfall_t"], kept["demand_t"], kept["vehicles_not_built"])
     mean = float(values.mean())
-    half = float(st.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values)))
+    half = mean_half_width(values)
     relative = half / abs(mean) if mean else (0.0 if half == 0 else float("inf"))
     return {"outcome": outcome, "mean": mean, "half_width": half, "relative_half_width": relative,
             "target": target, "reached": relative <= target}
@@ -118,13 +116,12 @@ def series(scenario_file: Path | str, replications: int = 100, seed: int | None 
     import pandas as pd
 
     from resim.model import columns
-    from resim.model.clock import Months
     from resim.results.columns import unit_of
 
     p = plan(scenario_file, replications, seed, workers, overrides)
     sc = p.loaded.scenario
     cols = columns(sc)
-    months = Months.of(sc.start, sc.horizon_months).dates[sc.report_offset:]
+    months = sc.reported_dates
     reps = [r for chunk in runner.run(sc, p.replications, p.seed, p.workers) for r in chunk]
     frame = pd.DataFrame(np.concatenate([r.series for r in reps]), columns=cols)
     frame.insert(0, "month", pd.to_datetime(np.tile(np.array(months, dtype="datetime64[D]"), len(reps))))
@@ -189,14 +186,13 @@ def shared_design(paths: list[Path], replications: int | None = None, seed: int 
     if len(paths) < 2:
         raise InputError.one(None, "give at least two results folders or scenario files to compare")
     for path in paths:
-        if path.is_dir() and not (path / "manifest.json").is_file():
-            raise InputError.one(path, "not a finished resim run (no manifest.json); allowed: a results folder of "
-                                       "resim run, or a scenario file")
-        if not path.exists():
+        if path.is_dir():
+            read_manifest(path, "finished resim run", needs=RUN_KEYS, files=("series.parquet",))
+        elif not path.exists():
             raise InputError.one(path, "not found: give a results folder or a scenario file")
     first = paths[0]
     if first.is_dir():
-        manifest = json.loads((first / "manifest.json").read_text())
+        manifest = read_manifest(first, "finished resim run", needs=RUN_KEYS)
         return (manifest["seed"] if seed is None else seed), replications or manifest["replications"]
     sc = load(first).scenario
     return (sc.seed if seed is None else seed), runner.checked_replications(replications or sc.replications)

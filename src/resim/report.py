@@ -7,7 +7,6 @@ import base64
 import datetime as dt
 import html
 import io
-import json
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,7 @@ import pyarrow.parquet as pq
 from resim import __version__
 from resim.analysis.compare import Comparison, RunData, compare, load_run, month_ranges
 from resim.errors import InputError
-from resim.folders import folder_for, staged
+from resim.folders import MANIFEST, folder_for, read_manifest, read_table, staged, write_manifest
 from resim.plots import comparison_chart, fan_chart
 from resim.results import statistics
 
@@ -83,13 +82,13 @@ def write_comparison(comparisons: list[Comparison], root: Path, command: list[st
         pacsv.write_csv(outcomes, tmp / "comparison.csv")
         pq.write_table(pa.Table.from_pylist(monthly_rows(comparisons)), tmp / "monthly_difference.parquet")
         draw_comparison(comparisons, tmp / "comparison.png")
-        (tmp / "manifest.json").write_text(json.dumps({
+        write_manifest(tmp, {
             "reference": str(ref.folder), "others": [str(c.other.folder) for c in comparisons],
             "paired": [c.paired for c in comparisons], "command": command, "resim": __version__,
             "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "units": {"monthly differences": "t NdFeB per month",
                       **{o.outcome: o.unit for o in comparisons[0].outcomes}},
-        }, indent=2))
+        })
     return final
 
 
@@ -204,7 +203,7 @@ def _brief(runs: list[RunData], comparisons: list[Comparison], analyses: list[Pa
                      + (f"; it is worse in {100 * d.p_b_worse:.0f}% of paired futures" if c.paired else
                         " (unpaired runs)") + ".</p>")
     for folder in analyses:
-        top = [r for r in pq.read_table(folder / "indices.parquet").to_pylist() if r["period"] == "all"][:3]
+        top = [r for r in read_table(folder / "indices.parquet").to_pylist() if r["period"] == "all"][:3]
         drivers = "; ".join(f"{r['factor']} (total index {r['ST']:.2f} +-{r['ST_conf']:.2f})" for r in top)
         parts.append(f"<p>What drives it most (Sobol total indices, whole model): {html.escape(drivers)}.</p>")
     if runs:
@@ -246,11 +245,11 @@ border-left:4px solid #b2182b}"""
 
 def _sensitivity_section(folder: Path) -> str:
     """A whole-model sensitivity analysis: its ranked indices, total indices per year, the charts."""
-    m = json.loads((folder / "manifest.json").read_text())
+    m = read_manifest(folder)
     if not (folder / "indices.parquet").is_file():
         raise InputError.one(folder, "the sensitivity analysis is not finished; allowed: a finished one, or "
                              f"resim sensitivity --resume {folder}")
-    rows = pq.read_table(folder / "indices.parquet").to_pylist()
+    rows = read_table(folder / "indices.parquet").to_pylist()
     outcome = m["analysed"][0]
     ranked = [r for r in rows if r["outcome"] == outcome and r["period"] == "all"]
     years = sorted({r["period"] for r in rows if r["outcome"] == outcome and r["period"] != "all"})
@@ -277,8 +276,7 @@ remove.</p>
 
 
 def is_sensitivity(folder: Path) -> bool:
-    manifest = folder / "manifest.json"
-    return manifest.is_file() and "factors" in json.loads(manifest.read_text())
+    return (folder / MANIFEST).is_file() and "factors" in read_manifest(folder)
 
 
 def html_report(folders: list[Path], out: Path) -> Path:
@@ -291,7 +289,7 @@ def html_report(folders: list[Path], out: Path) -> Path:
     if comparisons:
         sections.append(_comparison_section(comparisons))
     sections += [_sensitivity_section(f) for f in analyses] + [_run_section(r) for r in runs]
-    names = ", ".join([r.name for r in runs] + [Path(json.loads((f / "manifest.json").read_text())["model"]).stem
+    names = ", ".join([r.name for r in runs] + [Path(read_manifest(f)["model"]).stem
                                                 for f in analyses])
     doc = f"""<!DOCTYPE html>
 <html lang="en">
@@ -316,7 +314,7 @@ EV NdFeB demand; quantiles are across replications.</p>
 def default_report_path(folders: list[Path], results: Path) -> Path:
     if len(folders) == 1:
         return folders[0] / "report.html"
-    manifests = [json.loads((f / "manifest.json").read_text()) for f in folders]
+    manifests = [read_manifest(f) for f in folders]
     names = "__".join(m.get("scenario") or Path(m["model"]).stem for m in manifests)
     return folder_for(results / "reports", names).with_suffix(".html")
 

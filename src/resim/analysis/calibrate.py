@@ -36,11 +36,19 @@ import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from scipy.stats import qmc
 
+from resim import __version__
 from resim.analysis.sweep import _write_point, evaluate_points, points_to_do
 from resim.errors import InputError, Problem
-from resim.folders import FolderName, check_writable, folder_for
+from resim.folders import (
+    FolderName,
+    check_writable,
+    folder_for,
+    read_manifest,
+    read_resumable,
+    read_table,
+    write_manifest,
+)
 from resim.model import columns
-from resim.model.clock import month_starts
 from resim.montecarlo.runner import run_one
 from resim.results.writer import scenario_hash
 from resim.scenario.loader import find_mark, load, read_yaml
@@ -132,7 +140,7 @@ def _check_against(spec: Observations, scenario: Scenario,
                    where: Callable[[tuple[Any, ...]], tuple[Path, int | None]]) -> list[Problem]:
     problems: list[Problem] = []
     known = set(columns(scenario))
-    months = month_starts(scenario.start, scenario.horizon_months)[scenario.report_offset:-1]
+    months = scenario.reported_dates
     first, last = months[0], months[-1]
     for i, ob in enumerate(spec.observations):
         for key in ("column", "denominator"):
@@ -205,7 +213,7 @@ def simulate_statistics(scenario_file: str, overrides: dict[str, float], replica
     """The calibration's model function: each observation's mean statistic over the replications."""
     sc = load(Path(scenario_file), overrides).scenario
     obs = [Observation.model_validate(o) for o in observations]
-    cols, months = columns(sc), month_starts(sc.start, sc.horizon_months)[sc.report_offset:-1]
+    cols, months = columns(sc), sc.reported_dates
     sums = np.zeros(len(obs))
     for i in range(replications):
         series = run_one(sc, seed, i).series
@@ -219,6 +227,9 @@ def file_hash(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+CALIBRATION_KEYS = ("kind", "observations_file", "observations_hash", "scenario_file", "scenario_hash", "priors",
+                    "settings", "seed", "observations", "points", "complete")  # what resuming relies on
+
 def start(observations_file: Path, results: Path, seed: int | None, command: list[str],
           draws: int | None = None, replications: int | None = None) -> Path:
     """Create the calibration folder and its manifest (the prior draws are fixed here, for --resume)."""
@@ -230,7 +241,8 @@ def start(observations_file: Path, results: Path, seed: int | None, command: lis
     folder = folder_for(results / "calibrations", spec.name)
     (folder / "points").mkdir(parents=True)
     manifest = {
-        "kind": "resim calibration", "name": spec.name, "observations_file": str(Path(observations_file).resolve()),
+        "kind": "resim calibration", "resim_version": __version__, "name": spec.name,
+        "observations_file": str(Path(observations_file).resolve()),
         "observations_hash": file_hash(observations_file), "scenario_file": str(spec.scenario),
         "scenario": scenario.name, "scenario_hash": scenario_hash(scenario),
         "priors": {path: json.loads(p.model_dump_json()) for path, p in prior.items()},
@@ -239,16 +251,13 @@ def start(observations_file: Path, results: Path, seed: int | None, command: lis
         "points": prior_draws(prior, spec.draws, seed), "command": command,
         "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "complete": False,
     }
-    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
+    write_manifest(folder, manifest)
     return folder
 
 
 def check_resumable(folder: Path) -> dict[str, Any]:
     """A calibration may resume only if its observations and scenario are unchanged."""
-    manifest_file = Path(folder) / "manifest.json"
-    if not manifest_file.is_file():
-        raise InputError.one(Path(folder), "not a resim calibration folder (no manifest.json)", field="--resume")
-    manifest = json.loads(manifest_file.read_text())
+    manifest = read_resumable(folder, "resim calibration folder", CALIBRATION_KEYS)
     if file_hash(Path(manifest["observations_file"])) != manifest["observations_hash"]:
         raise InputError.one(Path(manifest["observations_file"]), "changed since the calibration started; allowed: "
                              "resume with the file as it was, or start a new calibration", field="--resume")
@@ -260,7 +269,7 @@ def check_resumable(folder: Path) -> dict[str, Any]:
 
 def run(folder: Path, workers: int, on_point: Any = None) -> dict[str, Any]:
     """Run (or finish) the calibration in `folder`; write the posterior and diagnostics; return them."""
-    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest = read_manifest(folder)
     points, settings = manifest["points"], manifest["settings"]
     todo = points_to_do(folder, len(points), on_point)
     function = functools.partial(simulate_statistics, manifest["scenario_file"], replications=settings["replications"],
@@ -269,7 +278,7 @@ def run(folder: Path, workers: int, on_point: Any = None) -> dict[str, Any]:
         _write_point(folder, index, points[index], outcome)
         if on_point:
             on_point(index)
-    table = pa.concat_tables([pq.read_table(folder / "points" / f"{i}.parquet") for i in range(len(points))])
+    table = pa.concat_tables([read_table(folder / "points" / f"{i}.parquet") for i in range(len(points))])
     result = posterior_of(table.to_pydict(), manifest)
     pq.write_table(pa.Table.from_pydict(result.pop("draws")), folder / "draws.parquet")
     pq.write_table(pa.Table.from_pydict(result.pop("posterior")), folder / "posterior.parquet")
@@ -281,7 +290,7 @@ def run(folder: Path, workers: int, on_point: Any = None) -> dict[str, Any]:
     del result["weights_by_point"]
     manifest["diagnostics"] = result
     manifest["complete"] = True
-    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
+    write_manifest(folder, manifest)
     return result
 
 

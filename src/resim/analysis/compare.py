@@ -9,17 +9,17 @@ falls back to an unpaired comparison, and says so. Pure functions of arrays read
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
 import numpy as np
-import pyarrow.parquet as pq
 import scipy.stats as st
 
 from resim.errors import InputError
-from resim.results.statistics import OUTCOMES
+from resim.folders import read_manifest, read_table
+from resim.results.statistics import OUTCOMES, mean_half_width
+from resim.results.writer import RUN_KEYS
 
 CONFIDENCE = 0.95
 N_RESAMPLES = 2000
@@ -49,11 +49,9 @@ class RunData:
 
 def load_run(folder: Path) -> RunData:
     folder = Path(folder)
-    manifest_file, series_file = folder / "manifest.json", folder / "series.parquet"
-    if not manifest_file.is_file() or not series_file.is_file():
-        raise InputError.one(folder, "not a finished resim run (needs manifest.json and series.parquet)")
-    manifest = json.loads(manifest_file.read_text())
-    table = pq.read_table(series_file, columns=["replication", "month", "shortfall_t", "demand_t",
+    series_file = folder / "series.parquet"
+    manifest = read_manifest(folder, "finished resim run", needs=RUN_KEYS, files=(series_file.name,))
+    table = read_table(series_file, columns=["replication", "month", "shortfall_t", "demand_t",
                                                 "vehicles_not_built"]).to_pydict()
     months_n = int(manifest.get("reported_months", manifest["horizon_months"]))
     reps = np.array(table["replication"]).reshape(-1, months_n)[:, 0]
@@ -171,17 +169,15 @@ def compare_outcome(name: str, a: np.ndarray, b: np.ndarray, paired: bool) -> Ou
 
 def monthly_difference(a: RunData, b: RunData, paired: bool) -> MonthlyDiff:
     """Per month: mean B - A with a t-interval, and (paired) quantiles of the per-replication difference."""
-    t = st.t.ppf(0.5 + CONFIDENCE / 2, df=max(len(a.replications) - 1, 1))
     if paired:
         d = b.shortfall_t - a.shortfall_t
-        mean, se = d.mean(axis=0), d.std(axis=0, ddof=1) / np.sqrt(len(d))
+        mean, half = d.mean(axis=0), mean_half_width(d, CONFIDENCE)
         quantiles = dict(zip((5, 25, 50, 75, 95), np.percentile(d, (5, 25, 50, 75, 95), axis=0), strict=True))
-    else:
+    else:  # independent runs: the half-widths add in quadrature
         mean = b.shortfall_t.mean(axis=0) - a.shortfall_t.mean(axis=0)
-        se = np.sqrt(b.shortfall_t.var(axis=0, ddof=1) / len(b.shortfall_t)
-                     + a.shortfall_t.var(axis=0, ddof=1) / len(a.shortfall_t))
+        half = np.hypot(mean_half_width(b.shortfall_t, CONFIDENCE), mean_half_width(a.shortfall_t, CONFIDENCE))
         quantiles = {}
-    return MonthlyDiff(a.months, mean, mean - t * se, mean + t * se, quantiles)
+    return MonthlyDiff(a.months, mean, mean - half, mean + half, quantiles)
 
 
 def compare(a: RunData, b: RunData, paired: bool | None = None) -> Comparison:

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pyarrow.parquet as pq
 
 from resim.errors import InputError, optional
+from resim.folders import read_table
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ def _severe(folder: Path, outcome: str, above: float) -> tuple[np.ndarray, np.nd
     points_file = folder / "points.parquet"
     if not points_file.is_file():
         raise InputError.one(folder, "not a finished sweep (no points.parquet): finish it with resim sweep --resume")
-    table = pq.read_table(points_file).to_pydict()
+    table = read_table(points_file).to_pydict()
     outcomes = [k for k in table if k != "point" and not k.startswith("param.") and not k.endswith(("_low", "_high"))]
     if outcome not in outcomes:
         raise InputError.one(folder, f"unknown outcome {outcome!r}; allowed: {', '.join(outcomes)}", field="--outcome")

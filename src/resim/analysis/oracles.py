@@ -32,7 +32,7 @@ from resim.model.luck import KeyedDraws
 from resim.model.regime import Regime
 from resim.model.streams import event_rng
 from resim.model.supply import Shipping
-from resim.results.statistics import SHORT_T
+from resim.results.statistics import SHORT_T, mean_half_width
 from resim.scenario import bundled
 from resim.scenario.params import Exponential, Fixed, LogNormal
 from resim.scenario.schema import RuleSet, Scenario
@@ -61,7 +61,7 @@ def interval(values: np.ndarray) -> tuple[float, tuple[float, float]]:
     mean = float(values.mean())
     if len(values) < 2 or np.ptp(values) == 0:
         return mean, (mean, mean)
-    half = st.t.ppf(0.5 + CONFIDENCE / 2, len(values) - 1) * values.std(ddof=1) / math.sqrt(len(values))
+    half = mean_half_width(values, CONFIDENCE)
     return mean, (mean - half, mean + half)
 
 

@@ -20,7 +20,6 @@ import difflib
 import functools
 import itertools
 import json
-import math
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -30,7 +29,6 @@ from typing import Any, Literal
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
-import scipy.stats as st
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from scipy.stats import qmc
@@ -38,12 +36,21 @@ from scipy.stats import qmc
 from resim import __version__
 from resim.analysis import indices
 from resim.errors import InputError, Problem, TaskFailed
-from resim.folders import FolderName, atomic_write_table, check_writable, folder_for
+from resim.folders import (
+    FolderName,
+    atomic_write_table,
+    check_writable,
+    folder_for,
+    read_manifest,
+    read_resumable,
+    read_table,
+    write_manifest,
+)
 from resim.model import columns
 from resim.montecarlo import cluster
 from resim.montecarlo.runner import die_with_parent, run_one
 from resim.plots import index_chart, sweep_charts, tornado_chart
-from resim.results.statistics import OUTCOMES, per_replication, proportion_ci, quantile_ci
+from resim.results.statistics import OUTCOMES, mean_half_width, per_replication, proportion_ci, quantile_ci
 from resim.results.writer import scenario_hash
 from resim.scenario.loader import Document, load, read_document, read_yaml
 from resim.scenario.params import _Spec
@@ -150,11 +157,10 @@ def summarise(outcomes: dict[str, np.ndarray]) -> dict[str, float]:
     cum, anyshort = outcomes["cumulative_shortfall_t"], outcomes["any_shortfall"]
     first = outcomes["first_short_month"]
     n = len(cum)
-    t = st.t.ppf(0.975, n - 1)
     row = {}
     for name in OUTCOMES:
         values = outcomes[name]
-        half = float(t * values.std(ddof=1) / math.sqrt(n))
+        half = mean_half_width(values)
         mean = float(values.mean())
         row[f"mean_{name}"], row[f"mean_{name}_low"], row[f"mean_{name}_high"] = mean, mean - half, mean + half
     row["p95_cumulative_shortfall_t"] = float(np.percentile(cum, 95))
@@ -260,7 +266,7 @@ def start(spec: SweepSpec, results: Path, command: list[str]) -> Path:
                 "scenario_hash": scenario_hash(scenario), "resim_version": __version__,
                 "command": command, "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                 "complete": False}
-    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    write_manifest(folder, manifest)
     return folder
 
 
@@ -274,18 +280,13 @@ def points_to_do(folder: Path, total: int, on_point: Callable[[int], None] | Non
     return [i for i in range(total) if i not in done]
 
 
+SWEEP_KEYS = ("spec", "seed", "points", "scenario_hash", "complete")  # what resuming relies on
+
 def check_resumable(folder: Path) -> tuple[int, int]:
     """A sweep may resume only with the same scenario (and seeds) and resim version it started
     with; returns (points left, points in all)."""
-    manifest_file = Path(folder) / "manifest.json"
-    if not manifest_file.is_file():
-        raise InputError.one(Path(folder), "not a sweep folder (no manifest.json)", field="--resume")
-    manifest = json.loads(manifest_file.read_text())
+    manifest = read_resumable(folder, "sweep folder", SWEEP_KEYS)
     scenario_file = Path(manifest["spec"]["scenario"])
-    if manifest.get("resim_version") != __version__:
-        raise InputError.one(Path(folder), f"started with resim {manifest.get('resim_version')}, this is "
-                             f"{__version__}; allowed: resume with the same version, or start a new sweep",
-                             field="--resume")
     if scenario_hash(load(scenario_file).scenario) != manifest.get("scenario_hash"):
         raise InputError.one(scenario_file, "the scenario (or a seed it cites) changed since the sweep started; "
                              "allowed: restore it, or start a new sweep", field="--resume")
@@ -297,7 +298,7 @@ def run(folder: Path, workers: int, on_point: Callable[[int], None] | None = Non
         dask_scheduler: str | None = None) -> Path:
     """Run (or finish) the sweep in `folder` on local processes, or on the dask.distributed
     cluster at `dask_scheduler`; return the consolidated points table's path."""
-    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest = read_manifest(folder)
     spec = SweepSpec.model_validate(manifest["spec"])
     points, seed = manifest["points"], manifest["seed"]
     todo = points_to_do(folder, len(points), on_point)
@@ -312,7 +313,7 @@ def run(folder: Path, workers: int, on_point: Callable[[int], None] | None = Non
         _write_point(folder, index, points[index], outcome)
         if on_point:
             on_point(index)
-    table = pa.concat_tables([pq.read_table(folder / "points" / f"{i}.parquet") for i in range(len(points))])
+    table = pa.concat_tables([read_table(folder / "points" / f"{i}.parquet") for i in range(len(points))])
     atomic_write_table(table, folder / "points.parquet")
     if spec.design == "oat":
         tornado_chart(table.to_pydict(), list(spec.parameters), "mean_cumulative_shortfall_t", "t NdFeB",
@@ -322,7 +323,7 @@ def run(folder: Path, workers: int, on_point: Callable[[int], None] | None = Non
                  f"{spec.name}: mean cumulative shortfall over the horizon\n({spec.replications} replications "
                  f"per point, 95% intervals)", folder)
     manifest["complete"] = True
-    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    write_manifest(folder, manifest)
     return folder / "points.parquet"
 
 
@@ -370,14 +371,14 @@ def _guarded(function: Callable[[dict[str, float]], dict[str, float]], points: l
 def analyze(folder: Path, method: str, outcome: str = "mean_cumulative_shortfall_t") -> list[dict[str, Any]]:
     """Sobol or Morris indices of `outcome` over a finished saltelli/morris sweep; saves
     sensitivity.parquet and sensitivity.png in the sweep folder."""
-    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest = read_manifest(folder)
     spec = SweepSpec.model_validate(manifest["spec"])
     needed = {"sobol": "saltelli", "morris": "morris"}[method]
     if spec.design != needed:
         raise InputError.one(folder, f"--analyze {method} needs a {needed} design; this sweep is {spec.design}")
     names = list(spec.parameters)
     prob = indices.problem(names, [(p.low, p.high) for p in spec.parameters.values()])  # type: ignore[union-attr]
-    table = pq.read_table(folder / "points.parquet").to_pydict()
+    table = read_table(folder / "points.parquet").to_pydict()
     x = np.array([[pt[n] for n in names] for pt in manifest["points"]])
     rows = indices.analyze(method, prob, x, np.array(table[outcome]), manifest["seed"])
     pq.write_table(pa.Table.from_pylist([{**r, "outcome": outcome} for r in rows]), folder / "sensitivity.parquet")

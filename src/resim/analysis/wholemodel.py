@@ -21,7 +21,6 @@ import datetime as dt
 import fnmatch
 import functools
 import importlib
-import json
 import math
 import time
 from collections.abc import Callable
@@ -31,12 +30,19 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from resim import __version__
 from resim.analysis.sweep import evaluate_points, points_to_do
 from resim.errors import InputError, optional
-from resim.folders import atomic_write_table, check_writable, folder_for
+from resim.folders import (
+    atomic_write_table,
+    check_writable,
+    folder_for,
+    read_manifest,
+    read_resumable,
+    read_table,
+    write_manifest,
+)
 from resim.model import columns
 from resim.model.clock import Months
 from resim.montecarlo import cluster
@@ -222,20 +228,17 @@ def start(model: str | Path, n: int, results: Path, command: list[str], by: str 
                 "scenario_hash": digest, "resim_version": __version__,
                 "command": command, "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                 "complete": False}
-    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    write_manifest(folder, manifest)
     return folder
 
+
+ANALYSIS_KEYS = ("kind", "model", "overrides", "seed", "base_samples", "factors", "groups", "points", "batch",
+                 "outcomes", "scenario_hash", "complete")  # what resuming and reporting rely on
 
 def check_resumable(folder: Path) -> dict[str, Any]:
     """The manifest of an analysis that may resume: same resim version and, for a scenario, the
     same scenario and seeds as when it started."""
-    file = Path(folder) / "manifest.json"
-    if not file.is_file() or json.loads(file.read_text()).get("factors") is None:
-        raise InputError.one(Path(folder), "not a sensitivity folder (no manifest.json with factors)", field="--resume")
-    manifest = json.loads(file.read_text())
-    if manifest["resim_version"] != __version__:
-        raise InputError.one(Path(folder), f"started with resim {manifest['resim_version']}, this is {__version__}; "
-                             "allowed: resume with the same version, or start anew", field="--resume")
+    manifest = read_resumable(folder, "sensitivity folder", ANALYSIS_KEYS)
     if manifest["kind"] == "scenario":
         scenario = load(Path(manifest["model"]), manifest["overrides"]).scenario
         if scenario_hash(scenario) != manifest["scenario_hash"]:
@@ -246,7 +249,7 @@ def check_resumable(folder: Path) -> dict[str, Any]:
 
 def batches_left(folder: Path) -> tuple[int, int]:
     """(batches still to compute, batches in all)."""
-    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest = read_manifest(folder)
     total = math.ceil(manifest["points"] / manifest["batch"])
     return len(points_to_do(folder, total)), total
 
@@ -254,8 +257,8 @@ def batches_left(folder: Path) -> tuple[int, int]:
 def run(folder: Path, workers: int = 1, on_batch: Callable[[int], None] | None = None,
         dask_scheduler: str | None = None) -> Path:
     """Compute the batches not yet on disk (each saved as it finishes); return points.parquet."""
-    manifest = json.loads((folder / "manifest.json").read_text())
-    x = pq.read_table(folder / "design.parquet").to_pandas().to_numpy()
+    manifest = read_manifest(folder)
+    x = read_table(folder / "design.parquet").to_pandas().to_numpy()
     size = manifest["batch"]
     batches = [Batch(i, x[i:i + size]) for i in range(0, len(x), size)]
     if manifest["kind"] == "scenario":  # the resolved scenario goes to every worker: no files needed there
@@ -281,8 +284,8 @@ def run(folder: Path, workers: int = 1, on_batch: Callable[[int], None] | None =
         manifest["compute_s"] = manifest.get("compute_s", 0.0) + time.perf_counter() - started
         manifest["computed_points"] = manifest.get("computed_points", 0) + sum(len(batches[b].rows) for b in todo)
         manifest["workers"] = dask_scheduler or workers
-        (folder / "manifest.json").write_text(json.dumps(manifest, indent=2))
-    table = pa.concat_tables([pq.read_table(folder / "points" / f"{b}.parquet") for b in range(len(batches))])
+        write_manifest(folder, manifest)
+    table = pa.concat_tables([read_table(folder / "points" / f"{b}.parquet") for b in range(len(batches))])
     atomic_write_table(table, folder / "points.parquet")
     return folder / "points.parquet"
 
@@ -314,9 +317,9 @@ def indices(y: np.ndarray, factors: list[str], groups: list[str], seed: int) -> 
 
 def analyze(folder: Path, outcomes: list[str]) -> Analysis:
     """Indices of each outcome (whole horizon and per year), their convergence, the charts."""
-    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest = read_manifest(folder)
     factors, groups, seed, n = manifest["factors"], manifest["groups"], manifest["seed"], manifest["base_samples"]
-    points = pq.read_table(folder / "points.parquet")
+    points = read_table(folder / "points.parquet")
     available = [c for c in points.column_names if c != "point" and "." not in c]
     for outcome in outcomes:
         if outcome not in available:
@@ -342,7 +345,7 @@ def analyze(folder: Path, outcomes: list[str]) -> Analysis:
     sobol_charts(rows, conv, outcomes[0], f"{Path(manifest['model']).stem}: Sobol indices of {outcomes[0]} "
                  f"({manifest['points']:,} points, {n} base samples)", folder)
     manifest.update(complete=True, analysed=outcomes, warnings=warnings)
-    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    write_manifest(folder, manifest)
     return Analysis(folder, rows, conv, warnings)
 
 

@@ -15,6 +15,8 @@ from typing import Any, Final, cast
 import numpy as np
 import simpy
 
+from resim.scenario.schema import month_start
+
 DAYS_PER_MONTH: Final = 365.25 / 12
 DAYS_PER_KEY: Final = 7.0  # per-event luck (orders, shipments, licence files) is keyed by calendar week
 URGENT: Final = 0  # simpy.core.URGENT, as a constant the compiled model inlines (not a global looked up per event)
@@ -57,11 +59,7 @@ def ramp(mid_day: np.ndarray, from_day: float, ramp_days: float) -> np.ndarray:
 
 def month_starts(start: dt.date, months: int) -> list[dt.date]:
     """The first day of each month from `start`, plus the day after the horizon."""
-    out = []
-    for m in range(months + 1):
-        k = start.month - 1 + m
-        out.append(dt.date(start.year + k // 12, k % 12 + 1, 1))
-    return out
+    return [month_start(start, m) for m in range(months + 1)]
 
 
 def clock_now(env: simpy.Environment) -> float:

@@ -14,7 +14,6 @@ group), or an xarray Dataset with units as attributes; `open_sweep`, `open_compa
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,9 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from resim.errors import InputError
+from resim.folders import read_manifest, read_table
 from resim.results.columns import unit_of
+from resim.results.writer import RUN_KEYS
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ class Run:
     def series(self, columns: list[str] | None = None) -> pd.DataFrame:
         """Monthly series, one row per replication and month (all columns unless some are named)."""
         wanted = None if columns is None else ["replication", "month", *columns]
-        frame = pq.read_table(self.folder / "series.parquet", columns=wanted).to_pandas()
+        frame = read_table(self.folder / "series.parquet", columns=wanted).to_pandas()
         frame["month"] = pd.to_datetime(frame["month"])
         frame.attrs["units"] = {c: unit_of(c) for c in frame.columns if c not in ("replication", "month")}
         return frame
@@ -66,7 +67,7 @@ class Run:
 
     def replications(self) -> pd.DataFrame:
         """Per replication: cumulative outcomes, the regime outcomes drawn and every world draw."""
-        return pq.read_table(self.folder / "replications.parquet").to_pandas()
+        return read_table(self.folder / "replications.parquet").to_pandas()
 
     def dataset(self) -> Any:
         """The series as an xarray Dataset: totals on (replication, month); each per-group output as
@@ -103,10 +104,7 @@ class Run:
 
 def open_run(folder: Path | str) -> Run:
     folder = Path(folder)
-    manifest_file = folder / "manifest.json"
-    if not manifest_file.is_file() or not (folder / "series.parquet").is_file():
-        raise InputError.one(folder, "not a finished resim run (needs manifest.json and series.parquet)")
-    return Run(folder, json.loads(manifest_file.read_text()))
+    return Run(folder, read_manifest(folder, "finished resim run", needs=RUN_KEYS, files=("series.parquet",)))
 
 
 @dataclass(frozen=True)
@@ -122,17 +120,16 @@ class Results:
         name = name or self.tables[0]
         if name not in self.tables:
             raise InputError.one(self.folder, f"no table {name!r}; allowed: {', '.join(self.tables)}", field="name")
-        frame = pq.read_table(self.folder / f"{name}.parquet").to_pandas()
+        frame = read_table(self.folder / f"{name}.parquet").to_pandas()
         frame.attrs["units"] = dict(self.manifest.get("units", {}))
         return frame
 
 
 def _open(folder: Path | str, what: str, required: str, tables: tuple[str, ...]) -> Results:
     folder = Path(folder)
-    if not (folder / "manifest.json").is_file() or not (folder / f"{required}.parquet").is_file():
-        raise InputError.one(folder, f"not a finished {what} (needs manifest.json and {required}.parquet)")
+    manifest = read_manifest(folder, f"finished {what}", files=(f"{required}.parquet",))
     present = tuple(t for t in tables if (folder / f"{t}.parquet").is_file())
-    return Results(folder, json.loads((folder / "manifest.json").read_text()), present)
+    return Results(folder, manifest, present)
 
 
 def open_sweep(folder: Path | str) -> Results:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
-from scipy.special import bdtr, ndtri
+from scipy.special import bdtr, ndtri, stdtrit
 
 QUANTILES = (5, 25, 50, 75, 95)
 SHORT_T = 1e-3
@@ -69,8 +69,7 @@ def describe_outcomes(shortfall_t: np.ndarray, demand_t: np.ndarray,
     out = {}
     for name, o in OUTCOMES.items():
         v = o.fn(shortfall_t, demand_t, not_built)
-        n = len(v)
-        half = float(1.96 * v.std(ddof=1) / math.sqrt(n)) if n > 1 else float("nan")
+        half = mean_half_width(v)
         low, high = quantile_ci(v, 0.5)
         out[name] = {"unit": o.unit, "label": o.label, "how": o.how, "mean": float(v.mean()),
                      "mean_half_width": half, "p5": float(np.percentile(v, 5)), "p50": float(np.median(v)),
@@ -109,6 +108,16 @@ def _longest_run(flags: np.ndarray) -> int:
         run = run + 1 if flag else 0
         best = max(best, run)
     return best
+
+
+def mean_half_width(values: np.ndarray, confidence: float = 0.95) -> Any:
+    """Half-width of the t-interval of the mean over the first axis (the replications), per column
+    when 2-D: the one place a mean's Monte Carlo interval is computed (NaN for fewer than 2 values)."""
+    n = len(values)
+    if n < 2:
+        return float("nan") if np.ndim(values) == 1 else np.full(np.shape(values)[1:], np.nan)
+    half = stdtrit(n - 1, 0.5 + confidence / 2) * np.std(values, axis=0, ddof=1) / math.sqrt(n)
+    return float(half) if np.ndim(values) == 1 else half
 
 
 def quantile_ci(values: np.ndarray, q: float, confidence: float = 0.95) -> tuple[float, float]:

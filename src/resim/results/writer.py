@@ -27,9 +27,8 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from resim import __version__
-from resim.folders import folder_for, staged
+from resim.folders import folder_for, read_manifest, staged, write_manifest
 from resim.model import COMPILED, columns
-from resim.model.clock import month_starts
 from resim.montecarlo.runner import Replication
 from resim.plots import fan_chart
 from resim.results import statistics
@@ -39,6 +38,9 @@ from resim.scenario.schema import Scenario
 KEPT = ("shortfall_t", "demand_t", "vehicles_not_built")  # held in memory for the summary
 
 
+RUN_KEYS = ("scenario", "question", "seed", "replications", "start", "horizon_months", "report_from",
+            "reported_months", "units", "outcomes", "run_summary", "yearly")  # what readers of a run rely on
+
 def scenario_hash(scenario: Scenario) -> str:
     canonical = json.dumps(scenario.model_dump(mode="json", by_alias=True), sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()
@@ -46,7 +48,7 @@ def scenario_hash(scenario: Scenario) -> str:
 
 def posterior_provenance(folder: str) -> dict[str, Any]:
     """Where a scenario's fitted parameters came from: the calibration folder and what it fitted to."""
-    manifest = json.loads((Path(folder) / "manifest.json").read_text())
+    manifest = read_manifest(Path(folder))
     return {"folder": folder, "calibration": manifest["name"], "observations_file": manifest["observations_file"],
             "observations_hash": manifest["observations_hash"], "fitted": list(manifest["priors"]),
             "effective_sample_size": manifest["diagnostics"]["effective_sample_size"]}
@@ -61,7 +63,7 @@ class RunWriter:
         self.final = folder_for(root, scenario.name)
         self.run_id = self.final.name
         self.columns = columns(scenario)
-        self.months = month_starts(scenario.start, scenario.horizon_months)[scenario.report_offset:-1]
+        self.months = scenario.reported_dates
         self.month_days = np.array(self.months, dtype="datetime64[D]")
         fields = [pa.field("replication", pa.int32()), pa.field("month", pa.date32())]
         fields += [pa.field(c, pa.float64(), metadata={"unit": unit_of(c)}) for c in self.columns]
@@ -134,7 +136,7 @@ class RunWriter:
         fan_chart(self.months, stats, f"Scenario {self.scenario.name}: EV magnet shortfall, India",
                   subtitle, self.tmp / "fan_chart.png")
         manifest = self._manifest(command, workers, per_rep, years)
-        (self.tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
+        write_manifest(self.tmp, manifest)
         self._staging.close()  # renames the folder: the run is complete
         return self.final
 

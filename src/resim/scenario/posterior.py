@@ -9,10 +9,10 @@ import json
 from pathlib import Path
 
 import numpy as np
-import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict
 
 from resim.errors import InputError
+from resim.folders import read_manifest, read_table
 from resim.scenario.schema import Scenario
 from resim.scenario.walk import iter_specs
 
@@ -37,15 +37,13 @@ class Posterior(BaseModel):
 @functools.lru_cache(maxsize=8)
 def read_posterior(folder: str) -> Posterior:
     path = Path(folder)
-    manifest_file, table_file = path / "manifest.json", path / "posterior.parquet"
-    if not manifest_file.is_file() or not table_file.is_file():
-        raise InputError.one(path, "not a finished resim calibration (needs manifest.json and posterior.parquet)",
-                             field="posterior")
-    manifest = json.loads(manifest_file.read_text())
+    table_file = path / "posterior.parquet"
+    manifest = read_manifest(path, "finished resim calibration", "posterior", ("kind", "complete"),
+                             (table_file.name,))
     if not manifest.get("complete") or manifest.get("kind") != "resim calibration":
         raise InputError.one(path, "calibration incomplete; allowed: a finished calibration folder "
                                    "(`resim calibrate --resume` finishes one)", field="posterior")
-    table = pq.read_table(table_file).to_pydict()
+    table = read_table(table_file).to_pydict()
     return Posterior(folder=str(path.resolve()), weights=table["weight"],
                      parameters={p: table[f"param.{p}"] for p in manifest["priors"]},
                      observations_hash=manifest["observations_hash"],
@@ -59,7 +57,7 @@ def check_posterior_fits(folder: str, scenario: Scenario, file: Path, line: int 
         posterior = read_posterior(folder)
     except InputError as exc:  # name the scenario file and line that asked for it
         raise InputError.one(file, f"{folder}: {exc.problems[0].message}", field="posterior", line=line) from None
-    manifest = json.loads((Path(folder) / "manifest.json").read_text())
+    manifest = read_manifest(Path(folder))
     found = {path: obj for path, obj, _ in iter_specs(scenario)}
     for path, prior in manifest["priors"].items():
         mine = found.get(path)

@@ -21,6 +21,12 @@ LicenceClass = Literal["maker", "tier1", "plant"]  # applicants: EV makers, glob
 PositiveDays = Annotated[float, Field(gt=0)]
 
 
+def month_start(start: dt.date, k: int) -> dt.date:
+    """The first day of the k-th month after `start`'s month (k = 0: `start`'s own)."""
+    m = start.month - 1 + k
+    return dt.date(start.year + m // 12, m % 12 + 1, 1)
+
+
 class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
 
@@ -329,8 +335,7 @@ class Scenario(Model):
         start, months = info.data.get("start"), info.data.get("horizon_months")
         if v is None or start is None or months is None:
             return v
-        k = start.month - 1 + months
-        end = dt.date(start.year + k // 12, k % 12 + 1, 1)
+        end = month_start(start, months)
         if v.day != 1 or not start <= v < end:
             raise ValueError(f"must be the first day of a month from start {start} to before the horizon's end "
                              f"{end} (got {v})")
@@ -350,8 +355,12 @@ class Scenario(Model):
     @property
     def end(self) -> dt.date:
         """First day after the horizon."""
-        months = self.start.month - 1 + self.horizon_months
-        return dt.date(self.start.year + months // 12, months % 12 + 1, 1)
+        return month_start(self.start, self.horizon_months)
+
+    @property
+    def reported_dates(self) -> list[dt.date]:
+        """The first day of each reported month: the dates of every monthly table a run writes."""
+        return [month_start(self.start, k) for k in range(self.report_offset, self.horizon_months)]
 
 
 def rule_sets_in_force(scenario: Scenario) -> list[str]:
