@@ -54,4 +54,11 @@ def optional(module: str, extra: str) -> Any:
 
 class TaskFailed(RuntimeError):
     """A task of a sweep, calibration or analysis failed (or a cluster stopped answering); the
-    work stopped and what was finished is kept."""
+    work stopped and what was finished is kept. `resume` is the command that finishes it."""
+
+    def __init__(self, message: str, resume: str = ""):
+        super().__init__(message)
+        self.resume = resume
+
+    def __reduce__(self):
+        return (TaskFailed, (str(self), self.resume))  # survives the trip back from a worker process

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from resim.errors import InputError
+from resim.errors import InputError, TaskFailed
 from resim.folders import check_writable, read_manifest
 from resim.montecarlo import runner
 from resim.results.statistics import OUTCOMES, mean_half_width
@@ -130,6 +130,88 @@ def series(scenario_file: Path | str, replications: int = 100, seed: int | None 
     return frame
 
 
+# --- long work: start it (or resume it), then run it --------------------------------------------
+
+OnStart = Callable[[Path, dict[str, Any]], None]  # told the work's folder and manifest before it runs
+
+
+@contextmanager
+def _resumable(folder: Path, command: str) -> Iterator[None]:
+    """A task that fails stops the work; say which command finishes it."""
+    try:
+        yield
+    except TaskFailed as exc:
+        raise TaskFailed(str(exc), f"resim {command} --resume {folder}") from exc
+
+
+def sweep(file: Path | None = None, vary: list[str] | None = None, design: str = "grid", points: int | None = None,
+          replications: int | None = None, seed: int | None = None, analyze: str | None = None,
+          outcome: str = "mean_cumulative_shortfall_t", workers: int | None = None, results: Path | str = "results",
+          resume: Path | None = None, dask_scheduler: str | None = None, on_start: OnStart | None = None,
+          on_point: Callable[[int], None] | None = None) -> tuple[Path, Path, list[dict[str, Any]] | None]:
+    """Start a sweep (or resume one) and run it: (its folder, its points table, its sensitivity
+    indices when `analyze` names a method)."""
+    from resim.analysis import sweep as sweeps
+
+    if resume is not None:
+        sweeps.check_resumable(resume)
+        folder = Path(resume)
+    elif file is None:
+        raise InputError.one(None, "give a scenario file with --vary, a sweep file, or --resume FOLDER")
+    else:
+        folder = start_sweep(file, vary, design, points, replications, seed, analyze, results, dask_scheduler)
+    if on_start:
+        on_start(folder, read_manifest(folder))
+    with _resumable(folder, "sweep"):
+        table = sweeps.run(folder, runner.checked_workers(workers), on_point, dask_scheduler)
+    return folder, table, (sweeps.analyze(folder, analyze, outcome) if analyze else None)
+
+
+def sensitivity(scenario_file: Path | None = None, n: int = 256, by: str = "mechanism",
+                groups: dict[str, list[str]] | None = None, overrides: dict[str, Any] | None = None,
+                seed: int | None = None, outcomes: list[str] | None = None, workers: int | None = None,
+                results: Path | str = "results", resume: Path | None = None, dask_scheduler: str | None = None,
+                on_start: OnStart | None = None, on_batch: Callable[[int], None] | None = None) -> Any:
+    """Start a whole-model sensitivity analysis (or resume one), run it and analyse it."""
+    from resim.analysis import wholemodel
+
+    if resume is not None:
+        wholemodel.check_resumable(resume)
+        folder = Path(resume)
+    elif scenario_file is None:
+        raise InputError.one(None, "give a scenario file, or --resume FOLDER")
+    else:
+        folder = start_sensitivity(scenario_file, n, by, groups, overrides, seed, outcomes, results, dask_scheduler)
+    manifest = read_manifest(folder)
+    if on_start:
+        on_start(folder, manifest)
+    with _resumable(folder, "sensitivity"):
+        wholemodel.run(folder, runner.checked_workers(workers), on_batch, dask_scheduler)
+    return wholemodel.analyze(folder, outcomes or manifest["outcomes"])
+
+
+def calibrate(file: Path | None = None, draws: int | None = None, replications: int | None = None,
+              seed: int | None = None, workers: int | None = None, results: Path | str = "results",
+              resume: Path | None = None, on_start: OnStart | None = None,
+              on_point: Callable[[int], None] | None = None, command: list[str] | None = None,
+              ) -> tuple[Path, dict[str, Any]]:
+    """Start a calibration (or resume one) and run it: (its folder, the posterior's summary)."""
+    from resim.analysis import calibrate as calibration
+
+    if resume is not None:
+        calibration.check_resumable(resume)
+        folder = Path(resume)
+    elif file is None:
+        raise InputError.one(None, "give an observations file, or --resume FOLDER")
+    else:
+        folder = calibration.start(file, Path(results), seed, sys.argv if command is None else command, draws,
+                                   replications)
+    if on_start:
+        on_start(folder, read_manifest(folder))
+    with _resumable(folder, "calibrate"):
+        return folder, calibration.run(folder, runner.checked_workers(workers), on_point)
+
+
 # --- sweeps ------------------------------------------------------------------------------------
 
 def start_sweep(file: Path, vary: list[str] | None = None, design: str = "grid", points: int | None = None,
@@ -196,6 +278,28 @@ def shared_design(paths: list[Path], replications: int | None = None, seed: int 
         return (manifest["seed"] if seed is None else seed), replications or manifest["replications"]
     sc = load(first).scenario
     return (sc.seed if seed is None else seed), runner.checked_replications(replications or sc.replications)
+
+
+def compare(paths: list[Path], replications: int | None = None, seed: int | None = None,
+            workers: int | None = None, results: Path | str = "results", on_plan: Callable[[Plan], None] | None = None,
+            on_progress: Callable[[int, int], None] | None = None,
+            command: list[str] | None = None) -> tuple[Path, list[Path], list[Any]]:
+    """Compare runs with the first, running the scenario files among `paths` first, all with one
+    seed and replication count so that the comparison is paired: (its folder, the runs, the
+    comparisons)."""
+    seed, replications = shared_design(paths, replications, seed)
+    check_writable(Path(results))
+    folders = []
+    for path in paths:
+        if path.is_dir():
+            folders.append(path)
+            continue
+        scenario = plan(path, replications, seed, workers)
+        if on_plan:
+            on_plan(scenario)
+        folders.append(run_scenario(scenario, results=results, on_progress=on_progress, command=command))
+    folder, comparisons = compare_runs(folders, results, command)
+    return folder, folders, comparisons
 
 
 def compare_runs(folders: list[Path], results: Path | str = "results",
