@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from resim.analysis import sweep
 from resim.analysis.sweep import Range, SweepSpec, Values, design_points
+from resim.analysis.sweep import job as sweep_job
 from resim.cli import app
 
 cli = CliRunner()
@@ -72,13 +73,13 @@ def test_resume_finishes_an_interrupted_sweep_exactly_without_recomputing(tmp_pa
     manifest["complete"] = False
     (folder / "manifest.json").write_text(json.dumps(manifest))
     computed = []
-    real = sweep._point
+    real = sweep_job._point
 
     def counting(scenario, overrides, replications, seed):
         computed.append(overrides)
         return real(scenario, overrides, replications, seed)
 
-    monkeypatch.setattr(sweep, "_point", counting)
+    monkeypatch.setattr(sweep_job, "_point", counting)
     res = cli.invoke(app, ["sweep", "--resume", str(folder), "-w", "1"])
     assert res.exit_code == 0, res.output
     assert len(computed) == 4  # only the missing points
@@ -86,7 +87,7 @@ def test_resume_finishes_an_interrupted_sweep_exactly_without_recomputing(tmp_pa
     assert json.loads((folder / "manifest.json").read_text())["complete"]
 
 
-_REAL_POINT = sweep._point
+_REAL_POINT = sweep_job._point
 
 
 def broken_point(scenario, overrides, replications, seed):
@@ -97,7 +98,7 @@ def broken_point(scenario, overrides, replications, seed):
 
 
 def test_a_failing_point_stops_the_sweep_with_a_clear_error(tmp_path, monkeypatch):
-    monkeypatch.setattr(sweep, "_point", broken_point)  # the workers fork from this process
+    monkeypatch.setattr(sweep_job, "_point", broken_point)  # the workers fork from this process
     res = cli.invoke(app, ["sweep", str(ENDS), "--vary", "china.licensing.approval_probability=0.05:0.6:3",
                            "--vary", "demand.inventory_cover_weeks=2,6", "-n", "4", "-w", "2",
                            "--results", str(tmp_path)])
@@ -177,7 +178,9 @@ def test_sobol_indices_through_the_sweep_machinery_match_ishigami():
     prob = indices.problem(names, [(-np.pi, np.pi)] * 3)
     x = indices.sample("saltelli", prob, 1024, seed=1)
     points = [dict(zip(names, map(float, row), strict=True)) for row in x]
-    results = dict(sweep.evaluate_points(ishigami_point, points, list(range(len(points))), workers=2))
+    from resim.montecarlo.executor import Tasks, as_completed
+
+    results = dict(as_completed(Tasks(points, ishigami_point), list(range(len(points))), workers=2))
     y = np.array([results[i]["y"] for i in range(len(points))])
     rows = {r["parameter"]: r for r in indices.analyze("sobol", prob, x, y, seed=1)}
     analytic = {"x1": (0.3139, 0.5576), "x2": (0.4424, 0.4424), "x3": (0.0, 0.2437)}  # (S1, ST)

@@ -37,18 +37,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from scipy.stats import qmc
 
 from resim import __version__
-from resim.analysis.sweep import _write_point, evaluate_points, points_to_do
+from resim.analysis import workfolder
 from resim.errors import InputError, Problem
 from resim.folders import (
     FolderName,
-    check_writable,
-    folder_for,
     read_manifest,
     read_resumable,
-    read_table,
-    write_manifest,
 )
 from resim.model import columns
+from resim.montecarlo.executor import Tasks, as_completed
 from resim.montecarlo.runner import run_one
 from resim.results.writer import scenario_hash
 from resim.scenario.loader import find_mark, load, read_yaml
@@ -237,10 +234,7 @@ def start(observations_file: Path, results: Path, seed: int | None, command: lis
     spec = spec.model_copy(update={k: v for k, v in (("draws", draws), ("replications", replications)) if v})
     seed = scenario.seed if seed is None else seed
     prior = priors(spec, scenario)
-    check_writable(results)
-    folder = folder_for(results / "calibrations", spec.name)
-    (folder / "points").mkdir(parents=True)
-    manifest = {
+    return workfolder.start(results, "calibrations", spec.name, {
         "kind": "resim calibration", "resim_version": __version__, "name": spec.name,
         "observations_file": str(Path(observations_file).resolve()),
         "observations_hash": file_hash(observations_file), "scenario_file": str(spec.scenario),
@@ -249,10 +243,8 @@ def start(observations_file: Path, results: Path, seed: int | None, command: lis
         "settings": {"draws": spec.draws, "replications": spec.replications, "accept_share": spec.accept_share},
         "seed": seed, "observations": [json.loads(o.model_dump_json(by_alias=True)) for o in spec.observations],
         "points": prior_draws(prior, spec.draws, seed), "command": command,
-        "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "complete": False,
-    }
-    write_manifest(folder, manifest)
-    return folder
+        "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    })
 
 
 def check_resumable(folder: Path) -> dict[str, Any]:
@@ -271,14 +263,14 @@ def run(folder: Path, workers: int, on_point: Any = None) -> dict[str, Any]:
     """Run (or finish) the calibration in `folder`; write the posterior and diagnostics; return them."""
     manifest = read_manifest(folder)
     points, settings = manifest["points"], manifest["settings"]
-    todo = points_to_do(folder, len(points), on_point)
     function = functools.partial(simulate_statistics, manifest["scenario_file"], replications=settings["replications"],
                                  seed=manifest["seed"], observations=manifest["observations"])
-    for index, outcome in evaluate_points(function, points, todo, workers):
-        _write_point(folder, index, points[index], outcome)
+    tasks = Tasks(points, function, label=lambda i: f"point {i} {points[i]}")
+    for index, outcome in as_completed(tasks, workfolder.to_do(folder, len(points), on_point), workers):
+        workfolder.save(folder, index, workfolder.point_row(index, points[index], outcome))
         if on_point:
             on_point(index)
-    table = pa.concat_tables([read_table(folder / "points" / f"{i}.parquet") for i in range(len(points))])
+    table = workfolder.consolidate(folder, len(points))
     result = posterior_of(table.to_pydict(), manifest)
     pq.write_table(pa.Table.from_pydict(result.pop("draws")), folder / "draws.parquet")
     pq.write_table(pa.Table.from_pydict(result.pop("posterior")), folder / "posterior.parquet")
@@ -288,9 +280,7 @@ def run(folder: Path, workers: int, on_point: Any = None) -> dict[str, Any]:
                           f"{manifest['name']}: prior (grey) and posterior (blue) of the fitted parameters",
                           folder / "prior_posterior.png")
     del result["weights_by_point"]
-    manifest["diagnostics"] = result
-    manifest["complete"] = True
-    write_manifest(folder, manifest)
+    workfolder.complete(folder, {**manifest, "diagnostics": result})
     return result
 
 

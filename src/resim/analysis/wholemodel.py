@@ -32,12 +32,10 @@ import numpy as np
 import pyarrow as pa
 
 from resim import __version__
-from resim.analysis.sweep import evaluate_points, points_to_do
+from resim.analysis import workfolder
 from resim.errors import InputError, optional
 from resim.folders import (
     atomic_write_table,
-    check_writable,
-    folder_for,
     read_manifest,
     read_resumable,
     read_table,
@@ -45,7 +43,7 @@ from resim.folders import (
 )
 from resim.model import columns
 from resim.model.clock import Months
-from resim.montecarlo import cluster
+from resim.montecarlo.executor import Tasks, as_completed
 from resim.montecarlo.runner import run_one
 from resim.montecarlo.worlds import world_uniforms
 from resim.results.statistics import OUTCOMES
@@ -218,17 +216,13 @@ def start(model: str | Path, n: int, results: Path, command: list[str], by: str 
     seed = scenario_seed if seed is None else seed
     groups = groups_for(factors, by, user_groups)
     x = design(factors, groups, n, seed)
-    check_writable(results)
-    folder = folder_for(results / "sensitivity", name or (Path(target).stem if kind == "scenario" else target))
-    (folder / "points").mkdir(parents=True)
-    atomic_write_table(pa.table({f: x[:, j] for j, f in enumerate(factors)}), folder / "design.parquet")
-    manifest = {"kind": kind, "model": target, "overrides": overrides or {}, "seed": seed, "base_samples": n,
+    folder = workfolder.start(results, "sensitivity", name or (Path(target).stem if kind == "scenario" else target), {
+                "kind": kind, "model": target, "overrides": overrides or {}, "seed": seed, "base_samples": n,
                 "factors": factors, "groups": groups, "by": by, "user_groups": user_groups or {},
                 "points": len(x), "batch": BATCH, "outcomes": outcomes or ["cumulative_shortfall_t"],
                 "scenario_hash": digest, "resim_version": __version__,
-                "command": command, "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                "complete": False}
-    write_manifest(folder, manifest)
+                "command": command, "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")})
+    atomic_write_table(pa.table({f: x[:, j] for j, f in enumerate(factors)}), folder / "design.parquet")
     return folder
 
 
@@ -251,7 +245,7 @@ def batches_left(folder: Path) -> tuple[int, int]:
     """(batches still to compute, batches in all)."""
     manifest = read_manifest(folder)
     total = math.ceil(manifest["points"] / manifest["batch"])
-    return len(points_to_do(folder, total)), total
+    return len(workfolder.to_do(folder, total)), total
 
 
 def run(folder: Path, workers: int = 1, on_batch: Callable[[int], None] | None = None,
@@ -270,14 +264,11 @@ def run(folder: Path, workers: int = 1, on_batch: Callable[[int], None] | None =
     else:
         shared = manifest["model"]
         local, shipped = functools.partial(function_batch, shared), function_batch
-    todo = points_to_do(folder, len(batches), on_batch)
+    todo = workfolder.to_do(folder, len(batches), on_batch)
     started = time.perf_counter()
-    done = (cluster.as_completed_map(shipped, shared, batches, todo, dask_scheduler, lambda b: repr(batches[b]))
-            if dask_scheduler else evaluate_points(local, batches, todo, workers))
-    for b, outcomes in done:
-        first = b * size
-        table = pa.Table.from_pylist([{"point": first + k, **o} for k, o in enumerate(outcomes)])
-        atomic_write_table(table, folder / "points" / f"{b}.parquet")
+    tasks = Tasks(batches, local, shipped, shared, lambda b: repr(batches[b]))
+    for b, outcomes in as_completed(tasks, todo, workers, dask_scheduler):
+        workfolder.save(folder, b, [{"point": b * size + k, **o} for k, o in enumerate(outcomes)])
         if on_batch:
             on_batch(b)
     if todo:  # the pace of this machine (and workers), for the sample size a too-wide interval needs
@@ -285,8 +276,7 @@ def run(folder: Path, workers: int = 1, on_batch: Callable[[int], None] | None =
         manifest["computed_points"] = manifest.get("computed_points", 0) + sum(len(batches[b].rows) for b in todo)
         manifest["workers"] = dask_scheduler or workers
         write_manifest(folder, manifest)
-    table = pa.concat_tables([read_table(folder / "points" / f"{b}.parquet") for b in range(len(batches))])
-    atomic_write_table(table, folder / "points.parquet")
+    workfolder.consolidate(folder, len(batches))
     return folder / "points.parquet"
 
 

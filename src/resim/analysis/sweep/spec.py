@@ -1,0 +1,108 @@
+"""What a sweep is: the parameters it varies (ranges or values), its design and replications, checked
+against the scenario before anything runs; from `--vary` items or a sweep file."""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from resim.errors import InputError, Problem
+from resim.folders import (
+    FolderName,
+)
+from resim.scenario.loader import load, read_yaml
+from resim.scenario.params import _Spec
+from resim.scenario.walk import iter_specs
+
+
+class Range(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    low: float
+    high: float
+    levels: int | None = Field(None, ge=2, description="Grid levels (grid design only).")
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> Range:
+        if not self.low < self.high:
+            raise ValueError(f"empty range: need low < high (got {self.low}, {self.high})")
+        return self
+
+
+class Values(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    values: list[float] = Field(min_length=1)
+
+
+class SweepSpec(BaseModel):
+    """A sweep: which scenario, which fields vary over what, the design and the replications."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: FolderName
+    scenario: Path
+    parameters: dict[str, Range | Values] = Field(min_length=1)
+    design: Literal["grid", "oat", "lhs", "sobol", "saltelli", "morris"] = "grid"
+    points: int | None = Field(None, ge=1, description="Points (lhs, sobol), or base samples N (saltelli: "
+                               "N (d + 2) points; morris: N (d + 1)).")
+    replications: int = Field(100, ge=2)
+    seed: int | None = Field(None, ge=0, description="Default: the scenario's seed.")
+
+
+def check_spec(spec: SweepSpec, where: Path) -> None:
+    """Every varied path must be a numeric parameter of the scenario; designs need what they need."""
+    base = load(spec.scenario).scenario
+    numeric = {path for path, obj, _ in iter_specs(base) if isinstance(obj, _Spec)}
+    problems = []
+    for path in spec.parameters:
+        if path not in numeric:
+            near = difflib.get_close_matches(path, sorted(numeric), n=3)
+            hint = f"; did you mean {', '.join(near)}?" if near else "; see `resim sources` for numeric fields"
+            problems.append(Problem(where, None, f"parameters.{path}", f"not a numeric field of the scenario{hint}"))
+    if spec.design != "grid" and any(isinstance(p, Range) and p.levels for p in spec.parameters.values()):
+        problems.append(Problem(where, None, "design", f"levels apply to the grid design, not {spec.design}"))
+    if spec.design in ("saltelli", "morris") and any(isinstance(p, Values) for p in spec.parameters.values()):
+        problems.append(Problem(where, None, "design", f"{spec.design} needs ranges (low, high), not value lists"))
+    if problems:
+        raise InputError(problems)
+    for path, p in spec.parameters.items():  # the ends of each range must be allowed values
+        for value in ([p.low, p.high] if isinstance(p, Range) else sorted(set(p.values))[::max(1, len(p.values) - 1)]):
+            try:
+                load(spec.scenario, {path: value})
+            except InputError as exc:
+                raise InputError([Problem(where, None, f"parameters.{path}", f"value {value:g}: {q.message}")
+                                  for q in exc.problems]) from None
+
+
+def parse_vary(items: list[str]) -> dict[str, Range | Values]:
+    """`path=low:high[:levels]` or `path=v1,v2,...` (the CLI's --vary)."""
+    out: dict[str, Range | Values] = {}
+    for item in items:
+        path, sep, rhs = item.partition("=")
+        try:
+            if not sep or not path:
+                raise ValueError("expected PATH=LOW:HIGH[:LEVELS] or PATH=V1,V2,...")
+            if ":" in rhs:
+                parts = [float(x) for x in rhs.split(":")]
+                if len(parts) not in (2, 3):
+                    raise ValueError("expected LOW:HIGH or LOW:HIGH:LEVELS")
+                out[path] = Range(low=parts[0], high=parts[1], levels=int(parts[2]) if len(parts) == 3 else None)
+            else:
+                out[path] = Values(values=[float(x) for x in rhs.split(",") if x.strip()])
+        except (ValueError, ValidationError) as exc:
+            message = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
+            raise InputError.one(None, f"{message.removeprefix('Value error, ')}", field=f"--vary {item}") from None
+    return out
+
+
+def load_spec(path: Path) -> SweepSpec:
+    doc, _ = read_yaml(path, dotted_keys=False)  # parameters are dotted paths; size, keys, aliases checked
+    try:
+        doc["scenario"] = str((path.parent / doc["scenario"]).resolve()) if "scenario" in doc else None
+        return SweepSpec.model_validate(doc)
+    except ValidationError as exc:
+        raise InputError([Problem(path, None, ".".join(map(str, e["loc"])), e["msg"]) for e in exc.errors()]) from None
+    except (yaml.YAMLError, TypeError, OSError) as exc:
+        raise InputError.one(path, f"not a readable sweep file: {exc}") from None
