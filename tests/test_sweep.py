@@ -258,14 +258,14 @@ class _NoScenarioFiles:
     def setup(self, worker):
         import os
 
-        import resim.scenario.loader
         import resim.scenario.seeds
+        import resim.scenario.yamlfile
 
         def refuse(*args, **kwargs):
             raise PermissionError("this worker has no scenario files")
 
         os.chdir(self.elsewhere)
-        resim.scenario.loader.read_yaml = refuse
+        resim.scenario.yamlfile.read_yaml = refuse
         resim.scenario.seeds.load_figures = refuse
 
 

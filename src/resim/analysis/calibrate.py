@@ -48,10 +48,11 @@ from resim.model import columns
 from resim.montecarlo.executor import Tasks, as_completed
 from resim.montecarlo.runner import run_one
 from resim.results.writer import scenario_hash
-from resim.scenario.loader import find_mark, load, read_yaml
+from resim.scenario.loader import load
 from resim.scenario.params import _Spec
 from resim.scenario.schema import Scenario
 from resim.scenario.walk import is_per_event, iter_specs
+from resim.scenario.yamlfile import find_mark, read_yaml
 
 
 class Window(BaseModel):

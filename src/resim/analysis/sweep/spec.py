@@ -14,9 +14,10 @@ from resim.errors import InputError, Problem
 from resim.folders import (
     FolderName,
 )
-from resim.scenario.loader import load, read_yaml
+from resim.scenario.loader import load
 from resim.scenario.params import _Spec
 from resim.scenario.walk import iter_specs
+from resim.scenario.yamlfile import read_yaml
 
 
 class Range(BaseModel):
