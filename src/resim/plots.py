@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +50,8 @@ COLOURS = ["#2166ac", "#b2182b", "#1b7837", "#762a83", "#e08214", "#4d4d4d"]
 
 
 def comparison_chart(runs: list[tuple[str, list[dt.date], dict[str, np.ndarray]]],
-                     diffs: list[tuple[str, list[dt.date], dict[str, np.ndarray]]], title: str, path: Path) -> None:
+                     diffs: list[tuple[str, list[dt.date], dict[str, np.ndarray]]], title: str,
+                     path: Path | io.BytesIO) -> None:
     """Top: each run's shortfall (median, p25-p75 band, p95 dashed) on one axis. Bottom: for each run
     against the reference, the per-month difference (p5-p95 band of paired differences where
     available, and the mean with its 95% interval)."""

@@ -27,7 +27,7 @@ import scipy.stats as st
 import simpy
 
 from resim.model.clock import Months, after
-from resim.model.licensing import ORACLE, Applicant, Buyer, LicenceDraws, LicenceFile, LicenceOffice, Shipment
+from resim.model.licensing import CHINA, NON_CHINA, Applicant, Buyer, LicenceDraws, LicenceFile, LicenceOffice, Shipment
 from resim.model.luck import KeyedDraws
 from resim.model.regime import Regime
 from resim.model.streams import event_rng
@@ -100,7 +100,7 @@ def _licence_run(seed: int, rep: int, arrivals_per_day: float, delay: Any, revie
 
     def arrive(i: int) -> None:
         applicant = Applicant(f"a{i}", "maker", i, _Sink())
-        office.hold(applicant, Shipment(applicant.buyer, 0, 0.0, product, ORACLE))
+        office.hold(applicant, Shipment(applicant.buyer, 0, 0.0, product, CHINA))
         filed.append(applicant.files[product])
         if i + 1 < n:
             after(env, gaps[i + 1], arrive, i + 1)
@@ -199,7 +199,7 @@ def _fill_rate(seed: int, rep: int, lead: Any) -> float:
             state["on_hand"] -= 1
         else:
             state["backorders"] += 1
-        shipping.send(Shipment(store, 0, 1.0, "", ORACLE), env.now, lead_days.draw(i))
+        shipping.send(Shipment(store, 0, 1.0, "", NON_CHINA), env.now, lead_days.draw(i))
         if i + 1 < n:
             after(env, gaps[i + 1], demand, i + 1)
 
@@ -297,9 +297,10 @@ def _outage(replications: int, seed: int) -> tuple[Scenario, float, float, np.nd
     from resim.scenario.loader import load
 
     sc = load(OUTAGE_SCENARIO).scenario
-    outage = sc.china.regimes[-1].delay_days
+    outage, cover = sc.china.regimes[-1].delay_days, sc.demand.inventory_cover_weeks
+    assert isinstance(outage, Exponential) and isinstance(cover, Fixed)  # as the oracle's scenario file says
     m = float(outage.mean)
-    k = sc.demand.inventory_cover_weeks.support()[0] * 7
+    k = cover.support()[0] * 7
     return sc, m, k, _shortfall(sc, seed, replications).sum(axis=1)
 
 

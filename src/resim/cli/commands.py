@@ -207,13 +207,13 @@ def compare_command(
     views.tables_to_stderr(as_json)
     with views.progress("simulating") as progress:
         task = progress.add_task("replications", total=None)
+
+        def planned(plan: pipeline.Plan) -> None:
+            views.run_header(plan)
+            progress.reset(task, total=plan.replications)
+
         folder, folders, comparisons = pipeline.compare(
-            runs,
-            replications,
-            seed,
-            workers,
-            results,
-            on_plan=lambda plan: (views.run_header(plan), progress.reset(task, total=plan.replications)),
+            runs, replications, seed, workers, results, on_plan=planned,
             on_progress=lambda done, total: progress.update(task, completed=done, total=total),
         )
     for c in comparisons:

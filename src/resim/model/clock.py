@@ -19,7 +19,7 @@ from resim.scenario.schema import month_start
 
 DAYS_PER_MONTH: Final = 365.25 / 12
 DAYS_PER_KEY: Final = 7.0  # per-event luck (orders, shipments, licence files) is keyed by calendar week
-URGENT: Final = 0  # simpy.core.URGENT, as a constant the compiled model inlines (not a global looked up per event)
+URGENT: Final = 0  # simpy.core.URGENT (tests/test_model.py pins it)  # speed: an inlined constant
 
 
 def week_of(day: float) -> int:
@@ -63,8 +63,8 @@ def month_starts(start: dt.date, months: int) -> list[dt.date]:
 
 
 def clock_now(env: simpy.Environment) -> float:
-    """The time now: SimPy's clock read without its `now` property, which from compiled code is a
-    call of a Python function (the model reads the clock ~9,700 times a replication of pause_ends)."""
+    """The time now, in days since the start (SimPy's clock; tests/test_model.py pins it to `env.now`)."""
+    # speed: the attribute, not the `now` property (docs/performance.md)
     return env._now
 
 
@@ -74,10 +74,9 @@ def _run(event: _Call) -> None:
 
 class _Call:
     """An already-triggered event that runs `action(*args)` when processed: what simpy.Timeout
-    does, but scheduled at URGENT priority and cheaper than a process (the model makes thousands).
-    SimPy's loop only reads an event's `callbacks` (then sets them to None), `_ok` and `_value`, so
-    this need not be a simpy.Event: a compiled class without an instance dict (made in 0.13 us, not
-    0.19; 150M -> 146M instructions a replication of pause_ends over 120 months)."""
+    does, but scheduled at URGENT priority. SimPy's loop reads only an event's `callbacks` (then sets
+    them to None), `_ok` and `_value`."""
+    # speed: not a simpy.Event subclass (docs/performance.md)
 
     __slots__ = ("callbacks", "_ok", "_value", "env", "action", "args")
 

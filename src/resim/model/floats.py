@@ -1,7 +1,6 @@
-"""Small fixed-length float arrays (a buyer's stock, need, use and orders by grade): librt's
-`vec[float]` when the model is compiled, whose items mypyc keeps as unboxed doubles (callgrind,
-pause_ends over 120 months: 13% fewer instructions a replication), and a plain list when it is not,
-because in the interpreter a vec's item access costs twice a list's (11% more instructions)."""
+"""Small fixed-length float arrays (a buyer's stock, need, use and orders by grade; contracts by
+month): unboxed doubles when the model is compiled, plain lists when it is not. Speed only: see
+docs/performance.md."""
 
 from __future__ import annotations
 

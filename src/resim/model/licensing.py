@@ -14,10 +14,11 @@ events.
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Final
 
 import simpy
 from mypy_extensions import mypyc_attr
@@ -26,11 +27,10 @@ from resim.model.clock import after, clock_now
 from resim.model.regime import Regime
 
 SOURCES: Final[tuple[str, ...]] = ("china", "china_motor", "non_china", "recycling", "domestic", "inputs_china",
-                                   "inputs_non_china", "stockpile", "opening",
-                                   "oracle")  # where a lot comes from (oracle: the validation oracles' lots)
+                                   "inputs_non_china", "stockpile", "opening")  # where a lot comes from
 SOURCE_INDEX: Final = {name: i for i, name in enumerate(SOURCES)}
 # A lot carries its source as an index into SOURCES (tallies by source are arrays), named by these
-# constants, which the compiled model inlines (looking the index up by name cost 1% of a replication).
+# constants (tests/test_model.py ties each to its name)  # speed: inlined constants, not a name lookup
 CHINA: Final = 0
 CHINA_MOTOR: Final = 1
 NON_CHINA: Final = 2
@@ -40,7 +40,6 @@ INPUTS_CHINA: Final = 5
 INPUTS_NON_CHINA: Final = 6
 STOCKPILE: Final = 7
 OPENING: Final = 8
-ORACLE: Final = 9
 
 
 class Shipment:
@@ -54,28 +53,14 @@ class Shipment:
         self.inr_per_t, self.premium_inr_per_t = inr_per_t, premium_inr_per_t
 
 
-def add_lot(lots_by: dict[Any, list[Shipment]], key: Any, lot: Shipment) -> None:
-    """`lots_by.setdefault(key, []).append(lot)`, which compiled raises and clears a KeyError for
-    every new key (measured: 141.1M -> 140.0M instructions a replication of pause_ends)."""
-    lots = lots_by.get(key)
-    if lots is None:
-        lots_by[key] = [lot]
-    else:
-        lots.append(lot)
-
-
-@mypyc_attr(allow_interpreted_subclasses=True)  # the oracles' buyers (validation.py) stay plain Python
+@mypyc_attr(allow_interpreted_subclasses=True)  # the oracles' buyers (analysis/oracles.py) stay plain Python
 class Buyer:
     """What a buyer of shipments must do (maker groups and the domestic plants)."""
 
     index: int  # position among the buyers: keys this buyer's draws
 
-    def __init__(self) -> None:
-        self.inbox: list[Shipment] = []  # its lots in the consignment being unloaded (Shipping._arrive)
-
     def receive(self, lots: list[Shipment], now: float) -> None:
-        """`lots` (of this buyer, one consignment) land at `now`, the clock's time (read once per
-        consignment: from compiled code, SimPy's `now` property is a Python call)."""
+        """`lots` (of this buyer, one consignment) land at `now`, the clock's time."""
         raise NotImplementedError
 
     def cancelled(self, shipment: Shipment) -> None:
@@ -106,8 +91,7 @@ class Applicant:
     filed: dict[str, int] = field(default_factory=dict)  # product -> files filed so far (numbers the next)
 
     def holds_licence(self, product: str, day: float) -> bool:
-        until = self.valid_until.get(product)  # not get(.., -inf): compiled, that boxes -inf
-        return until is not None and until >= day
+        return self.valid_until.get(product, -math.inf) >= day
 
 
 Draw = Callable[[int, int], float]  # (file number, slot) -> a draw: KeyedDraws.draw, or an oracle's own keying

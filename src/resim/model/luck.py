@@ -20,7 +20,7 @@ class KeyedDraws:
     in one vectorised call on first use; a single-slot stream's values (a route's weeks) when first
     used, by one vectorised inverse CDF; a value of a multi-slot stream (licence files) only when it
     is used, as a replication uses ~5 of a slot's 128 (the same floats: one value's inverse CDF equals
-    the array's, tested; 2.2% of a replication of pause_ends)."""
+    the array's, tested)."""
 
     def __init__(self, spec: _Spec | None, seed: int, replication: int, component: str, periods: int,
                  slots: int = 1):
@@ -41,8 +41,7 @@ class KeyedDraws:
         return value
 
     def _slot_values(self, slot: int) -> list[float]:
-        """A slot's values for every period, or NaN for each to be computed when used (typed:
-        compiled, `draw` then indexes a list directly)."""
+        """A slot's values for every period, or NaN for each to be computed when used."""
         if self.shape[1] > 1:
             return [math.nan] * self.shape[0]
         u = self._uniforms()[:, slot]
@@ -70,5 +69,5 @@ class Keyed:
         self.draws = draws
 
     def at(self, day: float) -> float:
-        """The draw for an event on `day` (a method, not __call__: compiled, a call of an object is generic)."""
+        """The draw for an event on `day`."""  # speed: a method, not __call__ (docs/performance.md)
         return self.draws.draw(week_of(day))

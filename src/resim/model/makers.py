@@ -13,6 +13,7 @@ decays) and the rest lost.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 import numpy as np
@@ -61,12 +62,27 @@ class GroupSpec(NamedTuple):
         return f"{self.segment}.{self.name}"
 
 
-# What a group records for each month (vehicles; tonnes of NdFeB; tonnes x days for cover), in this
-# order, month after month, in its flat `books` (not a NamedTuple a month: building one from compiled
-# code calls its interpreted __new__, 960 times a replication)
-MONTH_FIELDS: Final[tuple[str, ...]] = (
-    "demand_units", "built_units", "lost_units", "backlog_units", "ferrite_units", "need_t", "used_t", "shortfall_t",
-    "stock_days", "delivered_t", "stock_t", "spend_inr", "premium_inr")
+@dataclass
+class MonthBooks:
+    """What a group records for a month it closes: vehicles, tonnes of NdFeB, tonne-days of stock
+    (for the mean cover) and rupees."""
+
+    demand_units: float  # new vehicles planned
+    built_units: float
+    lost_units: float  # not built, and not waiting either
+    backlog_units: float  # not built, waiting into the next month
+    ferrite_units: float  # built with ferrite motors (no NdFeB)
+    need_t: float  # magnets the month's attempted builds needed
+    used_t: float
+    shortfall_t: float
+    stock_days: float  # tonne-days on hand over the month
+    delivered_t: float
+    stock_t: float  # on hand at the month's end
+    spend_inr: float
+    premium_inr: float  # paid above China's price
+
+
+MONTH_FIELDS: Final[tuple[str, ...]] = tuple(f.name for f in fields(MonthBooks))
 
 
 class MakerGroup(Buyer):
@@ -100,7 +116,7 @@ class MakerGroup(Buyer):
         # each month's magnet need per day for its new vehicles (no backlog), for planning
         self.planned_need_t_per_day: np.ndarray = units / months.days * (1 - ferrite) * self.kg_t
         self.month, self.backlog_units = 0, 0.0
-        self.books: list[float] = []  # MONTH_FIELDS of each month closed so far
+        self.books: list[MonthBooks] = []  # each month closed so far
         self.review_token = 0
         self.market: Market  # set by the simulation once the market exists
         self.stockpile: Stockpile | None = None
@@ -266,9 +282,11 @@ class MakerGroup(Buyer):
         built = min(attempted, ferrite_units + (used / self.kg_t if self.kg_t > 0 else attempted - ferrite_units))
         unmet = attempted - built
         waiting = self.deferred_share * unmet * 0.5 ** (self.days[m] / self.backlog_half_life_days)
-        self.books.extend((self.units[m], built, unmet - waiting, waiting, ferrite_units, used + short, used, short,
-                           stock_days, self.delivered_month_t, self.stock.total(), self.spend_month_inr,
-                           self.premium_month_inr))
+        self.books.append(MonthBooks(
+            demand_units=self.units[m], built_units=built, lost_units=unmet - waiting, backlog_units=waiting,
+            ferrite_units=ferrite_units, need_t=used + short, used_t=used, shortfall_t=short, stock_days=stock_days,
+            delivered_t=self.delivered_month_t, stock_t=self.stock.total(), spend_inr=self.spend_month_inr,
+            premium_inr=self.premium_month_inr))
         self.backlog_units = waiting
         self.delivered_month_t = self.spend_month_inr = self.premium_month_inr = 0.0
         self.month = min(m + 1, len(self.units) - 1)

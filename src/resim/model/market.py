@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
-from resim.model.licensing import CHINA, CHINA_MOTOR, DOMESTIC, NON_CHINA, RECYCLING, Shipment, add_lot
+from resim.model.licensing import CHINA, CHINA_MOTOR, DOMESTIC, NON_CHINA, RECYCLING, Shipment
 from resim.model.luck import Keyed
 from resim.model.regime import Regime
 from resim.model.stock import DYTB, GRADES, LIGHT, MOTOR, ORDER_EPS_T
@@ -126,7 +126,7 @@ class Market:
                     bought += take
             if not china_free and group.non_china_access > 0:
                 for supplier, lot in self._non_china(group, grade, name, want - bought, m, exposed, dytb_secured):
-                    add_lot(by_supplier, supplier, lot)
+                    by_supplier.setdefault(supplier, []).append(lot)
                     bought += lot.tonnes
             if not china_free:
                 group.outside_share[grade] = min(1.0, bought / tonnes)
@@ -186,7 +186,7 @@ class Market:
             for grade in (DYTB, LIGHT):
                 want = group.stock.rate[grade] * days * self.non_china_min_share
                 for supplier, lot in self._non_china(group, grade, GRADES[grade], want, m, exposed, dytb_secured):
-                    add_lot(by_supplier, supplier.name, lot)
+                    by_supplier.setdefault(supplier.name, []).append(lot)
         for supplier in self.suppliers:
             if supplier.name in by_supplier:
                 self.china.shipping.consign(by_supplier[supplier.name], day, supplier.lead_time.at(day))

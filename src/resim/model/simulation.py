@@ -19,6 +19,7 @@ import functools
 import math
 from collections.abc import Generator
 from itertools import chain
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -286,7 +287,7 @@ def monthly_table(sc: Scenario, groups: list[MakerGroup], others: list[list[floa
     at = {c: i for i, c in enumerate(cols)}
     # read flat, then shaped: half the time of np.array on nested sequences (0.23 against 0.47 ms)
     shape = (len(groups), len(others), len(MONTH_FIELDS))
-    flat = chain.from_iterable(g.books for g in groups)
+    flat = chain.from_iterable(map(attrgetter(*MONTH_FIELDS), chain.from_iterable(g.books for g in groups)))
     # month, group, field; laid out as numpy's sums expect it (a strided view sums in another order)
     books = np.ascontiguousarray(np.fromiter(flat, float, count=math.prod(shape)).reshape(shape).transpose(1, 0, 2))
     field = {name: books[:, :, k] for k, name in enumerate(MONTH_FIELDS)}

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from resim.model.streams import uniforms
-from resim.model.world import World
+from resim.model.world import World, drawn
 from resim.scenario.params import _Spec
 from resim.scenario.posterior import read_posterior
 from resim.scenario.schema import Plant, RuleSet, Scenario, rule_sets_in_force
@@ -122,7 +122,7 @@ def _decided_rule_sets(scenario: Scenario, u: dict[str, float], outcomes: dict[s
             continue
         licensed = list(rules.licensed)
         for product, probability in rules.may_license.items():
-            yes = u[_choice_key(name, product)] < float(probability)
+            yes = u[_choice_key(name, product)] < drawn(probability)
             outcomes[f"{name}.{product}"] = "licensed" if yes else "open"
             if yes:
                 licensed.append(product)
@@ -136,7 +136,7 @@ def _timeline(scenario: Scenario, u: dict[str, float]) -> tuple[list[tuple[float
     outcomes: dict[str, str] = {}
     rule_sets = _decided_rule_sets(scenario, u, outcomes)
     for i, change in enumerate(china.regimes):
-        day = float(days_between(scenario.start, change.from_)) + float(change.delay_days)
+        day = float(days_between(scenario.start, change.from_)) + drawn(change.delay_days)
         if change.outcomes is None:
             assert change.rules is not None
             changes.append((day, rule_sets[change.rules]))

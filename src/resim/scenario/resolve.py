@@ -50,7 +50,7 @@ def resolve_refs(scenario: Scenario, figures: dict[str, Figure], marks: Marks, p
 
 def _spec_from_figure(figure: Figure, ref: Ref, problems: list[Problem], file: Path, line: int | None,
                       where: str) -> Any:
-    value = float(figure.value) * ref.scale
+    value = float(figure.value) * ref.scale  # type: ignore[arg-type]  # a number: the schema refuses a date here
     source = figure.id
     if ref.over_range is None:
         return Fixed(value=value, source=source)

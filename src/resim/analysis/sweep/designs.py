@@ -31,7 +31,7 @@ def design_points(spec: SweepSpec, seed: int) -> list[dict[str, float]]:
         return [base] + [{**base, n: end} for n in names for end in ends[n]]
     if spec.design in ("saltelli", "morris"):
         ranges = [spec.parameters[n] for n in names]
-        prob = indices.problem(names, [(r.low, r.high) for r in ranges])
+        prob = indices.problem(names, [(r.low, r.high) for r in ranges])  # type: ignore[union-attr]  # check_spec: ranges only
         x = indices.sample(spec.design, prob, spec.points or (64 if spec.design == "saltelli" else 16), seed)
         return [dict(zip(names, map(float, row), strict=True)) for row in x]
     n = spec.points or 64

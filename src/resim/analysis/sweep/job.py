@@ -96,7 +96,7 @@ def analyze(folder: Path, method: str, outcome: str = "mean_cumulative_shortfall
     if spec.design != needed:
         raise InputError.one(folder, f"--analyze {method} needs a {needed} design; this sweep is {spec.design}")
     names = list(spec.parameters)
-    prob = indices.problem(names, [(p.low, p.high) for p in spec.parameters.values()])
+    prob = indices.problem(names, [(p.low, p.high) for p in spec.parameters.values()])  # type: ignore[union-attr]
     table = read_table(folder / "points.parquet").to_pydict()
     x = np.array([[pt[n] for n in names] for pt in manifest["points"]])
     rows = indices.analyze(method, prob, x, np.array(table[outcome]), manifest["seed"])
