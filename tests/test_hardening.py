@@ -36,6 +36,9 @@ BOMB = "".join(f"{k}: &{k} [{', '.join([f'*{p}'] * 9) if p else ', '.join(['lol'
 
 # (scenario text, fragments the message must contain); each must exit 2, name the file, write nothing
 BAD_FILES = [
+    # a key assumption that names no parameter
+    (NAMED + "key_assumptions: [china.licensing.aproval_probability]\n",
+     ["key_assumptions.0", "did you mean 'china.licensing.approval_probability'"]),
     # names that cannot make a results folder
     (BASE + "name: ''\n", ["name", "no safe folder name"]),
     (BASE + "name: '..'\n", ["name", "no safe folder name"]),

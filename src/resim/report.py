@@ -21,16 +21,6 @@ from resim.folders import MANIFEST, folder_for, read_manifest, read_table, stage
 from resim.plots import comparison_chart, fan_chart
 from resim.results import statistics
 
-KEY_PARAMETERS = (
-    "china.licensing.approval_probability", "china.licensing.decision_delay_days",
-    "china.rule_sets.october_2025.non_china_exposed_share", "demand.inventory_cover_weeks",
-    "demand.redesign_to_light_ree_months", "demand.segments.e2w.ndfeb_kg_per_vehicle",
-    "demand.segments.e2w.growth_per_year", "domestic.plant.commissioning_months", "domestic.ev_share",
-    "suppliers.korea_vietnam.capacity_t_per_year", "heavy_ree.alt_dytb_t_per_year",
-    "levers.stockpile.initial_cover_days",
-)
-
-
 # --- comparisons -----------------------------------------------------------------------------
 
 def outcome_rows(comparisons: list[Comparison]) -> list[dict[str, Any]]:
@@ -123,7 +113,8 @@ def _run_section(run: RunData) -> str:
         f"{o['name']} ({o['probability']:g}): {o['rules']}" + (f" {o['shift_days']:+d} d" if o["shift_days"] else "")
         for o in r["outcomes"]), r.get("note", "")] for r in regimes])
     params = m.get("parameters", [])
-    key = [p for p in params if p["parameter"] in KEY_PARAMETERS]
+    wanted = m["resolved_scenario"].get("key_assumptions", [])
+    key = sorted((p for p in params if p["parameter"] in wanted), key=lambda p: wanted.index(p["parameter"]))
     cols = ["parameter", "value", "p5_p95", "unit", "drawn", "source"]
     return f"""
 <section>
@@ -208,7 +199,8 @@ def _brief(runs: list[RunData], comparisons: list[Comparison], analyses: list[Pa
         parts.append(f"<p>What drives it most (Sobol total indices, whole model): {html.escape(drivers)}.</p>")
     if runs:
         params = {p["parameter"]: p for p in runs[0].manifest.get("parameters", [])}
-        key = [params[k] for k in KEY_PARAMETERS if k in params][:6]
+        wanted = runs[0].manifest["resolved_scenario"].get("key_assumptions", [])
+        key = [params[k] for k in wanted if k in params][:6]
         parts.append("<h3>Key assumptions</h3><ul>" + "".join(
             f"<li>{html.escape(p['parameter'])}: {html.escape(str(p['value']))} {html.escape(str(p['unit']))} "
             f"({html.escape(str(p['source']))})</li>" for p in key) + "</ul>")

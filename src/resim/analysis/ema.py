@@ -1,7 +1,7 @@
 """A scenario as an EMA Workbench model (`pip install -e ".[ema]"`): its uncertain world parameters
 become EMA uncertainties (ranges from each distribution's support, or its 1st-99th percentiles
 where the support is unbounded; discrete choices become categorical), the levers you name become
-EMA levers, and every run outcome (`summary.OUTCOMES`) becomes a scalar outcome: its mean over the
+EMA levers, and every run outcome (`results/statistics.OUTCOMES`) becomes a scalar outcome: its mean over the
 replications of one experiment. Parameters keep their dotted names, so no `variable_name` mapping
 is needed; an experiment is one call of `sweep.evaluate` with the same seed and replications, so
 experiments differ only where their parameters differ (common random numbers).

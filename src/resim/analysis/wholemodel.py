@@ -4,7 +4,7 @@ declares, with no ranges to type.
 
 Factors are the uniforms a replication draws for its world (each uncertain parameter, by inverse
 CDF of its own distribution; each uncertain regime change and rule-set choice; the posterior pick:
-`sampling.world_uniforms`) and one more, `luck`, which picks the replication whose per-event
+`montecarlo/worlds.world_uniforms`) and one more, `luck`, which picks the replication whose per-event
 streams (licence decisions, shipments, lead times) the point uses. A point is one replication with
 all of them set, so the indices share out the whole variance of one replication's outcome, the
 irreducible luck included. Factors are grouped (by mechanism, by a user's patterns, or one per

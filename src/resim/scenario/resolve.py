@@ -64,6 +64,22 @@ def _spec_from_figure(figure: Figure, ref: Ref, problems: list[Problem], file: P
     return cls(dist=ref.over_range, low=low, mode=value, high=high, source=source)
 
 
+def check_key_assumptions(scenario: Scenario, marks: Marks, path: Path) -> None:
+    """Each key assumption must name a parameter of the scenario."""
+    known = [p for p, _, _ in iter_specs(scenario)]
+    problems = []
+    for i, name in enumerate(scenario.key_assumptions):
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            mark = find_mark(marks, ("key_assumptions", i))
+            problems.append(Problem(mark[0] if mark else path, mark[1] if mark else None, f"key_assumptions.{i}",
+                                    f"unknown parameter {name!r}; {hint}allowed: a dotted path that "
+                                    "`resim sources` lists"))
+    if problems:
+        raise InputError(problems)
+
+
 def check_rule_names(scenario: Scenario, marks: Marks, path: Path) -> None:
     """Each regime change must name rule sets that exist."""
     china, problems = scenario.china, []

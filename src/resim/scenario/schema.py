@@ -27,11 +27,13 @@ def month_start(start: dt.date, k: int) -> dt.date:
     return dt.date(start.year + m // 12, m % 12 + 1, 1)
 
 
-class Model(BaseModel):
+class Section(BaseModel):
+    """A section of a scenario file: unknown keys refused, NaN and infinity refused."""
+
     model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
 
 
-class RuleSet(Model):
+class RuleSet(Section):
     """What China's export rules require for each product flowing to India."""
 
     licensed: list[Product] = Field(default_factory=list, description="Products needing a licence.")
@@ -53,7 +55,7 @@ class RuleSet(Model):
     note: str = ""
 
 
-class Outcome(Model):
+class Outcome(Section):
     """One possible outcome of an uncertain regime change (e.g. what happens when a pause ends)."""
 
     name: str
@@ -62,7 +64,7 @@ class Outcome(Model):
     shift_days: int = Field(0, description="Move the change earlier (<0) or later (>0), in days.")
 
 
-class RegimeChange(Model):
+class RegimeChange(Section):
     """From `from` (+ `delay_days`) on, `rules` apply; or one of `outcomes`; both drawn once per replication."""
 
     from_: dt.date = Field(alias="from")
@@ -82,7 +84,7 @@ class RegimeChange(Model):
         return self
 
 
-class Licensing(Model):
+class Licensing(Section):
     """How China decides licence applications: each applicant (a maker group, the domestic plants)
     files its own, decided independently."""
 
@@ -104,7 +106,7 @@ class Licensing(Model):
     )
 
 
-class China(Model):
+class China(Section):
     rule_sets: dict[str, RuleSet]
     regimes: list[RegimeChange] = Field(min_length=1, description="Dated timeline; later entries win.")
     licensing: Licensing
@@ -125,7 +127,7 @@ class China(Model):
         return self
 
 
-class Group(Model):
+class Group(Section):
     """Makers within a segment that share a design and a way of buying: a share of the segment's
     vehicles, with their own parameters where they differ from the segment's (unset: inherited)."""
 
@@ -154,7 +156,7 @@ class Group(Model):
     priority: int = Field(0, description="Higher first when the stockpile is shared out.")
 
 
-class Segment(Model):
+class Segment(Section):
     """An EV segment: demand and design, split into maker groups (one group `all` if none given)."""
 
     units_per_year: NonNegative = Field(description="Vehicles per year at base_date.")
@@ -171,7 +173,7 @@ class Segment(Model):
                                      description="Maker groups; their shares sum to 1 (checked by the loader).")
 
 
-class Review(Model):
+class Review(Section):
     """When makers review their position: every `period_days` (null: continuously, reordering when
     the position falls to the reorder point), and at once on every regime change and licence outcome."""
 
@@ -187,7 +189,7 @@ class Review(Model):
         return self
 
 
-class Demand(Model):
+class Demand(Section):
     segments: dict[str, Segment] = Field(min_length=1)
     inventory_cover_weeks: NonNegative = Field(description="Makers' mean on-hand cover (all grades).")
     redesign_to_light_ree_months: NonNegative = Field(
@@ -202,7 +204,7 @@ class Demand(Model):
     backlog_half_life_days: PositiveDays = Field(60.0, description="Half of a waiting backlog gives up in this time.")
 
 
-class Supplier(Model):
+class Supplier(Section):
     """A non-China magnet source (an import supplier, or domestic recycling)."""
 
     kind: Literal["import", "recycling"] = "import"
@@ -227,7 +229,7 @@ class Supplier(Model):
     exposed_from: dt.date | None = None
 
 
-class Plant(Model):
+class Plant(Section):
     """One domestic REPM plant under the 6,000 t/yr scheme (all plants share these specs)."""
 
     capacity_t_per_year: NonNegative
@@ -237,7 +239,7 @@ class Plant(Model):
     utilisation: Fraction = Field(description="Saleable output as a share of nameplate once ramped.")
 
 
-class Domestic(Model):
+class Domestic(Section):
     ev_share: Fraction = Field(
         description="Share of the plants' capacity and inputs serving EV makers (rest: other uses)."
     )
@@ -258,7 +260,7 @@ class Domestic(Model):
     )
 
 
-class HeavyRee(Model):
+class HeavyRee(Section):
     alt_dytb_t_per_year: NonNegative = Field(description="Non-China Dy+Tb available to Indian plants.")
     domestic_dytb_t_per_year: NonNegative
     non_china_magnet_dytb_t_per_year: NonNegative | None = Field(
@@ -269,7 +271,7 @@ class HeavyRee(Model):
     magnet_dytb_content_share: Fraction = Field(0.05, description="Dy+Tb mass share in Dy/Tb-grade magnets.")
 
 
-class Stockpile(Model):
+class Stockpile(Section):
     initial_cover_days: NonNegative = Field(
         0.0, description="Strategic stock when it is ready, in days of EV NdFeB demand then (Dy/Tb grade)."
     )
@@ -281,7 +283,7 @@ class Stockpile(Model):
     max_release_t_per_month: NonNegative | None = None
 
 
-class Prices(Model):
+class Prices(Section):
     """Prices that weigh a lever against its cost (INR per kg of magnet, China's export price)."""
 
     china_inr_per_kg: dict[Grade, NonNegative] = Field(
@@ -297,11 +299,11 @@ class Prices(Model):
     )
 
 
-class Levers(Model):
+class Levers(Section):
     stockpile: Stockpile = Field(default_factory=Stockpile)
 
 
-class Scenario(Model):
+class Scenario(Section):
     name: FolderName
     question: str = Field(description="The question this scenario answers.")
     start: dt.date
@@ -321,6 +323,9 @@ class Scenario(Model):
     heavy_ree: HeavyRee
     prices: Prices = Field(default_factory=Prices)
     levers: Levers = Field(default_factory=Levers)
+    key_assumptions: list[str] = Field(
+        default_factory=list, description="Dotted paths of the parameters a report shows first, as the key "
+                                          "assumptions, in order (`resim sources` lists every path).")
 
     @model_validator(mode="after")
     def _start_is_month_start(self) -> Scenario:
