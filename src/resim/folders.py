@@ -154,12 +154,17 @@ def timestamp() -> str:
 MANIFEST = "manifest.json"  # every results folder's record: what was run, how, and what came out
 
 
-def write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
-    """Write `folder`'s manifest whole or not at all (written hidden, then renamed over the old one);
+def write_json(path: Path, document: dict[str, Any]) -> None:
+    """Write a JSON document whole or not at all (written hidden, then renamed over any old one);
     numpy numbers as JSON numbers, dates as ISO dates."""
-    tmp = folder / f".{MANIFEST}.tmp"
-    tmp.write_text(json.dumps(manifest, indent=2, default=_jsonable))
-    os.replace(tmp, folder / MANIFEST)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(document, indent=2, default=_jsonable))
+    os.replace(tmp, path)
+
+
+def write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
+    """Write `folder`'s manifest atomically (`write_json`)."""
+    write_json(folder / MANIFEST, manifest)
 
 
 def read_manifest(folder: Path | str, what: str = "resim results folder", field: str = "",

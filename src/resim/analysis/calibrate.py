@@ -32,7 +32,6 @@ from typing import Any, Literal
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from scipy.stats import qmc
 
@@ -41,6 +40,7 @@ from resim.analysis import workfolder
 from resim.errors import InputError, Problem
 from resim.folders import (
     FolderName,
+    atomic_write_table,
     read_manifest,
     read_resumable,
 )
@@ -273,8 +273,8 @@ def run(folder: Path, workers: int, on_point: Any = None) -> dict[str, Any]:
             on_point(index)
     table = workfolder.consolidate(folder, len(points))
     result = posterior_of(table.to_pydict(), manifest)
-    pq.write_table(pa.Table.from_pydict(result.pop("draws")), folder / "draws.parquet")
-    pq.write_table(pa.Table.from_pydict(result.pop("posterior")), folder / "posterior.parquet")
+    atomic_write_table(pa.Table.from_pydict(result.pop("draws")), folder / "draws.parquet")
+    atomic_write_table(pa.Table.from_pydict(result.pop("posterior")), folder / "posterior.parquet")
     from resim.plots import prior_posterior_chart
 
     prior_posterior_chart(table.to_pydict(), result["weights_by_point"], list(manifest["priors"]),

@@ -7,14 +7,13 @@ inside it) and density (share of the points inside it that are severe)."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from resim.errors import InputError, optional
-from resim.folders import read_table
+from resim.folders import read_table, write_json
 
 
 @dataclass(frozen=True)
@@ -35,10 +34,10 @@ def discover(folder: Path, outcome: str, above: float, max_depth: int = 3, min_l
     `density` or more."""
     x, y, params = _severe(folder, outcome, above)
     boxes = _prim(folder, x, y, params, density) if method == "prim" else _cart(x, y, params, max_depth, min_leaf_share)
-    (folder / "discovery.json").write_text(json.dumps({
+    write_json(folder / "discovery.json", {
         "method": method, "outcome": outcome, "above": above, "points": len(y), "severe_points": int(y.sum()),
         "boxes": [{"bounds": b.bounds, "points": b.points, "severe": b.severe, "coverage": b.coverage,
-                   "density": b.density} for b in boxes]}, indent=2))
+                   "density": b.density} for b in boxes]})
     return boxes
 
 

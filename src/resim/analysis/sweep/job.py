@@ -21,6 +21,7 @@ from resim.analysis.sweep.points import _point, _shipped_point
 from resim.analysis.sweep.spec import Range, SweepSpec, Values, check_spec
 from resim.errors import InputError, TaskFailed
 from resim.folders import (
+    atomic_write_table,
     read_manifest,
     read_resumable,
     read_table,
@@ -100,7 +101,7 @@ def analyze(folder: Path, method: str, outcome: str = "mean_cumulative_shortfall
     table = read_table(folder / "points.parquet").to_pydict()
     x = np.array([[pt[n] for n in names] for pt in manifest["points"]])
     rows = indices.analyze(method, prob, x, np.array(table[outcome]), manifest["seed"])
-    pq.write_table(pa.Table.from_pylist([{**r, "outcome": outcome} for r in rows]), folder / "sensitivity.parquet")
+    atomic_write_table(pa.Table.from_pylist([{**r, "outcome": outcome} for r in rows]), folder / "sensitivity.parquet")
     index_chart(method, rows, f"{spec.name}: {method} sensitivity of {outcome} "
                 f"({len(x)} points x {spec.replications} replications)", folder / "sensitivity.png")
     return rows
