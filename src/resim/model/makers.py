@@ -12,8 +12,8 @@ decays) and the rest lost.
 
 from __future__ import annotations
 
+import inspect
 import math
-from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 import numpy as np
@@ -62,27 +62,30 @@ class GroupSpec(NamedTuple):
         return f"{self.segment}.{self.name}"
 
 
-@dataclass
 class MonthBooks:
     """What a group records for a month it closes: vehicles, tonnes of NdFeB, tonne-days of stock
     (for the mean cover) and rupees."""
 
-    demand_units: float  # new vehicles planned
-    built_units: float
-    lost_units: float  # not built, and not waiting either
-    backlog_units: float  # not built, waiting into the next month
-    ferrite_units: float  # built with ferrite motors (no NdFeB)
-    need_t: float  # magnets the month's attempted builds needed
-    used_t: float
-    shortfall_t: float
-    stock_days: float  # tonne-days on hand over the month
-    delivered_t: float
-    stock_t: float  # on hand at the month's end
-    spend_inr: float
-    premium_inr: float  # paid above China's price
+    # speed: a class with its own __init__, not a dataclass (docs/performance.md)
+    def __init__(self, demand_units: float, built_units: float, lost_units: float, backlog_units: float,
+                 ferrite_units: float, need_t: float, used_t: float, shortfall_t: float, stock_days: float,
+                 delivered_t: float, stock_t: float, spend_inr: float, premium_inr: float):
+        self.demand_units = demand_units  # new vehicles planned
+        self.built_units = built_units
+        self.lost_units = lost_units  # not built, and not waiting either
+        self.backlog_units = backlog_units  # not built, waiting into the next month
+        self.ferrite_units = ferrite_units  # built with ferrite motors (no NdFeB)
+        self.need_t = need_t  # magnets the month's attempted builds needed
+        self.used_t = used_t
+        self.shortfall_t = shortfall_t
+        self.stock_days = stock_days  # tonne-days on hand over the month
+        self.delivered_t = delivered_t
+        self.stock_t = stock_t  # on hand at the month's end
+        self.spend_inr = spend_inr
+        self.premium_inr = premium_inr  # paid above China's price
 
 
-MONTH_FIELDS: Final[tuple[str, ...]] = tuple(f.name for f in fields(MonthBooks))
+MONTH_FIELDS: Final[tuple[str, ...]] = tuple(inspect.signature(MonthBooks).parameters)
 
 
 class MakerGroup(Buyer):
