@@ -230,12 +230,15 @@ def test_a_stockpile_never_means_more_shortfall_in_any_paired_replication(overri
     # The stockpile's magnets are a last resort outside the makers' order position, so no order,
     # licence file or keyed draw changes: replication by replication the shortfall can only fall.
     # Without deferred vehicles that holds by construction; with them (as shipped) their catch-up
-    # reshapes consumption and so orders, and it holds as measured: 0 of 200 paired replications
-    # worse (it was 1-2.5% when runs started cold in 2026, before the 2025 history set the state).
+    # reshapes consumption and so orders, and the issue's bound applies: at most 2% of paired
+    # replications worse by more than 1 t (measured with safety stock: 1 of 200, by 3 t).
     base = _cumulative_shortfall("pause_ends", overrides)
     more = _cumulative_shortfall("stockpile_90d", overrides)
-    assert np.all(more <= base + 1e-6)
-    assert more.mean() < base.mean() - 100
+    if overrides:
+        assert np.all(more <= base + 1e-6)
+    else:
+        assert (more > base + 1).mean() <= 0.02
+    assert more.mean() < 0.9 * base.mean()  # and it matters: at least a tenth less shortfall on average
 
 
 def _odds(p: float, **more: float) -> dict[str, float]:

@@ -23,7 +23,13 @@ def test_oracle_agrees_with_its_closed_form(name):
     result = oracles.ORACLES[name]()
     assert result.passed, result
     width = result.ci[1] - result.ci[0]
-    assert width <= 0.2 * max(abs(result.expected), 1e-9) or width == 0  # informative: within +-10%
+    if not result.at_most:  # a bound is informative when the whole interval lies under it (passed)
+        assert width <= 0.2 * max(abs(result.expected), 1e-9) or width == 0  # informative: within +-10%
+
+
+def test_an_upper_bound_oracle_fails_when_its_interval_reaches_above_the_bound():
+    at = oracles.OracleResult("bound", "", "%", 0.1, 0.05, (0.0, 0.1001), 10, at_most=True)
+    assert not at.passed and oracles.OracleResult("bound", "", "%", 0.1, 0.05, (0.0, 0.099), 10, at_most=True).passed
 
 
 def test_erlang_c_formula_matches_a_textbook_value():

@@ -171,14 +171,15 @@ class MakerGroup(Buyer):
         rate[DYTB] = magnet_t * (1 - on_motors) * dytb
         rate[LIGHT] = magnet_t * (1 - on_motors) * (1 - dytb)
 
-    def open_with(self, lead_days: list[float]) -> list[Shipment]:
-        """The opening position: on-hand stock of the cover, and the pipeline of each grade's lead
-        time (returned as shipments, to land in tranches spread over that lead time)."""
+    def open_with(self, lead_days: list[float], margin_days: list[float]) -> list[Shipment]:
+        """The opening position: on-hand stock of the cover and the safety stock, and the pipeline of
+        each grade's lead time (returned as shipments, to land in tranches spread over that lead time)."""
         out = []
         for g in OWN:
             rate = self.stock.rate[g]
-            self.stock.level[g] = rate * self.cover_days
-            self.opening_t += rate * self.cover_days
+            on_hand = rate * (self.cover_days + margin_days[g])
+            self.stock.level[g] = on_hand
+            self.opening_t += on_hand
             if rate > 0 and lead_days[g] > 0:
                 out.append(Shipment(self, g, rate * lead_days[g], "", OPENING))
                 self.pipeline[g] += rate * lead_days[g]
@@ -186,18 +187,20 @@ class MakerGroup(Buyer):
 
     # --- reviewing and ordering -------------------------------------------------------------------
     def review(self, day: float) -> None:
-        """Order each grade up to its target position if the position is at or below the reorder point."""
+        """Order each grade up to its target position if the position is at or below the reorder point.
+        The target covers the mean lead time and half a review cycle, plus the cover, plus safety
+        stock for the lead time's spread (its margin at the service level): an order-up-to policy."""
         self.stock.advance(day)
         if self.stockpile is not None:
             self.stockpile.release(self, day)
         level, rate = self.stock.level, self.stock.rate
         wanted = [0.0, 0.0, 0.0]
-        leads = self.market.expected_lead_days(self, day)
+        leads, margins = self.market.expected_lead_days(self, day)
         for g in OWN:
             d = rate[g]
             if d <= 0:
                 continue
-            target = d * (self.cover_days + leads[g] + self.half_cycle_days)
+            target = d * (self.cover_days + margins[g] + leads[g] + self.half_cycle_days)
             position = level[g] + self.pipeline[g]
             reorder = max(0.0, target - d * self.batch_days)
             if position <= reorder + d * REACHED_DAYS and target - position > ORDER_EPS_T:
@@ -212,12 +215,12 @@ class MakerGroup(Buyer):
         self.review_token += 1
         level, rate = self.stock.level, self.stock.rate
         wait = math.inf
-        leads = self.market.expected_lead_days(self, day)
+        leads, margins = self.market.expected_lead_days(self, day)
         for g in OWN:
             d = rate[g]
             if d <= 0:
                 continue
-            reorder = max(0.0, d * (self.cover_days + leads[g] - self.batch_days / 2))
+            reorder = max(0.0, d * (self.cover_days + margins[g] + leads[g] - self.batch_days / 2))
             above = level[g] + self.pipeline[g] - reorder
             if d * REACHED_DAYS < above <= level[g] + d * REACHED_DAYS:  # the position falls only while stock lasts
                 wait = min(wait, above / d)

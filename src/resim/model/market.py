@@ -15,6 +15,7 @@ no contracted capacity outside China is left unused while a licence is awaited.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Final
 
 from resim.model.licensing import CHINA, CHINA_MOTOR, DOMESTIC, NON_CHINA, RECYCLING, Shipment
@@ -31,9 +32,10 @@ PRODUCT: Final[tuple[str, ...]] = ("dytb_magnet", "light_magnet", "motor")  # wh
 INR_PER_T: Final = 1000.0  # prices are INR per kg
 
 
-class MeanDays:
-    """What buyers plan on: the mean export processing time, China's shipping time, licence decision
-    delay and non-China suppliers' lead time (days; attributes, not a dict: read at every review)."""
+class PlannedDays:
+    """Days a buyer plans on for each leg of a route: export processing, China's shipping, a licence
+    decision, non-China suppliers' lead time. One instance holds the means; another the margins
+    (each leg's service-level quantile minus its mean) that safety stock covers."""
 
     __slots__ = ("processing", "china", "licence", "non_china")
 
@@ -44,38 +46,45 @@ class MeanDays:
 class Market:
     def __init__(self, regime: Regime, china: ChinaExporter, suppliers: list[Supplier], pool: DytbPool,
                  domestic: DomesticPlants, domestic_lead: Keyed, month_of: MonthOf, non_china_min_share: float,
-                 china_inr_per_kg: tuple[float, float], domestic_premium: float, mean_days: MeanDays):
+                 china_inr_per_kg: tuple[float, float], domestic_premium: float, mean_days: PlannedDays,
+                 margin_days: PlannedDays):
         self.regime, self.china, self.pool, self.domestic = regime, china, pool, domestic
         self.suppliers = sorted(suppliers, key=lambda s: s.premium)
         self.domestic_lead, self.month_of = domestic_lead, month_of
         self.non_china_min_share, self.domestic_premium = non_china_min_share, domestic_premium
         self.china_inr_per_t = [p * INR_PER_T for p in china_inr_per_kg]
-        self.mean_days = mean_days
+        self.mean_days, self.margin_days = mean_days, margin_days
 
-    def expected_lead_days(self, group: MakerGroup, day: float) -> list[float]:
-        """What a buyer plans on for an order of each grade (dytb, light, motor) placed now: China's
-        route (with a licence decision if one is needed, mixed with the non-China suppliers' lead time
-        for the share of its last such order filled outside China), else the non-China suppliers'
-        lead time when China's product is banned."""
+    def expected_lead_days(self, group: MakerGroup, day: float) -> tuple[list[float], list[float]]:
+        """What a buyer plans on for an order of each grade (dytb, light, motor) placed now, as (mean
+        lead days, safety margin days): China's route (with a licence decision if one is needed, mixed
+        with the non-China suppliers' lead time for the share of its last such order filled outside
+        China), else the non-China suppliers' lead time when China's product is banned. A route's
+        margin is the root sum of squares of its legs' margins (their spreads add as variances)."""
         rules = self.regime.rules_at(day)
-        mean = self.mean_days
+        mean, margin = self.mean_days, self.margin_days
         # under today's rules (makers do not foresee rule changes), a licence held now counts only if
         # it still covers the next order's border crossing
         next_border = day + mean.processing + 2 * group.half_cycle_days
-        leads = [0.0, 0.0, 0.0]
+        leads, margins = [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]
         for grade, product in enumerate(PRODUCT):
             if product in rules.banned:
-                leads[grade] = mean.non_china if grade != MOTOR else 0.0
+                if grade != MOTOR:
+                    leads[grade], margins[grade] = mean.non_china, margin.non_china
                 continue
             lead = mean.processing + mean.china + (group.motor_extra_lead_days if grade == MOTOR else 0.0)
+            spread = margin.processing * margin.processing + margin.china * margin.china
             if product in rules.licensed and not self.china.covered(group.applicant, product, day,
                                                                      next_border + mean.licence):
                 lead += mean.licence
+                spread += margin.licence * margin.licence
                 if grade != MOTOR:  # what its last order got outside China comes on the suppliers' lead time
                     outside = group.outside_share[grade]
-                    lead = outside * mean.non_china + (1 - outside) * lead
-            leads[grade] = lead
-        return leads
+                    leads[grade] = outside * mean.non_china + (1 - outside) * lead
+                    margins[grade] = outside * margin.non_china + (1 - outside) * math.sqrt(spread)
+                    continue
+            leads[grade], margins[grade] = lead, math.sqrt(spread)
+        return leads, margins
 
     def opening_lot(self, group: MakerGroup, grade: int, tonnes: float) -> Shipment:
         """A lot of the pipeline on order at the start: from China at its price (whole motors with

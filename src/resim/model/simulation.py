@@ -31,7 +31,7 @@ from resim.model.domestic import INPUT_PRODUCTS, DomesticPlants
 from resim.model.licensing import LicenceDraws, LicenceOffice
 from resim.model.luck import Keyed, KeyedDraws
 from resim.model.makers import MONTH_FIELDS, GroupSpec, MakerGroup
-from resim.model.market import PRODUCT, Market, MeanDays
+from resim.model.market import PRODUCT, Market, PlannedDays
 from resim.model.regime import Regime
 from resim.model.stockpile import Stockpile
 from resim.model.streams import event_rng
@@ -102,6 +102,15 @@ def motor_premium_inr_per_t(sc: Scenario, spec: GroupSpec) -> float:
     return duty + drawn(prices.motor_subsidy_loss_inr_per_vehicle) * vehicles_per_t
 
 
+@functools.lru_cache(maxsize=1024)
+def margin_of(spec: Any, service_level: float) -> float:
+    """A per-event parameter's `service_level` quantile minus its mean: the days of spread a buyer's
+    safety stock covers (0 for a fixed value)."""
+    if not isinstance(spec, _Spec) or spec.is_fixed:
+        return 0.0
+    return max(0.0, float(spec.ppf(service_level)) - mean_of(spec))
+
+
 @functools.lru_cache(maxsize=256)
 def mean_of(spec: Any) -> float:
     """The mean of a per-event parameter (what a buyer plans on), from 512 quantiles: once per spec
@@ -145,6 +154,7 @@ def simulate(world: World, seed: int, replication: int, check: bool = False) -> 
         return Keyed(KeyedDraws(spec, seed, replication, component, weeks))
 
     lic, china_spec = sc.china.licensing, sc.china
+    service = drawn(sc.demand.service_level)
     regime = Regime(world.timeline, drawn(lic.approval_probability),
                     {k: drawn(v) for k, v in lic.class_approval_probability.items()})
     licence_slots = LicenceOffice.slots(buyers, lic.max_refilings + 1)
@@ -193,9 +203,13 @@ def simulate(world: World, seed: int, replication: int, check: bool = False) -> 
                     drawn(sc.demand.non_china_min_share),
                     (drawn(sc.prices.china_inr_per_kg["dytb"]), drawn(sc.prices.china_inr_per_kg["light"])),
                     drawn(sc.domestic.cost_premium_share),
-                    MeanDays(mean_of(china_spec.export_processing_days), mean_of(china_spec.lead_time_days),
-                             mean_of(lic.decision_delay_days),
-                             float(np.mean([mean_of(s) for s in imports])) if imports else 0.0))
+                    PlannedDays(mean_of(china_spec.export_processing_days), mean_of(china_spec.lead_time_days),
+                                mean_of(lic.decision_delay_days),
+                                float(np.mean([mean_of(s) for s in imports])) if imports else 0.0),
+                    PlannedDays(margin_of(china_spec.export_processing_days, service),
+                                margin_of(china_spec.lead_time_days, service),
+                                margin_of(lic.decision_delay_days, service),
+                                float(np.mean([margin_of(s, service) for s in imports])) if imports else 0.0))
     pile = sc.levers.stockpile
     for group in groups:
         group.market, group.env = market, env
@@ -213,8 +227,8 @@ def simulate(world: World, seed: int, replication: int, check: bool = False) -> 
                           ready_day)
     for group in groups:
         group.stockpile = stockpile if stockpile.initial_t > 0 else None
-        leads = market.expected_lead_days(group, 0.0)
-        for shipment in group.open_with(leads):
+        leads, margins = market.expected_lead_days(group, 0.0)
+        for shipment in group.open_with(leads, margins):
             tonnes, lead = shipment.tonnes / OPENING_TRANCHES, leads[shipment.grade]
             for k in range(OPENING_TRANCHES):
                 lot = market.opening_lot(group, shipment.grade, tonnes)

@@ -392,5 +392,6 @@ class PerEvent:
 NonNegative = Annotated[Param, _bounded(0.0, None), JsonBounds(0.0, None)]
 Fraction = Annotated[Param, _bounded(0.0, 1.0), JsonBounds(0.0, 1.0)]
 Growth = Annotated[Param, _bounded(-0.99, None), JsonBounds(-0.99, None)]
+ServiceLevel = Annotated[Param, _bounded(0.5, 0.999), JsonBounds(0.5, 0.999)]  # a probability of no stockout
 EventDays = Annotated[Param, _bounded(0.0, None), JsonBounds(0.0, None), PerEvent()]
 PositiveEventDays = Annotated[Param, _positive(), JsonBounds(0.0, None, exclusive_low=True), PerEvent()]

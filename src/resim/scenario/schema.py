@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from resim.folders import FolderName
-from resim.scenario.params import EventDays, Fraction, Growth, NonNegative, Param, PositiveEventDays
+from resim.scenario.params import EventDays, Fraction, Growth, NonNegative, Param, PositiveEventDays, ServiceLevel
 
 Product = Literal["dytb_magnet", "light_magnet", "dytb_oxide", "ndpr_oxide", "motor"]
 Grade = Literal["dytb", "light"]
@@ -191,7 +191,11 @@ class Review(Section):
 
 class Demand(Section):
     segments: dict[str, Segment] = Field(min_length=1)
-    inventory_cover_weeks: NonNegative = Field(description="Makers' mean on-hand cover (all grades).")
+    inventory_cover_weeks: NonNegative = Field(description="Makers' mean on-hand cover (all grades), beyond the "
+                                                           "safety stock for lead-time spread.")
+    service_level: ServiceLevel = Field(
+        0.5, description="Chance that an order arrives before the cover runs out, which sets the safety stock "
+                         "held for the spread of lead times (0.5: none).")
     redesign_to_light_ree_months: NonNegative = Field(
         description="From a control on Dy/Tb-grade magnets to qualified light-REE designs."
     )
