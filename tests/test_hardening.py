@@ -36,6 +36,9 @@ BOMB = "".join(f"{k}: &{k} [{', '.join([f'*{p}'] * 9) if p else ', '.join(['lol'
 
 # (scenario text, fragments the message must contain); each must exit 2, name the file, write nothing
 BAD_FILES = [
+    # Model v3's new fields out of range
+    (NAMED + "demand.service_level: 1.0\n", ["demand.service_level", "[0.5, 0.999]"]),
+    (NAMED + "china.licensing.renewal_lead_days: 400\n", ["china.licensing.renewal_lead_days", "validity"]),
     # a key assumption that names no parameter
     (NAMED + "key_assumptions: [china.licensing.aproval_probability]\n",
      ["key_assumptions.0", "did you mean 'china.licensing.approval_probability'"]),

@@ -382,3 +382,26 @@ def test_licence_draws_computed_one_by_one_equal_the_streams_column(spec):
     column = event_rng(7, 3, "licensing.decision_delay.dytb_magnet").random((128, 36))[:, 5]
     want = (column if spec is None else spec.ppf(column)).tolist()
     assert got == [want[0], want[3], want[127], want[2], want[3]]
+
+
+def test_a_licence_is_renewed_ahead_of_expiry_by_the_renewal_lead():
+    # Decisions take 10 days and always approve; a licence lasts 100 days and is renewed 30 days
+    # before it lapses: approved on day 10 (valid to 110), renewal filed on day 80 and approved on
+    # day 90 (valid to 190), and so on, with no gap in cover and no goods held after the first file.
+    from resim.analysis.oracles import _Sink
+    from resim.model.licensing import CHINA, Applicant, LicenceDraws, LicenceOffice, Shipment
+    from resim.model.regime import Regime
+    from resim.scenario.schema import RuleSet
+
+    env, product = simpy.Environment(), "dytb_magnet"
+    fixed = LicenceDraws(lambda n, s: 10.0, lambda n, s: 0.0, lambda n, s: 0.0)
+    decided: list[tuple[float, bool]] = []
+    office = LicenceOffice(env, Regime([(-1.0, RuleSet(licensed=[product]))], 1.0, {}), {product: fixed},
+                           max_refilings=0, reviewers=None, validity_days=100.0, applicants=1,
+                           on_decided=lambda f, ok: decided.append((env.now, ok)), renewal_lead_days=30.0)
+    applicant = Applicant("maker", "maker", 0, _Sink())
+    office.hold(applicant, Shipment(applicant.buyer, 0, 1.0, product, CHINA))
+    env.run(until=300.0)
+    assert decided == [(10.0, True), (90.0, True), (170.0, True), (250.0, True)]
+    assert applicant.valid_until[product] == 350.0 and applicant.filed[product] == 4
+    assert all(applicant.holds_licence(product, day) for day in np.arange(10.0, 300.0, 0.5))

@@ -143,9 +143,10 @@ class LicenceFile:
 class LicenceOffice:
     def __init__(self, env: simpy.Environment, regime: Regime, draws: dict[str, LicenceDraws], max_refilings: int,
                  reviewers: int | None, validity_days: float, applicants: int,
-                 on_decided: Callable[[LicenceFile, bool], None]):
+                 on_decided: Callable[[LicenceFile, bool], None], renewal_lead_days: float | None = None):
         self.env, self.regime, self.draws = env, regime, draws
         self.max_refilings, self.reviewers, self.validity_days = max_refilings, reviewers, validity_days
+        self.renewal_lead_days = renewal_lead_days  # None: licences are not renewed ahead of expiry
         self.attempts = max_refilings + 1
         self.applicants, self.on_decided = applicants, on_decided
         self.queue: deque[LicenceFile] = deque()
@@ -160,16 +161,26 @@ class LicenceOffice:
 
     def hold(self, applicant: Applicant, shipment: Shipment) -> None:
         """`shipment` needs a licence its applicant lacks: it waits at the port on the open file."""
-        file = applicant.files.get(shipment.product)
+        self._open_file(applicant, shipment.product).shipments.append(shipment)
+
+    def _open_file(self, applicant: Applicant, product: str) -> LicenceFile:
+        """The applicant's open file for `product`, filed now if it has none."""
+        file = applicant.files.get(product)
         if file is None:
-            number = applicant.filed.get(shipment.product, 0)
-            applicant.filed[shipment.product] = number + 1
-            file = applicant.files[shipment.product] = LicenceFile(applicant, shipment.product, number,
-                                                                   applicant.index * self.attempts, [])
-            file.shipments.append(shipment)
+            number = applicant.filed.get(product, 0)
+            applicant.filed[product] = number + 1
+            file = applicant.files[product] = LicenceFile(applicant, product, number,
+                                                          applicant.index * self.attempts, [])
             self._file(file)
-        else:
-            file.shipments.append(shipment)
+        return file
+
+    def _renew(self, applicant: Applicant, product: str, expires: float) -> None:
+        """Renewal time for a licence that expires on `expires`: file again if the licence was not
+        renewed meanwhile, no file is open and the product still needs a licence."""
+        rules = self.regime.rules_at(clock_now(self.env))
+        if applicant.valid_until.get(product, -math.inf) == expires and product in rules.licensed and \
+                product not in rules.banned and product not in applicant.files:
+            self._open_file(applicant, product)
 
     def _file(self, file: LicenceFile) -> None:
         self.pending[file] = None
@@ -233,7 +244,12 @@ class LicenceOffice:
         if applicant.files.get(file.product) is file:
             del applicant.files[file.product]
         if approved:
-            applicant.valid_until[file.product] = clock_now(self.env) + self.validity_days
+            now = clock_now(self.env)
+            expires = applicant.valid_until[file.product] = max(now + self.validity_days,
+                                                                applicant.valid_until.get(file.product, -math.inf))
+            if self.renewal_lead_days is not None and self.validity_days > 0:  # file to renew before it lapses
+                after(self.env, max(0.0, expires - self.renewal_lead_days - now), self._renew, applicant,
+                      file.product, expires)
             self.approved_month += 1
         else:
             applicant.refused_at[file.product] = clock_now(self.env)

@@ -170,13 +170,17 @@ def simulate(world: World, seed: int, replication: int, check: bool = False) -> 
         by_file(per_event(lic.refile_delay_days), f"licensing.refile_delay.{p}").draw,
         by_file(None, f"licensing.approval.{p}").draw,
     ) for p in licence_products}, lic.max_refilings, lic.reviewers, drawn(lic.validity_days), buyers,
-        on_decided=lambda file, approved: china.decided(file, approved))
+        on_decided=lambda file, approved: china.decided(file, approved),
+        renewal_lead_days=mean_of(lic.decision_delay_days) if lic.renewal_lead_days is None
+        else drawn(lic.renewal_lead_days))
     general_from = (lic.general_licences_from - sc.start).days if lic.general_licences_from else math.inf
     china = ChinaExporter(
         env, regime, office, shipping,
         {r: keyed(china_spec.export_processing_days, f"china.export_processing.{r}") for r in ROUTES},
         {r: keyed(china_spec.lead_time_days, f"china.lead_time.{r}") for r in ROUTES},
         {"motor": drawn(china_spec.motor_extra_lead_days)}, general_from)
+    for day in sorted({d for d, _ in world.timeline if d > 0} | ({general_from} - {math.inf})):
+        after(env, day, china.release_covered)  # goods held at a port ship once nothing stops them
 
     first_control = regime.first_restriction_day("dytb_magnet")
     review = sc.demand.review

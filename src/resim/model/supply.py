@@ -158,6 +158,18 @@ class ChinaExporter:
         delay = self.lead[route].at(now) + self.extra_lead_days.get(route, 0.0)
         self.shipping.consign(shipments, now, delay)
 
+    def release_covered(self) -> None:
+        """The rules changed, or general licences came into force: goods held at the port for a
+        file ship now if nothing stops them any more (a file with nothing left waits for its verdict)."""
+        now = clock_now(self.env)
+        rules = self.regime.rules_at(now)
+        for file in list(self.office.pending):
+            if file.shipments and self.may_ship(file.applicant, file.product, now, rules):
+                for shipment in file.shipments:
+                    shipment.buyer.released(shipment)
+                self._ship(ROUTE[file.product], file.shipments, now)
+                file.shipments = []
+
     def decided(self, file: LicenceFile, approved: bool) -> None:
         """A file is settled: its waiting shipments ship, or go back; then the applicant reviews."""
         now = clock_now(self.env)

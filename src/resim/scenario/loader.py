@@ -17,6 +17,7 @@ from resim.scenario.resolve import (
     check_dates,
     check_group_shares,
     check_key_assumptions,
+    check_renewal_lead,
     check_rule_names,
     check_spans,
     check_uncertain_products,
@@ -72,6 +73,7 @@ class Document:
         check_group_shares(scenario, marks, path)
         check_uncertain_products(scenario, marks, path)
         check_key_assumptions(scenario, marks, path)
+        check_renewal_lead(scenario, marks, path)
         scenario = resolve_posterior(scenario, marks, path)
         return Loaded(scenario, path, self.files, marks, self.figures, raw)
 

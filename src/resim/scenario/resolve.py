@@ -165,6 +165,22 @@ def check_spans(scenario: Scenario, marks: Marks, path: Path) -> None:
         raise InputError(problems)
 
 
+def check_renewal_lead(scenario: Scenario, marks: Marks, path: Path) -> None:
+    """A licence cannot be renewed earlier than it was granted: the renewal lead must be shorter
+    than the shortest validity."""
+    lic = scenario.china.licensing
+    if lic.renewal_lead_days is None:
+        return
+    lead, validity = lic.renewal_lead_days.support()[1], lic.validity_days.support()[0]  # type: ignore[union-attr]
+    if validity > 0 and lead >= validity:
+        key = ("china", "licensing", "renewal_lead_days")
+        mark = find_mark(marks, key)
+        raise InputError([Problem(mark[0] if mark else path, mark[1] if mark else None, ".".join(key),
+                                  f"reaches {lead:g} days, not shorter than a licence's validity ({validity:g} days "
+                                  f"at least); allowed: fewer than {validity:g} days, or null (the mean decision "
+                                  "delay)")])
+
+
 def check_dates(scenario: Scenario, marks: Marks, path: Path) -> None:
     """Dates written in the file itself must fall before the end of its horizon (inherited dates
     may lie beyond a shortened horizon: they simply take no effect)."""

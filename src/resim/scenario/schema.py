@@ -104,6 +104,9 @@ class Licensing(Section):
     general_licences_from: dt.date | None = Field(
         None, description="From this date, groups that are named customers of general-licence holders ship freely."
     )
+    renewal_lead_days: NonNegative | None = Field(
+        None, description="Days before a licence expires that its holder files to renew it; null: the mean "
+                          "decision delay (so that the renewal lands about when the licence lapses).")
 
 
 class China(Section):
