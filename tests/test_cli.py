@@ -362,3 +362,25 @@ def test_sweeps_comparisons_and_analyses_open_as_dataframes(tmp_path):
     assert res.exit_code == 0
     with pytest.raises(Exception, match="not a finished resim sweep"):
         open_sweep(tmp_path)
+
+
+def test_json_documents_keep_json_types_and_have_no_nan():
+    # a script testing `passed is False` must see a failing oracle; NaN is not JSON
+    import datetime as dt
+
+    from resim.folders import json_text
+
+    doc = json.loads(json_text({"passed": np.bool_(False), "n": np.int64(3), "x": np.float64(1.5),
+                                "missing": float("nan"), "far": np.inf, "when": dt.date(2026, 12, 1),
+                                "rows": [np.array([1.0, np.nan])]}), parse_constant=lambda c: pytest.fail(c))
+    assert doc == {"passed": False, "n": 3, "x": 1.5, "missing": None, "far": None, "when": "2026-12-01",
+                   "rows": [[1.0, None]]}
+    assert doc["passed"] is False and isinstance(doc["n"], int)
+
+
+def test_run_json_is_strict_json_with_numbers_as_numbers(tmp_path):
+    res = cli.invoke(app, ["run", str(SCENARIOS / "backtest_2025.yaml"), "-n", "2", "-w", "1", "--json",
+                           "--results", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout, parse_constant=lambda c: pytest.fail(f"{c} in --json output"))
+    assert isinstance(doc["replications"], int) and isinstance(doc["run_summary"]["p_any_shortfall"], float)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -83,6 +84,8 @@ def test_resim_check_prints_the_credentials(monkeypatch):
     assert "Little's law" in res.output and "Palm" in res.output and "all checks pass" in res.output
     scenarios = len(list(SCENARIOS.glob("*.yaml")))
     assert res.output.count("pass") >= len(quick) + scenarios
+    doc = json.loads(cli.invoke(app, ["check", "-n", "1", "--json"]).stdout)  # verdicts as JSON booleans
+    assert doc["passed"] is True and all(o["passed"] is True for o in doc["oracles"] + doc["scenarios"])
 
 
 def test_resim_check_refuses_a_folder_without_scenarios_before_running_anything(tmp_path, monkeypatch):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import os
 import re
 import secrets
@@ -200,6 +201,26 @@ def read_resumable(folder: Path | str, what: str, needs: tuple[str, ...]) -> dic
                                            f"{__version__}; allowed: resume with the same version, or start anew",
                              field="--resume")
     return manifest
+
+
+def json_text(document: Any) -> str:
+    """A document as strict JSON (what `--json` prints): numpy numbers and booleans as JSON numbers
+    and booleans, dates as ISO dates, NaN and infinities as null (JSON has neither)."""
+    return json.dumps(_plain(document), allow_nan=False)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if hasattr(value, "tolist"):  # a numpy scalar (np.bool_ included) or array
+        return _plain(value.tolist())
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return value.isoformat() if isinstance(value, dt.date) else str(value)
 
 
 def _jsonable(value: Any) -> Any:

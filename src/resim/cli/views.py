@@ -3,7 +3,6 @@ package prints; everything it shows comes from the pipeline's return values and 
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
@@ -14,7 +13,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from resim.folders import read_manifest, read_table
+from resim.folders import json_text, read_manifest, read_table
 from resim.results.statistics import OUTCOMES
 
 PIPED_WIDTH = 200  # piped or redirected output is read by tools and wide pagers: do not wrap tables at 80
@@ -48,7 +47,7 @@ def tables_to_stderr(on: bool) -> None:
 
 
 def emit(document: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(document, default=str) + "\n")
+    sys.stdout.write(json_text(document) + "\n")
 
 
 def half(row: dict[str, float], key: str) -> float:
