@@ -403,3 +403,29 @@ def test_resume_refuses_work_started_by_another_resim_version(tmp_path: Path) ->
     (folder / "manifest.json").write_text(__import__("json").dumps(manifest))
     res = cli.invoke(app, ["calibrate", "--resume", str(folder)])
     assert res.exit_code == 2 and "started with resim 0.0.1" in res.output, res.output
+
+
+ENDS_FILE = str(SCENARIOS / "pause_ends.yaml")
+OBSERVATIONS = str(SCENARIOS.parent / "observations" / "record_2025.yaml")
+# Work with no upper bound: refused before anything is drawn or allocated, naming the limit.
+UNBOUNDED = [
+    (["sweep", ENDS_FILE, "--vary", "demand.inventory_cover_weeks=0:0.5:1000000"], "less than or equal to 100000"),
+    (["sweep", ENDS_FILE, "--vary", "demand.inventory_cover_weeks=1:5:300",
+      "--vary", "china.licensing.approval_probability=0:0.5:400"], "120,000 points; allowed: at most 100,000"),
+    (["sweep", ENDS_FILE, "--vary", "demand.inventory_cover_weeks=1:5", "--design", "lhs", "--points", "100000000"],
+     "--points"),
+    (["sweep", ENDS_FILE, "--vary", "demand.inventory_cover_weeks=1:5", "--design", "lhs", "--points", "90000",
+      "-n", "1000"], "at most 10,000,000 replications in all"),
+    (["calibrate", OBSERVATIONS, "--draws", "100000000"], "--draws"),
+    (["calibrate", OBSERVATIONS, "-n", "1000000"], "--replications"),
+    (["sensitivity", ENDS_FILE, "--n", str(2**24)], "to 65,536"),
+    (["sensitivity", ENDS_FILE, "--n", str(2**30)], "to 65,536"),
+]
+
+
+@pytest.mark.parametrize(("args", "expected"), UNBOUNDED, ids=[" ".join(a[2:])[:40] for a, _ in UNBOUNDED])
+def test_work_without_bound_is_refused_before_it_starts(tmp_path: Path, args: list[str], expected: str) -> None:
+    res = cli.invoke(app, [*args, "--results", str(tmp_path / "results")])
+    assert res.exit_code == 2, res.output
+    assert expected in res.output.replace("\n", " ") and "Traceback" not in res.output
+    assert not (tmp_path / "results").exists() or not any((tmp_path / "results").rglob("*.json"))

@@ -232,8 +232,9 @@ def start_sweep(file: Path, vary: list[str] | None = None, design: str = "grid",
                                points=points, replications=replications or 100, seed=seed)
     else:
         spec = sweep.load_spec(file)
-        spec = spec.model_copy(update={k: v for k, v in (("replications", replications), ("seed", seed),
-                                                           ("points", points)) if v is not None})
+        options = {k: v for k, v in (("replications", replications), ("seed", seed), ("points", points))
+                   if v is not None}
+        spec = sweep.SweepSpec.model_validate({**spec.model_dump(), **options})  # the file's caps bind options too
     sweep.check_spec(spec, file)
     _reach(dask_scheduler)
     return sweep.start(spec, Path(results), sys.argv if command is None else command)

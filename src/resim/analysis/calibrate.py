@@ -232,7 +232,8 @@ def start(observations_file: Path, results: Path, seed: int | None, command: lis
           draws: int | None = None, replications: int | None = None) -> Path:
     """Create the calibration folder and its manifest (the prior draws are fixed here, for --resume)."""
     spec, scenario = load_observations(observations_file)
-    spec = spec.model_copy(update={k: v for k, v in (("draws", draws), ("replications", replications)) if v})
+    options = {k: v for k, v in (("draws", draws), ("replications", replications)) if v}
+    spec = type(spec).model_validate({**spec.model_dump(), **options})  # the file's caps bind the options too
     seed = scenario.seed if seed is None else seed
     prior = priors(spec, scenario)
     return workfolder.start(results, "calibrations", spec.name, {

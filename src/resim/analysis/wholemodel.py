@@ -109,10 +109,15 @@ def factor_table(scenario_file: Path, by: str, user: dict[str, list[str]] | None
         mechanism_of(f), ""))} for f, g in zip(factors, groups_for(factors, by, user), strict=True)]
 
 
+MAX_BASE_SAMPLES = 2**16  # N: with a dozen groups, 917,504 points, and a design of about 0.9 GB
+
+
 def check_base_samples(n: int) -> int:
-    if n < 8 or n & (n - 1):
-        raise InputError.one(None, f"{n} base samples; allowed: a power of two, at least 8 (Sobol' sequences "
-                             "balance only at powers of two)", field="--n")
+    """Refused before anything is allocated: a power of two from 8 to MAX_BASE_SAMPLES."""
+    if n < 8 or n & (n - 1) or n > MAX_BASE_SAMPLES:
+        raise InputError.one(None, f"{n} base samples; allowed: a power of two from 8 (Sobol' sequences balance "
+                             f"only at powers of two) to {MAX_BASE_SAMPLES:,} (each one costs groups + 2 points)",
+                             field="--n")
     return n
 
 

@@ -53,7 +53,11 @@ def exit_codes(command: F) -> F:
             views.err.print(f"[bold red]error:[/] {exc.error_count()} problem(s) in the options", highlight=False)
             for e in exc.errors():
                 views.err.print(
-                    f"  --{'.'.join(map(str, e['loc']))}: {e['msg']}", highlight=False, markup=False, soft_wrap=True
+                    f"  {'--' + '.'.join(map(str, e['loc'])) if e['loc'] else 'the options together'}: "
+                    f"{e['msg'].removeprefix('Value error, ')}",
+                    highlight=False,
+                    markup=False,
+                    soft_wrap=True,
                 )
             raise typer.Exit(BAD_INPUT) from None
         except TaskFailed as exc:  # a sweep point, calibration draw or analysis batch failed: the work stopped

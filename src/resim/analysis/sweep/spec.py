@@ -19,12 +19,15 @@ from resim.scenario.params import _Spec
 from resim.scenario.walk import iter_specs
 from resim.scenario.yamlfile import read_yaml
 
+MAX_POINTS = 100_000  # points a sweep may have
+MAX_RUNS = 10_000_000  # points x replications
+
 
 class Range(BaseModel):
     model_config = ConfigDict(extra="forbid")
     low: float
     high: float
-    levels: int | None = Field(None, ge=2, description="Grid levels (grid design only).")
+    levels: int | None = Field(None, ge=2, le=MAX_POINTS, description="Grid levels (grid design only).")
 
     @model_validator(mode="after")
     def _not_empty(self) -> Range:
@@ -46,10 +49,42 @@ class SweepSpec(BaseModel):
     scenario: Path
     parameters: dict[str, Range | Values] = Field(min_length=1)
     design: Literal["grid", "oat", "lhs", "sobol", "saltelli", "morris"] = "grid"
-    points: int | None = Field(None, ge=1, description="Points (lhs, sobol), or base samples N (saltelli: "
-                               "N (d + 2) points; morris: N (d + 1)).")
-    replications: int = Field(100, ge=2)
+    points: int | None = Field(None, ge=1, le=MAX_POINTS, description="Points (lhs, sobol), or base samples N "
+                               "(saltelli: N (d + 2) points; morris: N (d + 1)).")
+    replications: int = Field(100, ge=2, le=200_000)
     seed: int | None = Field(None, ge=0, description="Default: the scenario's seed.")
+
+    @model_validator(mode="after")
+    def _bounded_work(self) -> SweepSpec:
+        """Refused before any design is drawn or allocated: a sweep's points times its replications."""
+        points = point_count(self)
+        if points > MAX_POINTS:
+            raise ValueError(f"{points:,} points; allowed: at most {MAX_POINTS:,} a sweep (each point runs all its "
+                             "replications): fewer levels, points or parameters")
+        if points * self.replications > MAX_RUNS:
+            raise ValueError(f"{points:,} points x {self.replications:,} replications; allowed: at most "
+                             f"{MAX_RUNS:,} replications in all (about a day on 2 cores): fewer points or replications")
+        return self
+
+
+
+def point_count(spec: SweepSpec) -> int:
+    """How many points the sweep's design has (what design_points will return)."""
+    d = len(spec.parameters)
+    if spec.design == "grid":
+        count = 1
+        for p in spec.parameters.values():
+            count *= len(p.values) if isinstance(p, Values) else (p.levels or 5)
+            if count > MAX_POINTS:  # stop before the product itself grows without bound
+                return count
+        return count
+    if spec.design == "oat":
+        return 1 + 2 * d
+    if spec.design == "saltelli":
+        return (spec.points or 64) * (d + 2)
+    if spec.design == "morris":
+        return (spec.points or 16) * (d + 1)
+    return spec.points or 64
 
 
 def check_spec(spec: SweepSpec, where: Path) -> None:
