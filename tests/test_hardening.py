@@ -39,6 +39,10 @@ BAD_FILES = [
     # Model v3's new fields out of range
     (NAMED + "demand.service_level: 1.0\n", ["demand.service_level", "[0.5, 0.999]"]),
     (NAMED + "china.licensing.renewal_lead_days: 400\n", ["china.licensing.renewal_lead_days", "validity"]),
+    # a yes/no where a count or a quantity belongs (YAML reads on/yes/true as booleans)
+    (NAMED + "domestic.plants: on\n", ["domestic.plants", "not a number"]),
+    (NAMED + "horizon_months: yes\n", ["horizon_months", "not a number"]),
+    (NAMED + "demand.segments.e2w.groups.fast_redesign.share: true\n", ["share", "not a number"]),
     # a key assumption that names no parameter
     (NAMED + "key_assumptions: [china.licensing.aproval_probability]\n",
      ["key_assumptions.0", "did you mean 'china.licensing.approval_probability'"]),

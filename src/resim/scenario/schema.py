@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from resim.folders import FolderName
 from resim.scenario.params import EventDays, Fraction, Growth, NonNegative, Param, PositiveEventDays, ServiceLevel
@@ -18,7 +18,16 @@ from resim.scenario.params import EventDays, Fraction, Growth, NonNegative, Para
 Product = Literal["dytb_magnet", "light_magnet", "dytb_oxide", "ndpr_oxide", "motor"]
 Grade = Literal["dytb", "light"]
 LicenceClass = Literal["maker", "tier1", "plant"]  # applicants: EV makers, global tier-1 suppliers, domestic plants
-PositiveDays = Annotated[float, Field(gt=0)]
+def _not_a_boolean(value: Any) -> Any:
+    """YAML reads `on`, `yes` and `true` as booleans, which pydantic would take as 1: refuse them."""
+    if isinstance(value, bool):
+        raise ValueError(f"{str(value).lower()} is a yes/no, not a number; allowed: a number")
+    return value
+
+
+Count = Annotated[int, BeforeValidator(_not_a_boolean)]  # a whole number that a boolean must not pass for
+Number = Annotated[float, BeforeValidator(_not_a_boolean)]
+PositiveDays = Annotated[float, Field(gt=0), BeforeValidator(_not_a_boolean)]  # constraint first: JSON Schema
 
 
 def month_start(start: dt.date, k: int) -> dt.date:
@@ -59,9 +68,9 @@ class Outcome(Section):
     """One possible outcome of an uncertain regime change (e.g. what happens when a pause ends)."""
 
     name: str
-    probability: float = Field(ge=0, le=1)
+    probability: Number = Field(ge=0, le=1)
     rules: str
-    shift_days: int = Field(0, description="Move the change earlier (<0) or later (>0), in days.")
+    shift_days: Count = Field(0, description="Move the change earlier (<0) or later (>0), in days.")
 
 
 class RegimeChange(Section):
@@ -97,9 +106,9 @@ class Licensing(Section):
     )
     decision_delay_days: EventDays = Field(description="Filing (or start of review) to decision.")
     refile_delay_days: EventDays = Field(description="Rejection to re-filing.")
-    max_refilings: int = Field(ge=0, description="Rejections after which an order is abandoned.")
-    reviewers: int | None = Field(
-        None, ge=1, description="Files reviewed at once; null = unlimited (no backlog effect)."
+    max_refilings: Count = Field(ge=0, description="Rejections after which an order is abandoned.")
+    reviewers: Annotated[int, Field(ge=1), BeforeValidator(_not_a_boolean)] | None = Field(
+        None, description="Files reviewed at once; null = unlimited (no backlog effect)."
     )
     general_licences_from: dt.date | None = Field(
         None, description="From this date, groups that are named customers of general-licence holders ship freely."
@@ -134,7 +143,7 @@ class Group(Section):
     """Makers within a segment that share a design and a way of buying: a share of the segment's
     vehicles, with their own parameters where they differ from the segment's (unset: inherited)."""
 
-    share: float = Field(ge=0, le=1, description="Share of the segment's vehicles (a segment's groups sum to 1).")
+    share: Number = Field(ge=0, le=1, description="Share of the segment's vehicles (a segment's groups sum to 1).")
     ndfeb_kg_per_vehicle: NonNegative | None = None
     dytb_grade_share: Fraction | None = Field(None, description="Share of NdFeB vehicles needing Dy/Tb grades.")
     min_dytb_grade_share: Fraction | None = Field(None, description="That share once light-REE redesigns qualify.")
@@ -156,7 +165,7 @@ class Group(Section):
     general_licence_customer: Fraction = Field(
         0.0, description="Chance that its Chinese suppliers hold general licences naming it (drawn per replication)."
     )
-    priority: int = Field(0, description="Higher first when the stockpile is shared out.")
+    priority: Count = Field(0, description="Higher first when the stockpile is shared out.")
 
 
 class Segment(Section):
@@ -181,7 +190,7 @@ class Review(Section):
     the position falls to the reorder point), and at once on every regime change and licence outcome."""
 
     period_days: PositiveDays | None = Field(14.0, description="Days between reviews; null = continuous review.")
-    order_batch_days: float = Field(
+    order_batch_days: Number = Field(
         0.0, ge=0, description="Smallest order, in days of need (continuous review needs > 0)."
     )
 
@@ -203,7 +212,7 @@ class Demand(Section):
         description="From a control on Dy/Tb-grade magnets to qualified light-REE designs."
     )
     non_china_min_share: Fraction = Field(description="Ordered outside China even when China is open (contracts).")
-    non_china_carry_months: int = Field(
+    non_china_carry_months: Count = Field(
         1, ge=0, le=24, description="Months a group can still call contracted non-China volumes it left uncalled."
     )
     review: Review = Field(default_factory=Review)
@@ -250,7 +259,7 @@ class Domestic(Section):
     ev_share: Fraction = Field(
         description="Share of the plants' capacity and inputs serving EV makers (rest: other uses)."
     )
-    plants: int = Field(ge=0, le=20)
+    plants: Count = Field(ge=0, le=20)
     plant: Plant
     tender_date: dt.date
     dytb_output_share: Fraction
@@ -314,12 +323,12 @@ class Scenario(Section):
     name: FolderName
     question: str = Field(description="The question this scenario answers.")
     start: dt.date
-    horizon_months: int = Field(ge=1, le=600)
+    horizon_months: Count = Field(ge=1, le=600)
     report_from: dt.date | None = Field(
         None, description="First month reported (a month's first day within the horizon); the months before it "
                           "only set the state of stocks, licences and contracts (known history). Default: start.")
-    replications: int = Field(1000, ge=1, le=200_000)
-    seed: int = Field(0, ge=0)
+    replications: Count = Field(1000, ge=1, le=200_000)
+    seed: Count = Field(0, ge=0)
     posterior: str | None = Field(
         None, description="A finished calibration folder (relative to the file that sets it): the world parameters "
                           "it fitted are drawn from its accepted sets, one per replication, by weight.")
