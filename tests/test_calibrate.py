@@ -146,3 +146,14 @@ def test_a_run_of_a_fitted_scenario_names_its_posterior_in_the_manifest(tmp_path
     manifest = json.loads(next(tmp_path.glob("*/*/manifest.json")).read_text())
     assert manifest["posterior"]["calibration"] == "record_2025"
     assert "demand.inventory_cover_weeks" in manifest["posterior"]["fitted"]
+
+
+def test_repeated_observation_names_are_refused(tmp_path, write_scenario):
+    # two observations with one name would be scored against one figure
+    path = _observations_file(tmp_path, write_scenario)
+    doc = yaml.safe_load(path.read_text())
+    doc["observations"][1]["name"] = doc["observations"][0]["name"]
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    res = cli.invoke(app, ["calibrate", str(path), "--results", str(tmp_path / "results")])
+    assert res.exit_code == 2 and "repeated" in res.output and "Traceback" not in res.output, res.output
+    assert not (tmp_path / "results").exists()

@@ -43,6 +43,9 @@ BAD_FILES = [
     (NAMED + "domestic.plants: on\n", ["domestic.plants", "not a number"]),
     (NAMED + "horizon_months: yes\n", ["horizon_months", "not a number"]),
     (NAMED + "demand.segments.e2w.groups.fast_redesign.share: true\n", ["share", "not a number"]),
+    # dates beyond the calendar resim handles
+    (NAMED + "start: 9999-01-01\nreport_from: null\n", ["start", "1900-2150"]),
+    (NAMED + "start: 0001-01-01\nreport_from: null\n", ["start", "1900-2150"]),
     # a key assumption that names no parameter
     (NAMED + "key_assumptions: [china.licensing.aproval_probability]\n",
      ["key_assumptions.0", "did you mean 'china.licensing.approval_probability'"]),
@@ -433,3 +436,19 @@ def test_work_without_bound_is_refused_before_it_starts(tmp_path: Path, args: li
     assert res.exit_code == 2, res.output
     assert expected in res.output.replace("\n", " ") and "Traceback" not in res.output
     assert not (tmp_path / "results").exists() or not any((tmp_path / "results").rglob("*.json"))
+
+
+def test_resume_never_imports_a_module_a_manifest_names(tmp_path: Path) -> None:
+    # a tampered manifest saying the analysis is of a Python function must not make resim import it
+    import json as json_
+
+    from resim import __version__
+    from resim.analysis.wholemodel import ANALYSIS_KEYS
+
+    folder = tmp_path / "analysis"
+    folder.mkdir()
+    manifest = dict.fromkeys(ANALYSIS_KEYS, 1) | {"kind": "function", "model": "os:system",
+                                                  "resim_version": __version__}
+    (folder / "manifest.json").write_text(json_.dumps(manifest))
+    res = cli.invoke(app, ["sensitivity", "--resume", str(folder)])
+    assert res.exit_code == 2 and "of kind 'function'" in res.output, res.output

@@ -103,6 +103,15 @@ class Observations(BaseModel):
     accept_share: float = Field(0.2, gt=0, le=1, description="Share of the sets, nearest first, accepted.")
     observations: list[Observation] = Field(min_length=1)
 
+    @model_validator(mode="after")
+    def _names_unique(self) -> Observations:
+        """Each observation is scored against its own figure: a repeated name would merge two."""
+        seen = [o.name for o in self.observations]
+        twice = sorted({n for n in seen if seen.count(n) > 1})
+        if twice:
+            raise ValueError(f"observation names repeated: {', '.join(twice)}; allowed: a distinct name for each")
+        return self
+
 
 
 # --- reading and checking ----------------------------------------------------------------------

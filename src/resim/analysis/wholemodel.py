@@ -238,6 +238,9 @@ def check_resumable(folder: Path) -> dict[str, Any]:
     """The manifest of an analysis that may resume: same resim version and, for a scenario, the
     same scenario and seeds as when it started."""
     manifest = read_resumable(folder, "sensitivity folder", ANALYSIS_KEYS)
+    if manifest["kind"] != "scenario":  # never import a module a manifest names: `function` work resumes from Python
+        raise InputError.one(Path(folder), f"an analysis of kind {manifest['kind']!r}; allowed: a scenario's "
+                             "analysis (a Python function's resumes from Python: wholemodel.run)", field="--resume")
     if manifest["kind"] == "scenario":
         scenario = load(Path(manifest["model"]), manifest["overrides"]).scenario
         if scenario_hash(scenario) != manifest["scenario_hash"]:

@@ -30,6 +30,9 @@ Number = Annotated[float, BeforeValidator(_not_a_boolean)]
 PositiveDays = Annotated[float, Field(gt=0), BeforeValidator(_not_a_boolean)]  # constraint first: JSON Schema
 
 
+FIRST_YEAR, LAST_YEAR = 1900, 2200  # the calendar a scenario may use
+
+
 def month_start(start: dt.date, k: int) -> dt.date:
     """The first day of the k-th month after `start`'s month (k = 0: `start`'s own)."""
     m = start.month - 1 + k
@@ -348,6 +351,14 @@ class Scenario(Section):
         if self.start.day != 1:
             raise ValueError(f"start must be the first day of a month (got {self.start})")
         return self
+
+    @field_validator("start")
+    @classmethod
+    def _start_in_calendar(cls, v: dt.date) -> dt.date:
+        if not FIRST_YEAR <= v.year <= LAST_YEAR - 50:  # the horizon is at most 600 months: 50 years
+            raise ValueError(f"must fall within {FIRST_YEAR}-{LAST_YEAR - 50}; allowed: a first of a "
+                             f"month in those years, so that the horizon ends by {LAST_YEAR}")
+        return v
 
 
     @field_validator("report_from")
