@@ -46,6 +46,8 @@ BAD_FILES = [
     # dates beyond the calendar resim handles
     (NAMED + "start: 9999-01-01\nreport_from: null\n", ["start", "1900-2150"]),
     (NAMED + "start: 0001-01-01\nreport_from: null\n", ["start", "1900-2150"]),
+    # an alias that contains itself (it was a RecursionError)
+    ("x: &a [*a]\n", ["contains itself"]),
     # a key assumption that names no parameter
     (NAMED + "key_assumptions: [china.licensing.aproval_probability]\n",
      ["key_assumptions.0", "did you mean 'china.licensing.approval_probability'"]),
@@ -452,3 +454,28 @@ def test_resume_never_imports_a_module_a_manifest_names(tmp_path: Path) -> None:
     (folder / "manifest.json").write_text(json_.dumps(manifest))
     res = cli.invoke(app, ["sensitivity", "--resume", str(folder)])
     assert res.exit_code == 2 and "of kind 'function'" in res.output, res.output
+
+
+@pytest.mark.parametrize(("value", "expected"), [("[", "not valid YAML"), ("2026-13-01", "not a valid value"),
+                                                  ("&a [*a]", "contains itself")])
+def test_a_set_value_is_read_with_the_scenario_guards(value: str, expected: str) -> None:
+    res = cli.invoke(app, ["sensitivity", str(SCENARIOS / "pause_ends.yaml"), "--set", f"horizon_months={value}",
+                           "--list"])
+    assert res.exit_code == 2 and expected in res.output and "Traceback" not in res.output, res.output
+
+
+@pytest.mark.parametrize(("file", "text", "expected"), [
+    ("assumptions.yaml", "a: [\n", "malformed YAML"),
+    ("assumptions.yaml", "nothing: here\n", "not a seed file"),
+    ("seed_figures.yaml", "figures: 3\n", "not a seed file"),
+    ("assumptions.yaml", "x: &a [*a]\n", "contains itself"),
+])
+def test_a_users_damaged_seed_file_is_one_clear_error(tmp_path: Path, file: str, text: str, expected: str) -> None:
+    import shutil
+
+    shutil.copytree(SCENARIOS.parent / "seeds", tmp_path / "seeds")
+    shutil.copy(SCENARIOS / "baseline.yaml", tmp_path / "baseline.yaml")
+    (tmp_path / "seeds" / file).write_text(text)
+    res = cli.invoke(app, ["validate", str(tmp_path / "baseline.yaml")])
+    assert res.exit_code == 2 and expected in res.output and file in res.output, res.output
+    assert "Traceback" not in res.output

@@ -13,7 +13,7 @@ import yaml
 from tests.conftest import REPO, SCENARIOS
 
 from resim.scenario.schema import json_schema
-from resim.scenario.seeds import YAML_LOADER
+from resim.scenario.yamlfile import YAML_LOADER
 
 
 def _as_json(node: Any) -> Any:

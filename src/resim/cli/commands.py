@@ -370,14 +370,14 @@ def _parse_groups(items: list[str]) -> dict[str, list[str]]:
 
 
 def _parse_sets(items: list[str]) -> dict[str, Any]:
-    import yaml
+    from resim.scenario.yamlfile import parse_value
 
     sets: dict[str, Any] = {}
     for item in items:
         path, sep, value = item.partition("=")
         if not sep or not path:
             raise InputError.one(None, f"{item!r}; allowed: PATH=VALUE, e.g. horizon_months=60", field="--set")
-        sets[path] = yaml.safe_load(value)
+        sets[path] = parse_value(value, f"--set {path}")
     return sets
 
 

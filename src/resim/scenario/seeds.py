@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from resim.errors import InputError
-
-
-class YAML_LOADER(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]  # libyaml: ~10x faster
-    """PyYAML's safe loader, reading numbers as YAML 1.2 does: `1e9` and `1.0e9` are floats (YAML 1.1
-    wants a dot and a signed exponent, so PyYAML reads them as strings)."""
-
-
-YAML_LOADER.add_implicit_resolver(  # checked after PyYAML's own int and float resolvers
-    "tag:yaml.org,2002:float", re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
-    list("-+0123456789"))
+from resim.scenario.yamlfile import read_yaml
 
 
 @dataclass(frozen=True)
@@ -56,24 +46,36 @@ def load_figures(seeds_dir: Path) -> dict[str, Figure]:
     world through November 2026 and the 2025 record); ids must be unique across all."""
     figures: dict[str, Figure] = {}
     seed_file = seeds_dir / "seed_figures.yaml"
-    seed_doc = yaml.load(seed_file.read_text(), Loader=YAML_LOADER)
-    sources = seed_doc.get("sources", {})
-    for row in seed_doc["figures"]:
-        src = ", ".join(
-            f"{sources[s.strip()]['title']} ({sources[s.strip()]['date']})" if s.strip() in sources else s
-            for s in str(row["source"]).split(",")
-        )
-        _add(figures, seed_file, Figure(row["id"], "seed", row.get("value"), row["unit"], src,
-                                        note=row.get("note", "")))
+    seed_doc = read_yaml(seed_file, dotted_keys=False)[0]  # the same guards as a scenario file
+    with _rows_of(seed_file, "figures: a list of {id, value, unit, source}"):
+        sources = seed_doc.get("sources") or {}
+        for row in seed_doc["figures"]:
+            src = ", ".join(
+                f"{sources[s.strip()]['title']} ({sources[s.strip()]['date']})" if s.strip() in sources else s
+                for s in str(row["source"]).split(",")
+            )
+            _add(figures, seed_file, Figure(row["id"], "seed", row.get("value"), row["unit"], src,
+                                            note=row.get("note", "")))
     for assumption_file in [seeds_dir / name for name in ASSUMPTION_FILES]:
         if not assumption_file.is_file():
             continue
-        for row in yaml.load(assumption_file.read_text(), Loader=YAML_LOADER)["assumptions"]:
-            _add(figures, assumption_file, Figure(
-                row["id"], "assumption", row.get("value"), row["unit"], row["source"],
-                row.get("low"), row.get("high"), row.get("rationale", ""),
-            ))
+        doc = read_yaml(assumption_file, dotted_keys=False)[0]
+        with _rows_of(assumption_file, "assumptions: a list of {id, value, low, high, unit, source}"):
+            for row in doc["assumptions"]:
+                _add(figures, assumption_file, Figure(
+                    row["id"], "assumption", row.get("value"), row["unit"], row["source"],
+                    row.get("low"), row.get("high"), row.get("rationale", ""),
+                ))
     return figures
+
+
+@contextmanager
+def _rows_of(path: Path, allowed: str) -> Iterator[None]:
+    """A seed file whose rows lack a key or are not mappings is one input error naming the file."""
+    try:
+        yield
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise InputError.one(path, f"not a seed file ({type(exc).__name__}: {exc}); allowed: {allowed}") from None
 
 
 def _add(figures: dict[str, Figure], file: Path, figure: Figure) -> None:
