@@ -479,3 +479,35 @@ def test_a_users_damaged_seed_file_is_one_clear_error(tmp_path: Path, file: str,
     res = cli.invoke(app, ["validate", str(tmp_path / "baseline.yaml")])
     assert res.exit_code == 2 and expected in res.output and file in res.output, res.output
     assert "Traceback" not in res.output
+
+
+@pytest.mark.parametrize("method", ["cart", "prim"])
+@pytest.mark.parametrize(("above", "which"), [(0.0, "every point"), (1e9, "no point")])
+def test_discovery_with_nothing_to_separate_says_so(tmp_path: Path, method: str, above: float, which: str) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    folder = tmp_path / "sweep"
+    folder.mkdir()
+    pq.write_table(pa.table({"point": [0, 1, 2, 3], "param.a": [0.1, 0.2, 0.3, 0.4],
+                             "mean_cumulative_shortfall_t": [5.0, 6.0, 7.0, 8.0]}), folder / "points.parquet")
+    res = cli.invoke(app, ["discover", str(folder), "--above", str(above), "--method", method])
+    assert res.exit_code == 2 and which in res.output and "nothing to separate" in res.output, res.output
+
+
+@pytest.mark.slow
+def test_dask_at_something_that_is_not_a_scheduler_is_refused_in_bounded_time(tmp_path: Path) -> None:
+    # a local HTTP server (loopback only) accepts the connection and never speaks Dask
+    import http.server
+    import threading
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        started = time.monotonic()
+        res = cli.invoke(app, ["run", str(SCENARIOS / "pause_ends.yaml"), "-n", "2", "--results", str(tmp_path),
+                               "--dask", f"tcp://127.0.0.1:{server.server_address[1]}"])
+        assert res.exit_code == 2 and "no Dask scheduler answered" in res.output, res.output
+        assert time.monotonic() - started < 60 and not any(tmp_path.iterdir())
+    finally:
+        server.shutdown()

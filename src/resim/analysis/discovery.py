@@ -53,9 +53,12 @@ def _severe(folder: Path, outcome: str, above: float) -> tuple[np.ndarray, np.nd
     params = [k for k in table if k.startswith("param.")]
     x = np.array([table[p] for p in params]).T
     y = np.nan_to_num(np.array(table[outcome], dtype=float), nan=-np.inf) > above
-    if not y.any():
-        raise InputError.one(folder, f"no point has {outcome} above {above:g} (max {np.nanmax(table[outcome]):.4g})",
-                             field="--above")
+    low, high = np.nanmin(table[outcome]), np.nanmax(table[outcome])
+    if not y.any() or y.all():  # nothing to separate: no box can tell severe points from the others
+        which = "no point" if not y.any() else "every point"
+        raise InputError.one(folder, f"{which} has {outcome} above {above:g}, so there is nothing to separate; "
+                                     f"allowed: a threshold between its least and greatest values ({low:.4g} and "
+                                     f"{high:.4g})", field="--above")
     return x, y, params
 
 

@@ -6,6 +6,7 @@ answer within TASK_TIMEOUT_S stops the work with a message instead of waiting fo
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -13,6 +14,7 @@ from resim import __version__
 from resim.errors import InputError, TaskFailed, optional
 
 TASK_TIMEOUT_S = 900.0  # no result for this long: the workers cannot run the task (a point is seconds)
+CONNECT_TIMEOUT_S = 20.0  # no scheduler answer by then: nothing that speaks Dask listens at the address
 
 
 def _resim_version() -> str:
@@ -26,11 +28,27 @@ def connect(scheduler: str) -> Any:
     saying why not (a malformed address, no scheduler within 10 s, no workers, a worker without
     resim or with another version)."""
     distributed = optional("dask.distributed", "cluster")
-    try:
-        client = distributed.Client(scheduler, timeout="10s")
-    except (OSError, ValueError, TypeError) as exc:
-        raise InputError.one(None, f"cannot reach the Dask scheduler at {scheduler!r}: {exc}; allowed: the address "
-                                   "of a running scheduler, e.g. tcp://10.0.0.5:8786", field="--dask") from None
+    attempt: dict[str, Any] = {}
+
+    def reach() -> None:  # in a thread: something that accepts the connection but speaks no Dask never answers
+        try:
+            attempt["client"] = distributed.Client(scheduler, timeout="10s")
+        except Exception as exc:
+            attempt["error"] = exc
+
+    thread = threading.Thread(target=reach, daemon=True)
+    thread.start()
+    thread.join(CONNECT_TIMEOUT_S)
+    if thread.is_alive():
+        raise InputError.one(None, f"no Dask scheduler answered at {scheduler!r} within {CONNECT_TIMEOUT_S:.0f} s "
+                                   "(something else may listen there); allowed: the address of a running scheduler, "
+                                   "e.g. tcp://10.0.0.5:8786", field="--dask")
+    error = attempt.get("error")
+    if error is not None:
+        raise InputError.one(None, f"cannot reach the Dask scheduler at {scheduler!r}: {type(error).__name__}: "
+                                   f"{error}; allowed: the address of a running scheduler, e.g. tcp://10.0.0.5:8786",
+                             field="--dask")
+    client = attempt["client"]
     try:
         client.wait_for_workers(1, timeout=10)
         versions = client.run(_resim_version)
