@@ -511,3 +511,26 @@ def test_dask_at_something_that_is_not_a_scheduler_is_refused_in_bounded_time(tm
         assert time.monotonic() - started < 60 and not any(tmp_path.iterdir())
     finally:
         server.shutdown()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses /proc")
+def test_a_worker_killed_mid_run_is_one_clear_line_and_exit_1(tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    proc = _start_run(results, replications=2000)
+    worker = sorted(_wait_for_workers(proc, results))[0]
+    os.kill(worker, signal.SIGKILL)
+    _, err = proc.communicate(timeout=120)
+    text = err.decode()
+    assert proc.returncode == 1, text
+    assert "worker process died" in text and "not written" in text and "Traceback" not in text
+    assert not any(p.is_dir() and not p.name.startswith(".") for p in (results / "pause_ends").iterdir())
+
+
+def test_a_run_that_produces_a_non_finite_figure_stops_with_exit_3(tmp_path: Path) -> None:
+    scenario = tmp_path / "huge.yaml"
+    scenario.write_text(f"extends: {SCENARIOS / 'pause_ends.yaml'}\nname: huge\n"
+                        "demand.segments.e2w.units_per_year: 1e308\n")
+    res = cli.invoke(app, ["run", str(scenario), "-n", "2", "-w", "1", "--results", str(tmp_path / "results")])
+    assert res.exit_code == 3 and "non-finite" in res.output and "Traceback" not in res.output, res.output
+    assert not list((tmp_path / "results").rglob("manifest.json"))

@@ -54,7 +54,7 @@ def optional(module: str, extra: str) -> Any:
 
 class TaskFailed(RuntimeError):
     """A task of a sweep, calibration or analysis failed (or a cluster stopped answering); the
-    work stopped and what was finished is kept. `resume` is the command that finishes it."""
+    work stopped. `resume` says what was kept and how to go on."""
 
     def __init__(self, message: str, resume: str = ""):
         super().__init__(message)

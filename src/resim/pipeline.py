@@ -141,7 +141,8 @@ def _resumable(folder: Path, command: str) -> Iterator[None]:
     try:
         yield
     except TaskFailed as exc:
-        raise TaskFailed(str(exc), f"resim {command} --resume {folder}") from exc
+        raise TaskFailed(str(exc), f"what was finished is kept; after fixing the cause: resim {command} --resume "
+                                   f"{folder}") from exc
 
 
 def sweep(file: Path | None = None, vary: list[str] | None = None, design: str = "grid", points: int | None = None,

@@ -60,10 +60,9 @@ def exit_codes(command: F) -> F:
                     soft_wrap=True,
                 )
             raise typer.Exit(BAD_INPUT) from None
-        except TaskFailed as exc:  # a sweep point, calibration draw or analysis batch failed: the work stopped
+        except TaskFailed as exc:  # a replication chunk, sweep point, calibration draw or analysis batch failed
             views.err.print(
-                f"[bold red]stopped:[/] {escape(str(exc))}\nwhat was finished is kept; after fixing the "
-                f"cause: {exc.resume or 'run it again'}",
+                f"[bold red]stopped:[/] {escape(str(exc))}" + (f"\n{exc.resume}" if exc.resume else ""),
                 highlight=False,
                 soft_wrap=True,
             )

@@ -16,13 +16,14 @@ import sys
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
 
-from resim.errors import InputError
-from resim.model import simulate
+from resim.errors import InputError, TaskFailed
+from resim.model import ConservationError, simulate
 from resim.montecarlo.worlds import sample_world
 from resim.scenario.schema import Scenario
 
@@ -41,6 +42,9 @@ def run_one(scenario: Scenario, seed: int, index: int, check: bool = False,
     with _young_garbage_only():
         world = sample_world(scenario, seed, index, given)
         series = simulate(world, seed, index, check)[scenario.report_offset:]  # known history is not reported
+        if not np.isfinite(series).all():  # an input beyond floating point (demand of 1e308 vehicles) gave NaN
+            raise ConservationError(f"replication {index}: a non-finite figure (NaN or infinity) in the results; "
+                                    "an input is too large for the arithmetic: check the scenario's magnitudes")
         return Replication(index, series, world.draws, world.outcomes)
 
 
@@ -167,7 +171,12 @@ def _gather(pool: ProcessPoolExecutor, futures: deque[Future[list[Replication]]]
     finished = False
     try:
         while futures:
-            done = futures.popleft().result()
+            try:
+                done = futures.popleft().result()
+            except BrokenProcessPool:  # a worker was killed (by the OOM killer, or by hand)
+                raise TaskFailed("a worker process died while running replications (killed, or out of memory)",
+                                 "the run was not written; run it again (with fewer --workers if memory ran "
+                                 "short)") from None
             for part in itertools.islice(pending, 1):
                 futures.append(pool.submit(_run_chunk, seed, part, check))
             yield done
