@@ -534,3 +534,22 @@ def test_a_run_that_produces_a_non_finite_figure_stops_with_exit_3(tmp_path: Pat
     res = cli.invoke(app, ["run", str(scenario), "-n", "2", "-w", "1", "--results", str(tmp_path / "results")])
     assert res.exit_code == 3 and "non-finite" in res.output and "Traceback" not in res.output, res.output
     assert not list((tmp_path / "results").rglob("manifest.json"))
+
+
+def test_staging_is_removed_only_when_its_owner_is_provably_gone(tmp_path: Path) -> None:
+    # a process id alone is ambiguous across containers and hosts sharing a drive
+    from resim.folders import OWNER_FILE, clean_stale, owner_id
+
+    host, boot, namespace, _ = owner_id().split()
+    dead = 2**22 + 12345  # above Linux's largest pid: no such process
+    owners = {"same host, boot and namespace, dead": f"{host} {boot} {namespace} {dead}",
+              "same host and boot, another PID namespace": f"{host} {boot} pid:[1] {dead}",
+              "another host on a shared drive": f"elsewhere {boot} {namespace} {dead}",
+              "this very process": owner_id(),
+              "this host before a reboot": f"{host} 00000000-0000-0000-0000-000000000000 {namespace} {os.getpid()}"}
+    for i, text in enumerate(owners.values()):
+        (tmp_path / f".incomplete-{i}").mkdir()
+        (tmp_path / f".incomplete-{i}" / OWNER_FILE).write_text(text)
+    removed = {int(p.name.rsplit("-", 1)[1]) for p in clean_stale(tmp_path)}
+    assert [name for i, name in enumerate(owners) if i in removed] == [
+        "same host, boot and namespace, dead", "this host before a reboot"]

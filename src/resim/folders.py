@@ -11,6 +11,7 @@ import os
 import re
 import secrets
 import shutil
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -89,7 +90,7 @@ def staged(final: Path) -> Iterator[Path]:
     tmp = final.parent / f".incomplete-{final.name}"
     tmp.mkdir(parents=True)
     try:
-        (tmp / OWNER_FILE).write_text(str(os.getpid()))
+        (tmp / OWNER_FILE).write_text(owner_id())
         yield tmp
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -99,6 +100,43 @@ def staged(final: Path) -> Iterator[Path]:
 
 
 OWNER_FILE = ".owner-pid"
+
+
+def owner_id() -> str:
+    """Who owns a staging folder: host, boot, PID namespace and process id. A process id alone is
+    ambiguous across containers and hosts sharing a drive: another PID namespace's live run looks
+    dead from here."""
+    return " ".join([socket.gethostname(), _read("/proc/sys/kernel/random/boot_id"), _pid_namespace(),
+                     str(os.getpid())])
+
+
+def _read(path: str) -> str:
+    try:
+        return Path(path).read_text().strip() or "-"
+    except OSError:
+        return "-"
+
+
+def _pid_namespace() -> str:
+    try:
+        return os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return "-"
+
+
+def _owner_gone(owner: str) -> bool:
+    """Provably gone: this host has rebooted since, or it ran in this host's boot and PID namespace
+    and that process no longer runs. Anything else (another host, container or namespace) is left."""
+    fields = owner.split()
+    if len(fields) == 1:  # written by an earlier resim: a process id only
+        return not _alive(int(fields[0]))
+    host, boot, namespace, pid = fields[0], fields[1], fields[2], int(fields[3])
+    if host != socket.gethostname():
+        return False
+    here_boot = _read("/proc/sys/kernel/random/boot_id")
+    if boot != here_boot:
+        return boot != "-" and here_boot != "-"  # the machine rebooted: its processes are gone
+    return namespace == _pid_namespace() and not _alive(pid)
 
 
 def atomic_write_table(table: Any, path: Path) -> None:
@@ -124,15 +162,15 @@ def read_table(path: Path, columns: list[str] | None = None) -> Any:
 
 
 def clean_stale(folder: Path) -> list[Path]:
-    """Remove the staging folders in `folder` whose owning process no longer runs (never a live
-    run's); return what was removed."""
+    """Remove the staging folders in `folder` whose owner is provably gone (never a live run's,
+    whatever container or host it runs in); return what was removed."""
     removed = []
     for tmp in folder.glob(".incomplete-*") if folder.is_dir() else []:
         try:
-            pid = int((tmp / OWNER_FILE).read_text())
-        except (OSError, ValueError):
-            continue  # not ours to judge (no owner recorded)
-        if not _alive(pid):
+            gone = _owner_gone((tmp / OWNER_FILE).read_text())
+        except (OSError, ValueError, IndexError):
+            continue  # not ours to judge (no owner recorded, or in a form we cannot read)
+        if gone:
             shutil.rmtree(tmp, ignore_errors=True)
             removed.append(tmp)
     return removed
