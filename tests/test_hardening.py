@@ -17,7 +17,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.conftest import MINIMAL, SCENARIOS
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from resim.cli import app
 
@@ -553,3 +553,55 @@ def test_staging_is_removed_only_when_its_owner_is_provably_gone(tmp_path: Path)
     removed = {int(p.name.rsplit("-", 1)[1]) for p in clean_stale(tmp_path)}
     assert [name for i, name in enumerate(owners) if i in removed] == [
         "same host, boot and namespace, dead", "this host before a reboot"]
+
+
+SWEEP_KEYS_FUZZ = st.sampled_from(["name", "scenario", "parameters", "design", "points", "replications", "seed"])
+OBSERVATION_KEYS = st.sampled_from(["name", "scenario", "fit", "draws", "replications", "accept_share",
+                                    "observations"])
+
+
+def _never_a_traceback(res: Result) -> None:
+    assert res.exit_code in (1, 2), res.output  # refused (2), or a failure named on one screen (1)
+    assert "Traceback" not in res.output and (res.exception is None or isinstance(res.exception, SystemExit))
+
+
+@pytest.mark.slow
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.dictionaries(SWEEP_KEYS_FUZZ | st.text(max_size=12), YAML_VALUES, max_size=7))
+def test_arbitrary_sweep_files_never_give_a_traceback(tmp_path, document):
+    path = tmp_path / "sweep.yaml"
+    path.write_text(yaml.safe_dump(document, allow_unicode=True))
+    _never_a_traceback(cli.invoke(app, ["sweep", str(path), "--results", str(tmp_path / "r")]))
+
+
+@pytest.mark.slow
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.dictionaries(OBSERVATION_KEYS | st.text(max_size=12), YAML_VALUES, max_size=7))
+def test_arbitrary_observation_files_never_give_a_traceback(tmp_path, document):
+    path = tmp_path / "observations.yaml"
+    path.write_text(yaml.safe_dump(document, allow_unicode=True))
+    _never_a_traceback(cli.invoke(app, ["calibrate", str(path), "--results", str(tmp_path / "r")]))
+
+
+@pytest.mark.slow
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.binary(max_size=300))
+def test_arbitrary_seed_files_never_give_a_traceback(tmp_path, data):
+    import shutil
+
+    if not (tmp_path / "seeds").exists():
+        shutil.copytree(SCENARIOS.parent / "seeds", tmp_path / "seeds")
+        shutil.copy(SCENARIOS / "baseline.yaml", tmp_path / "baseline.yaml")
+    (tmp_path / "seeds" / "world_2026.yaml").write_bytes(data)
+    res = cli.invoke(app, ["validate", str(tmp_path / "baseline.yaml")])
+    assert res.exit_code == 2 and "Traceback" not in res.output, res.output
+
+
+@pytest.mark.slow
+@settings(max_examples=80, deadline=None)
+@given(st.text(max_size=40))
+def test_arbitrary_set_values_never_give_a_traceback(value):
+    res = cli.invoke(app, ["sensitivity", str(SCENARIOS / "pause_ends.yaml"), "--set", f"horizon_months={value}",
+                           "--list"])
+    assert res.exit_code in (0, 2) and "Traceback" not in res.output, res.output
+    assert res.exception is None or isinstance(res.exception, SystemExit)
