@@ -4,11 +4,24 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
+
+
+def save(fig: Figure, target: Path | io.BytesIO, dpi: int) -> None:
+    """A PNG whole or not at all: written hidden beside its place, then renamed (a chart cut short by
+    a kill never looks finished); a buffer (the HTML report's inline images) directly."""
+    if isinstance(target, io.BytesIO):
+        fig.savefig(target, dpi=dpi, format="png")
+        return
+    target = Path(target)
+    tmp = target.with_name(f".{target.name}.tmp")
+    fig.savefig(tmp, dpi=dpi, format="png")
+    os.replace(tmp, target)
 
 
 def subplots(*args: Any, figsize: tuple[float, float], **kwargs: Any) -> tuple[Figure, Any]:
@@ -43,7 +56,7 @@ def fan_chart(months: list[dt.date], stats: dict[str, np.ndarray], title: str, s
     fig.autofmt_xdate()
     # fixed margins: tight_layout took 0.08 s of a run's serial tail, after the last replication
     fig.subplots_adjust(left=0.09, right=0.98, top=0.91, bottom=0.12, hspace=0.08)
-    fig.savefig(path, dpi=120)
+    save(fig, path, 120)
 
 
 COLOURS = ["#2166ac", "#b2182b", "#1b7837", "#762a83", "#e08214", "#4d4d4d"]
@@ -81,7 +94,7 @@ def comparison_chart(runs: list[tuple[str, list[dt.date], dict[str, np.ndarray]]
     ax_d.grid(alpha=0.3)
     fig.autofmt_xdate()
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    save(fig, path, 110)
 
 
 def sweep_charts(table: dict[str, list[Any]], params: list[str], outcome: str, unit: str, title: str,
@@ -100,7 +113,7 @@ def sweep_charts(table: dict[str, list[Any]], params: list[str], outcome: str, u
     fig.suptitle(title, fontsize=9, x=0.01, ha="left")
     fig.tight_layout()
     paths.append(folder / "outcome_by_parameter.png")
-    fig.savefig(paths[-1], dpi=110)
+    save(fig, paths[-1], 110)
     if len(params) == 2:
         xs, ys = (sorted(set(table[f"param.{p}"])) for p in params)
         if len(xs) * len(ys) == len(y):  # a full grid
@@ -119,7 +132,7 @@ def sweep_charts(table: dict[str, list[Any]], params: list[str], outcome: str, u
             ax.set_title(title, fontsize=9, loc="left")
             fig.tight_layout()
             paths.append(folder / "heatmap.png")
-            fig.savefig(paths[-1], dpi=110)
+            save(fig, paths[-1], 110)
     return paths
 
 
@@ -142,7 +155,7 @@ def tornado_chart(table: dict[str, list[Any]], params: list[str], outcome: str, 
     ax.legend(fontsize=8, loc="lower right")
     ax.set_title(title, fontsize=9, loc="left")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    save(fig, path, 110)
 
 
 def prior_posterior_chart(table: dict[str, list[Any]], weights: list[float], params: list[str], title: str,
@@ -160,7 +173,7 @@ def prior_posterior_chart(table: dict[str, list[Any]], weights: list[float], par
         ax.legend(fontsize=7)
     fig.suptitle(title, fontsize=9, x=0.01, ha="left")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    save(fig, path, 110)
 
 
 def index_chart(method: str, rows: list[dict[str, Any]], title: str, path: Path) -> None:
@@ -182,7 +195,7 @@ def index_chart(method: str, rows: list[dict[str, Any]], title: str, path: Path)
     ax.legend(fontsize=8)
     ax.set_title(title, fontsize=9, loc="left")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    save(fig, path, 110)
 
 
 def sobol_charts(rows: list[dict[str, Any]], convergence: list[dict[str, Any]], outcome: str, title: str,
@@ -213,7 +226,7 @@ def sobol_charts(rows: list[dict[str, Any]], convergence: list[dict[str, Any]], 
         ax.grid(alpha=0.3)
         ax.set_title(title, fontsize=9, loc="left")
         fig.tight_layout()
-        fig.savefig(folder / f"{name}.png", dpi=110)
+        save(fig, folder / f"{name}.png", 110)
 
 
 def prim_tradeoff_chart(coverage: list[float], density: list[float], restricted: list[int], pick: int,
@@ -233,4 +246,4 @@ def prim_tradeoff_chart(coverage: list[float], density: list[float], restricted:
     ax.legend(fontsize=8, loc="lower left")
     ax.set_title("PRIM peeling trajectory: the coverage-density trade-off", fontsize=9, loc="left")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    save(fig, path, 110)
