@@ -48,6 +48,10 @@ BAD_FILES = [
     (NAMED + "start: 0001-01-01\nreport_from: null\n", ["start", "1900-2150"]),
     # an alias that contains itself (it was a RecursionError)
     ("x: &a [*a]\n", ["contains itself"]),
+    # beyond physical bounds: refused up front, before any arithmetic can overflow
+    (NAMED + "demand.segments.e2w.units_per_year: 1e308\n", ["units_per_year", "[0, 1e+09]"]),
+    (NAMED + "suppliers.japan.capacity_t_per_year: 1e12\n", ["capacity_t_per_year", "[0, 1e+06]"]),
+    (NAMED + "demand.segments.ebus.ndfeb_kg_per_vehicle: 1000\n", ["ndfeb_kg_per_vehicle", "[0, 100]"]),
     # a key assumption that names no parameter
     (NAMED + "key_assumptions: [china.licensing.aproval_probability]\n",
      ["key_assumptions.0", "did you mean 'china.licensing.approval_probability'"]),
@@ -527,11 +531,23 @@ def test_a_worker_killed_mid_run_is_one_clear_line_and_exit_1(tmp_path: Path) ->
     assert not any(p.is_dir() and not p.name.startswith(".") for p in (results / "pause_ends").iterdir())
 
 
-def test_a_run_that_produces_a_non_finite_figure_stops_with_exit_3(tmp_path: Path) -> None:
-    scenario = tmp_path / "huge.yaml"
-    scenario.write_text(f"extends: {SCENARIOS / 'pause_ends.yaml'}\nname: huge\n"
-                        "demand.segments.e2w.units_per_year: 1e308\n")
-    res = cli.invoke(app, ["run", str(scenario), "-n", "2", "-w", "1", "--results", str(tmp_path / "results")])
+def test_a_run_that_produces_a_non_finite_figure_stops_with_exit_3(tmp_path: Path, monkeypatch) -> None:
+    # inputs are bounded up front (1e308 vehicles is refused), but should a figure still go
+    # non-finite the run stops as a failed model check, writing nothing
+    import numpy as np
+
+    from resim.montecarlo import runner
+
+    real = runner.simulate
+
+    def with_a_nan(*args, **kwargs):
+        series = real(*args, **kwargs)
+        series[-1, 0] = np.nan
+        return series
+
+    monkeypatch.setattr(runner, "simulate", with_a_nan)
+    res = cli.invoke(app, ["run", str(SCENARIOS / "pause_ends.yaml"), "-n", "2", "-w", "1",
+                           "--results", str(tmp_path / "results")])
     assert res.exit_code == 3 and "non-finite" in res.output and "Traceback" not in res.output, res.output
     assert not list((tmp_path / "results").rglob("manifest.json"))
 

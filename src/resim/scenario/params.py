@@ -393,5 +393,9 @@ NonNegative = Annotated[Param, _bounded(0.0, None), JsonBounds(0.0, None)]
 Fraction = Annotated[Param, _bounded(0.0, 1.0), JsonBounds(0.0, 1.0)]
 Growth = Annotated[Param, _bounded(-0.99, None), JsonBounds(-0.99, None)]
 ServiceLevel = Annotated[Param, _bounded(0.5, 0.999), JsonBounds(0.5, 0.999)]  # a probability of no stockout
+# Physical bounds, far beyond any real value, so that no input overflows the arithmetic (1e308 vehicles did)
+VehiclesPerYear = Annotated[Param, _bounded(0.0, 1e9), JsonBounds(0.0, 1e9)]  # the world sells ~1e8 vehicles a year
+TonnesPerYear = Annotated[Param, _bounded(0.0, 1e6), JsonBounds(0.0, 1e6)]  # the world makes ~3e5 t of NdFeB a year
+KgPerVehicle = Annotated[Param, _bounded(0.0, 100.0), JsonBounds(0.0, 100.0)]  # a bus motor holds ~10-20 kg
 EventDays = Annotated[Param, _bounded(0.0, None), JsonBounds(0.0, None), PerEvent()]
 PositiveEventDays = Annotated[Param, _positive(), JsonBounds(0.0, None, exclusive_low=True), PerEvent()]

@@ -13,7 +13,18 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from resim.folders import FolderName
-from resim.scenario.params import EventDays, Fraction, Growth, NonNegative, Param, PositiveEventDays, ServiceLevel
+from resim.scenario.params import (
+    EventDays,
+    Fraction,
+    Growth,
+    KgPerVehicle,
+    NonNegative,
+    Param,
+    PositiveEventDays,
+    ServiceLevel,
+    TonnesPerYear,
+    VehiclesPerYear,
+)
 
 Product = Literal["dytb_magnet", "light_magnet", "dytb_oxide", "ndpr_oxide", "motor"]
 Grade = Literal["dytb", "light"]
@@ -147,7 +158,7 @@ class Group(Section):
     vehicles, with their own parameters where they differ from the segment's (unset: inherited)."""
 
     share: Number = Field(ge=0, le=1, description="Share of the segment's vehicles (a segment's groups sum to 1).")
-    ndfeb_kg_per_vehicle: NonNegative | None = None
+    ndfeb_kg_per_vehicle: KgPerVehicle | None = None
     dytb_grade_share: Fraction | None = Field(None, description="Share of NdFeB vehicles needing Dy/Tb grades.")
     min_dytb_grade_share: Fraction | None = Field(None, description="That share once light-REE redesigns qualify.")
     redesign_to_light_ree_months: NonNegative | None = Field(
@@ -174,10 +185,10 @@ class Group(Section):
 class Segment(Section):
     """An EV segment: demand and design, split into maker groups (one group `all` if none given)."""
 
-    units_per_year: NonNegative = Field(description="Vehicles per year at base_date.")
+    units_per_year: VehiclesPerYear = Field(description="Vehicles per year at base_date.")
     base_date: dt.date
     growth_per_year: Growth
-    ndfeb_kg_per_vehicle: NonNegative
+    ndfeb_kg_per_vehicle: KgPerVehicle
     dytb_grade_share: Fraction = Field(description="Share of NdFeB vehicles needing Dy/Tb grades.")
     min_dytb_grade_share: Fraction = Field(description="That share once light-REE redesigns qualify.")
     ferrite_share_start: Fraction = Field(0.0, description="Share on ferrite/magnet-free motors at start.")
@@ -227,7 +238,7 @@ class Supplier(Section):
     """A non-China magnet source (an import supplier, or domestic recycling)."""
 
     kind: Literal["import", "recycling"] = "import"
-    capacity_t_per_year: NonNegative = Field(description="Capacity available to Indian EV makers.")
+    capacity_t_per_year: TonnesPerYear = Field(description="Capacity available to Indian EV makers.")
     available_from: dt.date | None = None
     ramp_months: NonNegative = 0.0
     lead_time_days: EventDays
@@ -251,7 +262,7 @@ class Supplier(Section):
 class Plant(Section):
     """One domestic REPM plant under the 6,000 t/yr scheme (all plants share these specs)."""
 
-    capacity_t_per_year: NonNegative
+    capacity_t_per_year: TonnesPerYear
     award_delay_months: NonNegative = Field(description="Tender to award.")
     commissioning_months: NonNegative = Field(description="Award to first output.")
     ramp_months: NonNegative
@@ -268,11 +279,11 @@ class Domestic(Section):
     dytb_output_share: Fraction
     ndpr_oxide_t_per_t_magnet: NonNegative
     dytb_content_share: Fraction = Field(description="Dy+Tb mass share in Dy/Tb-grade magnets.")
-    irel_ndpr_oxide_start_t_per_year: NonNegative
-    irel_ndpr_oxide_target_t_per_year: NonNegative
+    irel_ndpr_oxide_start_t_per_year: TonnesPerYear
+    irel_ndpr_oxide_target_t_per_year: TonnesPerYear
     irel_ramp_start: dt.date
     irel_ramp_months: NonNegative
-    non_china_ndpr_oxide_t_per_year: NonNegative
+    non_china_ndpr_oxide_t_per_year: TonnesPerYear
     lead_time_days: EventDays = Field(description="Plant to maker.")
     cost_premium_share: NonNegative = Field(
         0.0, description="Domestic magnets' price over China's (net of incentives); makers buy cheapest first."
@@ -280,12 +291,12 @@ class Domestic(Section):
 
 
 class HeavyRee(Section):
-    alt_dytb_t_per_year: NonNegative = Field(description="Non-China Dy+Tb available to Indian plants.")
-    domestic_dytb_t_per_year: NonNegative
-    non_china_magnet_dytb_t_per_year: NonNegative | None = Field(
+    alt_dytb_t_per_year: TonnesPerYear = Field(description="Non-China Dy+Tb available to Indian plants.")
+    domestic_dytb_t_per_year: TonnesPerYear
+    non_china_magnet_dytb_t_per_year: TonnesPerYear | None = Field(
         None, description="Non-China Dy+Tb non-China magnet makers can put into magnets for India (null: no limit)."
     )
-    non_china_magnet_dytb_added_t_per_year: NonNegative = Field(0.0, description="Added from the date below.")
+    non_china_magnet_dytb_added_t_per_year: TonnesPerYear = Field(0.0, description="Added from the date below.")
     non_china_magnet_dytb_added_from: dt.date | None = None
     magnet_dytb_content_share: Fraction = Field(0.05, description="Dy+Tb mass share in Dy/Tb-grade magnets.")
 
