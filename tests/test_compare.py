@@ -155,3 +155,18 @@ def test_monthly_difference_quantiles_are_ordered(runs):
     c = compare(load_run(runs["returns"]), load_run(runs["ends"]))
     q = c.monthly.quantiles
     assert np.all(q[5] <= q[50]) and np.all(q[50] <= q[95])
+
+
+def test_a_paired_replication_is_worse_only_by_more_than_the_tolerance_with_a_wilson_interval():
+    from resim.analysis.compare import compare_outcome
+    from resim.results.statistics import proportion_ci
+
+    a = np.zeros(10)
+    b = np.array([0.5] * 5 + [2.0] * 5)
+    tonnes = compare_outcome("cumulative_shortfall_t", a, b, paired=True, tolerance_t=1.0)
+    assert tonnes.p_b_worse == 0.5 and tonnes.p_b_worse_ci == proportion_ci(5, 10)
+    assert compare_outcome("cumulative_shortfall_t", a, b, paired=True, tolerance_t=0.0).p_b_worse == 1.0
+    vehicles = compare_outcome("vehicles_not_built", a, b, paired=True, tolerance_t=1.0)
+    assert vehicles.p_b_worse == 1.0  # not in tonnes: any excess counts
+    none = compare_outcome("cumulative_shortfall_t", a, a, paired=True)
+    assert none.p_b_worse == 0.0 and none.p_b_worse_ci[1] > 0.2  # no collapsed [0, 0] from 10 replications

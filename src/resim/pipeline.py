@@ -285,7 +285,7 @@ def shared_design(paths: list[Path], replications: int | None = None, seed: int 
 def compare(paths: list[Path], replications: int | None = None, seed: int | None = None,
             workers: int | None = None, results: Path | str = "results", on_plan: Callable[[Plan], None] | None = None,
             on_progress: Callable[[int, int], None] | None = None,
-            command: list[str] | None = None) -> tuple[Path, list[Path], list[Any]]:
+            command: list[str] | None = None, tolerance_t: float = 1.0) -> tuple[Path, list[Path], list[Any]]:
     """Compare runs with the first, running the scenario files among `paths` first, all with one
     seed and replication count so that the comparison is paired: (its folder, the runs, the
     comparisons)."""
@@ -300,19 +300,19 @@ def compare(paths: list[Path], replications: int | None = None, seed: int | None
         if on_plan:
             on_plan(scenario)
         folders.append(run_scenario(scenario, results=results, on_progress=on_progress, command=command))
-    folder, comparisons = compare_runs(folders, results, command)
+    folder, comparisons = compare_runs(folders, results, command, tolerance_t)
     return folder, folders, comparisons
 
 
-def compare_runs(folders: list[Path], results: Path | str = "results",
-                 command: list[str] | None = None) -> tuple[Path, list[Any]]:
+def compare_runs(folders: list[Path], results: Path | str = "results", command: list[str] | None = None,
+                 tolerance_t: float = 1.0) -> tuple[Path, list[Any]]:
     """Compare every run with the first and write results/comparisons/...; returns (its folder,
     the comparisons)."""
     from resim.analysis.compare import compare, load_run
     from resim.report import write_comparison
 
     data = [load_run(f) for f in folders]
-    comparisons = [compare(data[0], other) for other in data[1:]]
+    comparisons = [compare(data[0], other, tolerance_t=tolerance_t) for other in data[1:]]
     return write_comparison(comparisons, Path(results), sys.argv if command is None else command), comparisons
 
 

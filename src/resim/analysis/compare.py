@@ -18,7 +18,7 @@ import scipy.stats as st
 
 from resim.errors import InputError
 from resim.folders import read_manifest, read_table
-from resim.results.statistics import OUTCOMES, mean_half_width
+from resim.results.statistics import OUTCOMES, mean_half_width, proportion_ci
 from resim.results.writer import RUN_KEYS
 
 CONFIDENCE = 0.95
@@ -122,6 +122,7 @@ class Comparison:
     paired: bool
     outcomes: list[OutcomeDiff]
     monthly: MonthlyDiff
+    tolerance_t: float = 1.0  # a paired replication of B is worse by more than this (tonne outcomes)
 
 
 def _ci(data: tuple[np.ndarray, ...], statistic, paired: bool) -> tuple[float, float]:
@@ -133,18 +134,20 @@ def _ci(data: tuple[np.ndarray, ...], statistic, paired: bool) -> tuple[float, f
     return float(res.confidence_interval.low), float(res.confidence_interval.high)
 
 
-def compare_outcome(name: str, a: np.ndarray, b: np.ndarray, paired: bool) -> OutcomeDiff:
+def compare_outcome(name: str, a: np.ndarray, b: np.ndarray, paired: bool, tolerance_t: float = 1.0) -> OutcomeDiff:
+    """B against A on one outcome. Paired, a replication counts as worse when B exceeds A by more than
+    `tolerance_t` (outcomes in tonnes; any excess for the others), with its Wilson interval."""
     unit = OUTCOMES[name].unit
     if paired:
         d = b - a
-        worse = (d > 1e-9).astype(float)
+        worse = (d > (tolerance_t if unit.startswith("t ") else 0.0) + 1e-9).astype(float)
         return OutcomeDiff(
             name, unit, True, float(a.mean()), float(b.mean()),
             float(d.mean()), _ci((d,), np.mean, False),
             float(np.median(d)), _ci((d,), np.median, False),
             float(np.percentile(d, 5)), _ci((d,), partial(np.percentile, q=5), False),
             float(np.percentile(d, 95)), _ci((d,), partial(np.percentile, q=95), False),
-            float(worse.mean()), _ci((worse,), np.mean, False),
+            float(worse.mean()), proportion_ci(int(worse.sum()), len(worse)),
         )
 
     def mean_diff(x, y, axis=-1):
@@ -180,14 +183,14 @@ def monthly_difference(a: RunData, b: RunData, paired: bool) -> MonthlyDiff:
     return MonthlyDiff(a.months, mean, mean - half, mean + half, quantiles)
 
 
-def compare(a: RunData, b: RunData, paired: bool | None = None) -> Comparison:
+def compare(a: RunData, b: RunData, paired: bool | None = None, tolerance_t: float = 1.0) -> Comparison:
     """B against reference A; paired when they share seed and replications (or as forced)."""
     check_comparable(a, b)
     paired = is_paired(a, b) if paired is None else paired
     outcomes = [compare_outcome(name, fn(a.shortfall_t, a.demand_t, a.not_built),
-                                fn(b.shortfall_t, b.demand_t, b.not_built), paired)
+                                fn(b.shortfall_t, b.demand_t, b.not_built), paired, tolerance_t)
                 for name, (_, fn, _, _) in OUTCOMES.items()]
-    return Comparison(a, b, paired, outcomes, monthly_difference(a, b, paired))
+    return Comparison(a, b, paired, outcomes, monthly_difference(a, b, paired), tolerance_t)
 
 
 def month_ranges(months: list[dt.date], flags: np.ndarray) -> str:

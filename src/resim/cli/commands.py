@@ -198,6 +198,14 @@ def compare_command(
     seed: Seed = None,
     workers: Workers = None,
     results: Results = Path("results"),
+    tolerance: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            help="A paired replication of B counts as worse when its "
+            "shortfall exceeds A's by more than this many tonnes.",
+        ),
+    ] = 1.0,
     as_json: AsJson = False,
 ) -> None:
     """Compare runs with the first: paired differences when they share seed and replications."""
@@ -213,7 +221,13 @@ def compare_command(
             progress.reset(task, total=plan.replications)
 
         folder, folders, comparisons = pipeline.compare(
-            runs, replications, seed, workers, results, on_plan=planned,
+            runs,
+            replications,
+            seed,
+            workers,
+            results,
+            on_plan=planned,
+            tolerance_t=tolerance,
             on_progress=lambda done, total: progress.update(task, completed=done, total=total),
         )
     for c in comparisons:

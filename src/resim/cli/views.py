@@ -110,8 +110,13 @@ def show_comparison(c: Any) -> None:
     table = Table(
         title=f"B = {b} against A = {a}\n({pairing})",
         title_justify="left",
-        caption="over the horizon, per replication; [95% bootstrap interval]; worse = more shortfall; "
-        "medians and quantiles in comparison.parquet",
+        caption="over the horizon, per replication; [95% interval: bootstrap, Wilson for P]; worse = more "
+        + (
+            f"shortfall, by more than {c.tolerance_t:g} t in tonnes (any in the other units), in a paired replication"
+            if c.paired
+            else "shortfall in a draw of B than in one of A"
+        )
+        + "; medians and quantiles in comparison.parquet",
         caption_justify="left",
     )
     for name in ("outcome", "unit", "A mean", "B mean", "B - A mean [95% CI]", "P(B worse) [CI]"):
