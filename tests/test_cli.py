@@ -269,11 +269,12 @@ def test_open_run_gives_dataframes_with_dates_units_and_tidy_groups(tmp_path):
     assert len(wide) == 3 * 24 and str(wide["month"].dtype).startswith("datetime64")
     assert wide.attrs["units"]["shortfall_t"] == "t NdFeB"
     tidy = run.tidy("shortfall_t")
-    groups = tidy[tidy["group"] != ""]
+    assert set(tidy["level"]) == {"segment", "group"}  # sum one level at a time, not both
+    groups = tidy[tidy["level"] == "group"]
     assert set(groups["segment"]) == {"e2w", "e3w", "ecar", "ebus"} and "small_makers" in set(groups["group"])
     # the groups add up to their segment, and the segments to the total, month by month
     by_group = groups.groupby(["replication", "month"])["shortfall_t"].sum().to_numpy()
-    segments = tidy[tidy["group"] == ""].groupby(["replication", "month"])["shortfall_t"].sum().to_numpy()
+    segments = tidy[tidy["level"] == "segment"].groupby(["replication", "month"])["shortfall_t"].sum().to_numpy()
     np.testing.assert_allclose(by_group, segments, rtol=1e-9, atol=1e-9)
     np.testing.assert_allclose(segments, wide.sort_values(["replication", "month"])["shortfall_t"], atol=1e-6)
     assert set(run.columns()["name"]) >= {"shortfall_t", "cover_days"}

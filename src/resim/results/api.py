@@ -51,8 +51,9 @@ class Run:
         return frame
 
     def tidy(self, column: str) -> pd.DataFrame:
-        """One output in long form: replication, month, segment, group ('' for a segment's total) and
-        the value, for every segment and maker group (the dotted columns `column.segment[.group]`)."""
+        """One output in long form: replication, month, level ('segment' for a segment's total,
+        'group' for a maker group), segment, group ('' for a segment's total) and the value. Sum one
+        level at a time: each adds up to the run's total (both together count it twice)."""
         names = [c for c in pq.read_schema(self.folder / "series.parquet").names if c.startswith(f"{column}.")]
         if not names:
             raise InputError.one(self.folder, f"no per-segment columns for {column!r}; allowed: e.g. shortfall_t, "
@@ -61,7 +62,8 @@ class Run:
         long = wide.melt(id_vars=["replication", "month"], var_name="key", value_name=column)
         parts = long["key"].str.split(".", n=2, expand=True).reindex(columns=[0, 1, 2])
         long["segment"], long["group"] = parts[1], parts[2].fillna("")
-        long = long.drop(columns="key")[["replication", "month", "segment", "group", column]]
+        long["level"] = long["group"].map(lambda g: "segment" if g == "" else "group")
+        long = long.drop(columns="key")[["replication", "month", "level", "segment", "group", column]]
         long.attrs["units"] = {column: unit_of(column)}
         return long
 
