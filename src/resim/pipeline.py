@@ -135,6 +135,23 @@ def series(scenario_file: Path | str, replications: int = 100, seed: int | None 
 OnStart = Callable[[Path, dict[str, Any]], None]  # told the work's folder and manifest before it runs
 
 
+def _work_folder(resume: Path | None, start: Callable[[], Path] | None, check_resumable: Callable[[Path], Any],
+                 missing: str, on_start: OnStart | None) -> tuple[Path, dict[str, Any]]:
+    """The folder of long work: `resume`d (after `check_resumable`), else made by `start` (None: the
+    input that starts it is missing); `on_start` is told of it before it runs."""
+    if resume is not None:
+        check_resumable(resume)
+        folder = Path(resume)
+    elif start is None:
+        raise InputError.one(None, missing)
+    else:
+        folder = start()
+    manifest = read_manifest(folder)
+    if on_start:
+        on_start(folder, manifest)
+    return folder, manifest
+
+
 @contextmanager
 def _resumable(folder: Path, command: str) -> Iterator[None]:
     """A task that fails stops the work; say which command finishes it."""
@@ -154,15 +171,10 @@ def sweep(file: Path | None = None, vary: list[str] | None = None, design: str =
     indices when `analyze` names a method)."""
     from resim.analysis import sweep as sweeps
 
-    if resume is not None:
-        sweeps.check_resumable(resume)
-        folder = Path(resume)
-    elif file is None:
-        raise InputError.one(None, "give a scenario file with --vary, a sweep file, or --resume FOLDER")
-    else:
-        folder = start_sweep(file, vary, design, points, replications, seed, analyze, results, dask_scheduler)
-    if on_start:
-        on_start(folder, read_manifest(folder))
+    folder, _ = _work_folder(
+        resume, None if file is None else lambda: start_sweep(file, vary, design, points, replications, seed, analyze,
+                                                              results, dask_scheduler),
+        sweeps.check_resumable, "give a scenario file with --vary, a sweep file, or --resume FOLDER", on_start)
     with _resumable(folder, "sweep"):
         table = sweeps.run(folder, runner.checked_workers(workers), on_point, dask_scheduler)
     return folder, table, (sweeps.analyze(folder, analyze, outcome) if analyze else None)
@@ -176,16 +188,10 @@ def sensitivity(scenario_file: Path | None = None, n: int = 256, by: str = "mech
     """Start a whole-model sensitivity analysis (or resume one), run it and analyse it."""
     from resim.analysis import wholemodel
 
-    if resume is not None:
-        wholemodel.check_resumable(resume)
-        folder = Path(resume)
-    elif scenario_file is None:
-        raise InputError.one(None, "give a scenario file, or --resume FOLDER")
-    else:
-        folder = start_sensitivity(scenario_file, n, by, groups, overrides, seed, outcomes, results, dask_scheduler)
-    manifest = read_manifest(folder)
-    if on_start:
-        on_start(folder, manifest)
+    folder, manifest = _work_folder(
+        resume, None if scenario_file is None else lambda: start_sensitivity(
+            scenario_file, n, by, groups, overrides, seed, outcomes, results, dask_scheduler),
+        wholemodel.check_resumable, "give a scenario file, or --resume FOLDER", on_start)
     with _resumable(folder, "sensitivity"):
         wholemodel.run(folder, runner.checked_workers(workers), on_batch, dask_scheduler)
     return wholemodel.analyze(folder, outcomes or manifest["outcomes"])
@@ -199,16 +205,10 @@ def calibrate(file: Path | None = None, draws: int | None = None, replications: 
     """Start a calibration (or resume one) and run it: (its folder, the posterior's summary)."""
     from resim.analysis import calibrate as calibration
 
-    if resume is not None:
-        calibration.check_resumable(resume)
-        folder = Path(resume)
-    elif file is None:
-        raise InputError.one(None, "give an observations file, or --resume FOLDER")
-    else:
-        folder = calibration.start(file, Path(results), seed, sys.argv if command is None else command, draws,
-                                   replications)
-    if on_start:
-        on_start(folder, read_manifest(folder))
+    folder, _ = _work_folder(
+        resume, None if file is None else lambda: calibration.start(
+            file, Path(results), seed, sys.argv if command is None else command, draws, replications),
+        calibration.check_resumable, "give an observations file, or --resume FOLDER", on_start)
     with _resumable(folder, "calibrate"):
         return folder, calibration.run(folder, runner.checked_workers(workers), on_point)
 
