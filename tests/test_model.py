@@ -405,3 +405,41 @@ def test_a_licence_is_renewed_ahead_of_expiry_by_the_renewal_lead():
     assert decided == [(10.0, True), (90.0, True), (170.0, True), (250.0, True)]
     assert applicant.valid_until[product] == 350.0 and applicant.filed[product] == 4
     assert all(applicant.holds_licence(product, day) for day in np.arange(10.0, 300.0, 0.5))
+
+
+def test_the_chain_stock_is_the_bottom_layer_and_what_it_supplied_is_exact():
+    # 10 t on hand at 1 t/day, of which the chain holds the bottom 4 t: the makers' own 6 t go
+    # first, then the chain's, then the line is short.
+    from resim.model.stock import DYTB, OnHand
+
+    stock = OnHand()
+    stock.level[DYTB], stock.rate[DYTB], stock.chain[DYTB] = 10.0, 1.0, 4.0
+    stock.advance(5.0)
+    assert (stock.chain_held(), stock.chain_used) == (4.0, 0.0)
+    stock.advance(8.0)
+    assert stock.chain_held() == pytest.approx(2.0) and stock.chain_used == pytest.approx(2.0)
+    stock.advance(20.0)
+    used, short, _, from_chain = stock.reset_month()
+    assert (used, short, from_chain) == (pytest.approx(10.0), pytest.approx(10.0), pytest.approx(4.0))
+    stock.level[DYTB] = 3.0  # an arrival refills the chain's layer first
+    assert stock.chain_held() == 3.0
+
+
+def test_chain_stock_lengthens_the_outage_cover_exactly():
+    # The outage oracle with c weeks of chain stock: the stock now lasts k + 7c days, so each
+    # replication's shortfall is exactly max(0, D - k - 7c) t at 1 t/day, and the chain supplied
+    # min(7c, max(0, D - k)) t (once supply resumes, the group's own cover keeps it out of the chain's).
+    chain_weeks = 2.0
+    sc = load(SCENARIOS / "oracles" / "outage_vs_stock.yaml",
+              {"demand.segments.seg.chain_cover_weeks": chain_weeks}).scenario
+    k, c = 45.0, 7 * chain_weeks
+    cols = columns(sc)
+    between = 0
+    for i in range(60):
+        outage_days = sample_world(sc, 11, i).timeline[-1][0]
+        series = run_one(sc, 11, i).series
+        assert series[:, cols.index("shortfall_t")].sum() == pytest.approx(max(0.0, outage_days - k - c), abs=1e-5)
+        assert series[:, cols.index("delivered_chain_t")].sum() == pytest.approx(min(c, max(0.0, outage_days - k)),
+                                                                                 abs=1e-5)
+        between += k < outage_days < k + c
+    assert between > 0  # some outages end while the chain's stock is being drawn

@@ -5,7 +5,8 @@ none; vehicles on motors imported whole use the magnets inside them). It reviews
 (stock + everything ordered and not yet arrived, licences awaited included, at face value) on the
 scenario's review policy and at once on every regime change and licence outcome, and orders each
 grade up to `need x (cover + expected lead time + half a review cycle)`, so that its mean stock
-on hand is its cover. Its Dy/Tb-grade share falls to the redesigned share on the day light-REE
+on hand is its cover: its own and the chain's (tier-1s and sub-assemblies in transit, the bottom
+layer of its stock: model/stock.py). Its Dy/Tb-grade share falls to the redesigned share on the day light-REE
 designs qualify. Vehicles it cannot build are partly deferred (a backlog retried next month that
 decays) and the rest lost.
 """
@@ -45,6 +46,7 @@ class GroupSpec(NamedTuple):
     min_dytb_grade_share: float
     redesign_months: float
     cover_days: float
+    chain_days: float
     ferrite_start: float
     ferrite_target: float
     ferrite_target_date: Any
@@ -69,7 +71,8 @@ class MonthBooks:
     # speed: a class with its own __init__, not a dataclass (docs/performance.md)
     def __init__(self, demand_units: float, built_units: float, lost_units: float, backlog_units: float,
                  ferrite_units: float, need_t: float, used_t: float, shortfall_t: float, stock_days: float,
-                 delivered_t: float, stock_t: float, spend_inr: float, premium_inr: float):
+                 delivered_t: float, stock_t: float, chain_stock_t: float, from_chain_t: float, spend_inr: float,
+                 premium_inr: float):
         self.demand_units = demand_units  # new vehicles planned
         self.built_units = built_units
         self.lost_units = lost_units  # not built, and not waiting either
@@ -81,6 +84,8 @@ class MonthBooks:
         self.stock_days = stock_days  # tonne-days on hand over the month
         self.delivered_t = delivered_t
         self.stock_t = stock_t  # on hand at the month's end
+        self.chain_stock_t = chain_stock_t  # of which held along the chain
+        self.from_chain_t = from_chain_t  # used from the chain's stock this month
         self.spend_inr = spend_inr
         self.premium_inr = premium_inr  # paid above China's price
 
@@ -97,7 +102,8 @@ class MakerGroup(Buyer):
         self.spec, self.name, self.index = spec, spec.key, index
         self.applicant = Applicant(spec.key, spec.licence_class, index, self)
         self.kg_t = spec.kg_per_vehicle / 1000.0
-        self.cover_days, self.batch_days = spec.cover_days, batch_days
+        self.cover_days = spec.cover_days + spec.chain_days  # what its orders keep on hand: its own and the chain's
+        self.batch_days = batch_days
         self.continuous = review_period_days is None
         self.half_cycle_days = ((review_period_days or 0.0) + batch_days) / 2  # mean stock is the cover
         self.non_china_access = spec.non_china_access
@@ -166,14 +172,17 @@ class MakerGroup(Buyer):
         magnet_t = vehicles_per_day * self.kg_t
         on_motors = self.motor[m]
         dytb = self.dytb_share(day)
-        rate = self.stock.rate
+        rate, chain = self.stock.rate, self.stock.chain
         rate[MOTOR] = magnet_t * on_motors
         rate[DYTB] = magnet_t * (1 - on_motors) * dytb
         rate[LIGHT] = magnet_t * (1 - on_motors) * (1 - dytb)
+        days = self.spec.chain_days
+        chain[DYTB], chain[LIGHT], chain[MOTOR] = rate[DYTB] * days, rate[LIGHT] * days, rate[MOTOR] * days
 
     def open_with(self, lead_days: list[float], margin_days: list[float]) -> list[Shipment]:
-        """The opening position: on-hand stock of the cover and the safety stock, and the pipeline of
-        each grade's lead time (returned as shipments, to land in tranches spread over that lead time)."""
+        """The opening position: on-hand stock of the cover (the chain's included) and the safety stock,
+        and the pipeline of each grade's lead time (returned as shipments, to land in tranches spread
+        over that lead time)."""
         out = []
         for g in OWN:
             rate = self.stock.rate[g]
@@ -281,7 +290,7 @@ class MakerGroup(Buyer):
     def close_month(self, day: float) -> None:
         """Account for the month that ends on `day` in the books, then move to the next."""
         self.stock.advance(day)
-        used, short, stock_days = self.stock.reset_month()
+        used, short, stock_days, from_chain = self.stock.reset_month()
         m = self.month
         attempted = self.units[m] + self.backlog_units
         ferrite_units = attempted * self.ferrite[m]
@@ -291,7 +300,8 @@ class MakerGroup(Buyer):
         self.books.append(MonthBooks(
             demand_units=self.units[m], built_units=built, lost_units=unmet - waiting, backlog_units=waiting,
             ferrite_units=ferrite_units, need_t=used + short, used_t=used, shortfall_t=short, stock_days=stock_days,
-            delivered_t=self.delivered_month_t, stock_t=self.stock.total(), spend_inr=self.spend_month_inr,
+            delivered_t=self.delivered_month_t, stock_t=self.stock.total(), chain_stock_t=self.stock.chain_held(),
+            from_chain_t=from_chain, spend_inr=self.spend_month_inr,
             premium_inr=self.premium_month_inr))
         self.backlog_units = waiting
         self.delivered_month_t = self.spend_month_inr = self.premium_month_inr = 0.0

@@ -44,15 +44,16 @@ TOTAL_COLUMNS = [
     "demand_units", "built_units", "vehicles_not_built", "lost_units", "backlog_units", "ferrite_units",
     "demand_t", "used_t", "shortfall_t",
     "delivered_china_t", "delivered_motor_t", "delivered_non_china_t", "delivered_recycling_t",
-    "delivered_domestic_t", "delivered_stockpile_t",
-    "maker_stock_t", "cover_days", "in_transit_t", "held_at_port_t",
+    "delivered_domestic_t", "delivered_stockpile_t", "delivered_chain_t",
+    "maker_stock_t", "chain_stock_t", "cover_days", "in_transit_t", "held_at_port_t",
     "licences_pending", "licences_pending_t", "licences_decided", "licences_approved",
     "domestic_output_t", "domestic_warehouse_t", "dytb_short_t", "stockpile_t",
     "magnet_spend_inr", "premium_inr", "value_not_built_inr",
 ]
 PER_GROUP = ("demand_t", "used_t", "shortfall_t", "delivered_t", "stock_t", "vehicles_not_built", "lost_units")
 TOTALS_FROM_GROUPS = ("demand_units", "built_units", "vehicles_not_built", "lost_units", "backlog_units",
-                      "ferrite_units", "demand_t", "used_t", "shortfall_t", "maker_stock_t", "magnet_spend_inr",
+                      "ferrite_units", "demand_t", "used_t", "shortfall_t", "maker_stock_t", "chain_stock_t",
+                      "delivered_chain_t", "magnet_spend_inr",
                       "premium_inr", "value_not_built_inr")
 LICENCE_FILES_KEYED = 128  # an applicant's files per product with their own luck (later ones wrap; a file lasts weeks)
 OPENING_TRANCHES = 8  # the opening pipeline lands at lead x (k - 1/2) / 8: the first well within any cover
@@ -67,12 +68,13 @@ def group_specs(scenario: Scenario) -> list[GroupSpec]:
         for name, g in seg.groups.items():
             def pick(own: Any, inherited: Any) -> float:
                 return drawn(inherited if own is None else own)
-            cover_weeks = pick(g.inventory_cover_weeks, dem.inventory_cover_weeks)
+            cover_days = pick(g.inventory_cover_weeks, dem.inventory_cover_weeks) * 7
+            chain_days = pick(g.chain_cover_weeks, seg.chain_cover_weeks) * 7
             out.append(GroupSpec(
                 seg_name, name, drawn(seg.units_per_year) * g.share, seg.base_date, drawn(seg.growth_per_year),
                 pick(g.ndfeb_kg_per_vehicle, seg.ndfeb_kg_per_vehicle),
                 pick(g.dytb_grade_share, seg.dytb_grade_share), pick(g.min_dytb_grade_share, seg.min_dytb_grade_share),
-                pick(g.redesign_to_light_ree_months, dem.redesign_to_light_ree_months), cover_weeks * 7,
+                pick(g.redesign_to_light_ree_months, dem.redesign_to_light_ree_months), cover_days, chain_days,
                 drawn(seg.ferrite_share_start), drawn(seg.ferrite_share_target), seg.ferrite_target_date,
                 drawn(g.non_china_access), drawn(g.motor_import_start_share), drawn(g.motor_import_max_share),
                 drawn(g.motor_shift_per_month), g.licence_class, drawn(g.general_licence_customer), g.priority,
@@ -320,7 +322,9 @@ def monthly_table(sc: Scenario, groups: list[MakerGroup], others: list[list[floa
         out[:, [at[f"{c}.{g.name}"] for g in groups]] = values
         out[:, [at[f"{c}.{s}"] for s in segments]] = values @ in_segment
     totals = dict(per_group, value_not_built_inr=value_not_built, demand_t=field["need_t"],
-                  maker_stock_t=field["stock_t"], magnet_spend_inr=field["spend_inr"], premium_inr=field["premium_inr"],
+                  maker_stock_t=field["stock_t"], chain_stock_t=field["chain_stock_t"],
+                  delivered_chain_t=field["from_chain_t"], magnet_spend_inr=field["spend_inr"],
+                  premium_inr=field["premium_inr"],
                   **{c: field[c] for c in ("demand_units", "built_units", "backlog_units", "ferrite_units")})
     for c in TOTALS_FROM_GROUPS:
         out[:, at[c]] = totals[c].sum(axis=1)

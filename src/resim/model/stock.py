@@ -7,6 +7,12 @@ reverse); magnets inside imported motors serve only the vehicles built on them; 
 from the strategic stockpile (the reserve, Dy/Tb grade) are a last resort for any magnet design,
 used only once the buyer's own magnets for that design are gone. A level that empties is set to
 exactly zero, so no float dust appears as a negative stock or a tiny shortfall.
+
+Part of each grade's stock is held along the supply chain (tier-1 motor makers, sub-assemblies in
+transit): the bottom `chain` tonnes of its level, so the chain's stock is what keeps lines running
+once the makers' own cover is gone, and arrivals refill it first. Which layer is used first changes
+no shortfall (only the total on hand does); it makes what the chain supplied exact: the fall of the
+chain's layer while stock is used.
 """
 
 from __future__ import annotations
@@ -31,16 +37,19 @@ class OnHand:
     """One buyer's stock by grade, its need rates (t/day), and what was used, short and held
     (t x days, for mean cover) since the month's tallies were last reset."""
 
-    __slots__ = ("level", "rate", "since", "used", "short", "stock_days", "used_total", "draw")
+    __slots__ = ("level", "rate", "chain", "since", "used", "short", "stock_days", "used_total", "chain_used",
+                 "draw")
 
     def __init__(self, now: float = 0.0):
         self.level = floats([0.0, 0.0, 0.0, 0.0])
         self.rate = floats([0.0, 0.0, 0.0])  # need by design grade (dytb, light, motor), t/day
+        self.chain = floats([0.0, 0.0, 0.0])  # the chain's full stock of each grade (t): the bottom of its level
         self.since = now
         self.used = floats([0.0, 0.0, 0.0, 0.0])  # this month, by the grade of the magnet used
         self.short = 0.0  # this month, t
         self.stock_days = 0.0  # integral of the total level over time this month, t x days
         self.used_total = 0.0  # cumulative, for the books
+        self.chain_used = 0.0  # this month, t used from the chain's layer
         self.draw = floats([0.0, 0.0, 0.0, 0.0])  # scratch for `advance`: what each stock is drawn at
 
     def advance(self, now: float) -> None:
@@ -50,6 +59,17 @@ class OnHand:
         if span <= 0:
             return
         self.since = now
+        held = self.chain_held()
+        self._use(span)
+        self.chain_used += held - self.chain_held()  # levels only fall here, so this is never negative
+
+    def chain_held(self) -> float:
+        """Tonnes the chain holds now: the part of each grade's level within its chain layer."""
+        level, chain = self.level, self.chain
+        return min(level[DYTB], chain[DYTB]) + min(level[LIGHT], chain[LIGHT]) + min(level[MOTOR], chain[MOTOR])
+
+    def _use(self, span: float) -> None:
+        """Use magnets at the current rates for `span` days (the pieces `advance` describes)."""
         level, rate = self.level, self.rate
         need = rate[DYTB] + rate[LIGHT] + rate[MOTOR]
         d, light, motor = rate[DYTB] * span, rate[LIGHT] * span, rate[MOTOR] * span
@@ -100,10 +120,10 @@ class OnHand:
         """Everything on hand, the reserve included."""
         return self.level[DYTB] + self.level[LIGHT] + self.level[MOTOR] + self.level[RESERVE]
 
-    def reset_month(self) -> tuple[float, float, float]:
-        """This month's (used, short, stock-days), and zero the tallies."""
+    def reset_month(self) -> tuple[float, float, float, float]:
+        """This month's (used, short, stock-days, used from the chain), and zero the tallies."""
         used = self.used
-        out = (used[DYTB] + used[LIGHT] + used[MOTOR] + used[RESERVE], self.short, self.stock_days)
+        out = (used[DYTB] + used[LIGHT] + used[MOTOR] + used[RESERVE], self.short, self.stock_days, self.chain_used)
         used[DYTB] = used[LIGHT] = used[MOTOR] = used[RESERVE] = 0.0
-        self.short = self.stock_days = 0.0
+        self.short = self.stock_days = self.chain_used = 0.0
         return out

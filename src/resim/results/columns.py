@@ -36,7 +36,12 @@ TOTALS: dict[str, tuple[str, str, str]] = {  # name -> (unit, meaning, per)
     "delivered_recycling_t": (T, "recycled magnets, landed", FLOW),
     "delivered_domestic_t": (T, "magnets from India's own plants, landed", FLOW),
     "delivered_stockpile_t": (T, "magnets released from the strategic stockpile", FLOW),
-    "maker_stock_t": (T, "magnets on hand at makers, all grades, the stockpile's released reserve included", LEVEL),
+    "delivered_chain_t": (T, "magnets used from stock held along the chain (tier-1s, sub-assemblies) beyond the "
+                             "makers' own: the chain stock's fall while it kept lines running", FLOW),
+    "maker_stock_t": (T, "magnets on hand at makers, all grades, the chain's stock and the stockpile's released "
+                         "reserve included", LEVEL),
+    "chain_stock_t": (T, "of maker_stock_t, held along the chain (tier-1 motor makers, sub-assemblies in transit)",
+                      LEVEL),
     "cover_days": ("days", "mean stock on hand over the month divided by the month's need per day", MEAN),
     "in_transit_t": (T, "magnets shipped and not yet landed", LEVEL),
     "held_at_port_t": (T, "magnets waiting at a Chinese port for a licence", LEVEL),

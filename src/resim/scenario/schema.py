@@ -165,6 +165,9 @@ class Group(Section):
         None, description="From a control on Dy/Tb-grade magnets to qualified light-REE designs."
     )
     inventory_cover_weeks: NonNegative | None = Field(None, description="Mean on-hand magnet cover.")
+    chain_cover_weeks: NonNegative | None = Field(
+        None, description="Stock held for the group along its supply chain (tier-1s, sub-assemblies), in weeks of need."
+    )
     non_china_access: Fraction = Field(
         1.0, description="Share of non-China suppliers' India capacity this group can contract for (0: none)."
     )
@@ -191,6 +194,9 @@ class Segment(Section):
     ndfeb_kg_per_vehicle: KgPerVehicle
     dytb_grade_share: Fraction = Field(description="Share of NdFeB vehicles needing Dy/Tb grades.")
     min_dytb_grade_share: Fraction = Field(description="That share once light-REE redesigns qualify.")
+    chain_cover_weeks: NonNegative = Field(
+        0.0, description="Stock held along the supply chain (tier-1 motor makers, sub-assemblies in transit) beyond "
+                         "the makers' own cover, in weeks of need: used once the makers' own is gone.")
     ferrite_share_start: Fraction = Field(0.0, description="Share on ferrite/magnet-free motors at start.")
     ferrite_share_target: Fraction = Field(0.0, description="Share reached at ferrite_target_date.")
     ferrite_target_date: dt.date | None = None
