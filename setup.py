@@ -9,7 +9,7 @@ from setuptools import setup
 
 COMPILED = [f"src/resim/model/{m}.py" for m in
             ("clock", "stock", "luck", "makers", "market", "supply", "licensing", "domestic", "regime", "stockpile",
-             "books")]
+             "books", "coverage")]
 
 ext_modules = []
 if os.environ.get("RESIM_COMPILE") == "1" and "egg_info" not in sys.argv:  # egg_info: before mypy is there

@@ -443,3 +443,31 @@ def test_chain_stock_lengthens_the_outage_cover_exactly():
                                                                                  abs=1e-5)
         between += k < outage_days < k + c
     assert between > 0  # some outages end while the chain's stock is being drawn
+
+
+def test_licence_coverage_counts_open_rules_own_licences_and_general_licences():
+    # Rules: open on [0, 10), Dy/Tb magnets licensed on [10, 40), banned from 40. Licences granted
+    # on day 15 (to 20) and day 18 (extended to 25): covered 10 + 10 of [0, 50); a general licence
+    # from day 30 adds [30, 40) for a named customer, and nothing once banned.
+    from resim.model.coverage import covered_days
+    from resim.model.licensing import Applicant, Buyer
+    from resim.model.regime import Regime
+    from resim.scenario.schema import RuleSet
+
+    regime = Regime([(0.0, RuleSet()), (10.0, RuleSet(licensed=["dytb_magnet"])),
+                     (40.0, RuleSet(banned=["dytb_magnet"]))], 0.5, {})
+    applicant = Applicant("g", "maker", 0, Buyer())
+    applicant.licence_spans["dytb_magnet"] = [(15.0, 20.0), (18.0, 25.0)]
+    assert covered_days(0.0, 50.0, regime, applicant, 30.0) == pytest.approx(20.0)
+    assert covered_days(16.0, 19.0, regime, applicant, 30.0) == pytest.approx(3.0)
+    applicant.general_customer = True
+    assert covered_days(0.0, 50.0, regime, applicant, 30.0) == pytest.approx(30.0)
+
+
+def test_with_nothing_controlled_every_group_is_covered_all_the_time():
+    sc = load(SCENARIOS / "oracles" / "no_controls.yaml").scenario
+    cols = columns(sc)
+    series = run_one(sc, 5, 0).series
+    shares = series[:, [i for i, c in enumerate(cols) if c.startswith("licence_cover_share.")]]
+    assert shares.shape[1] == sum(len(segment.groups) for segment in sc.demand.segments.values())
+    np.testing.assert_array_equal(shares, 1.0)

@@ -86,6 +86,7 @@ class Applicant:
     buyer: Buyer
     general_customer: bool = False  # named customer of a Chinese general-licence holder
     valid_until: dict[str, float] = field(default_factory=dict)  # product -> last day a licence covers
+    licence_spans: dict[str, list[tuple[float, float]]] = field(default_factory=dict)  # product -> (granted, until)
     refused_at: dict[str, float] = field(default_factory=dict)  # product -> when its last file was abandoned
     files: dict[str, LicenceFile] = field(default_factory=dict)  # product -> open file
     filed: dict[str, int] = field(default_factory=dict)  # product -> files filed so far (numbers the next)
@@ -247,6 +248,7 @@ class LicenceOffice:
             now = clock_now(self.env)
             expires = applicant.valid_until[file.product] = max(now + self.validity_days,
                                                                 applicant.valid_until.get(file.product, -math.inf))
+            applicant.licence_spans.setdefault(file.product, []).append((now, expires))
             if self.renewal_lead_days is not None and self.validity_days > 0:  # file to renew before it lapses
                 after(self.env, max(0.0, expires - self.renewal_lead_days - now), self._renew, applicant,
                       file.product, expires)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Final, NamedTuple
 import numpy as np
 
 from resim.model.clock import DAYS_PER_MONTH, Months, after, clock_now
+from resim.model.coverage import covered_days
 from resim.model.floats import floats
 from resim.model.licensing import OPENING, Applicant, Buyer, Shipment
 from resim.model.stock import DYTB, LIGHT, MOTOR, ORDER_EPS_T, OWN, RESERVE, OnHand
@@ -72,7 +73,7 @@ class MonthBooks:
     def __init__(self, demand_units: float, built_units: float, lost_units: float, backlog_units: float,
                  ferrite_units: float, need_t: float, used_t: float, shortfall_t: float, stock_days: float,
                  delivered_t: float, stock_t: float, chain_stock_t: float, from_chain_t: float, spend_inr: float,
-                 premium_inr: float):
+                 premium_inr: float, licence_cover_share: float):
         self.demand_units = demand_units  # new vehicles planned
         self.built_units = built_units
         self.lost_units = lost_units  # not built, and not waiting either
@@ -88,6 +89,7 @@ class MonthBooks:
         self.from_chain_t = from_chain_t  # used from the chain's stock this month
         self.spend_inr = spend_inr
         self.premium_inr = premium_inr  # paid above China's price
+        self.licence_cover_share = licence_cover_share  # of the month it could ship Dy/Tb grades from China freely
 
 
 MONTH_FIELDS: Final[tuple[str, ...]] = tuple(inspect.signature(MonthBooks).parameters)
@@ -301,8 +303,9 @@ class MakerGroup(Buyer):
             demand_units=self.units[m], built_units=built, lost_units=unmet - waiting, backlog_units=waiting,
             ferrite_units=ferrite_units, need_t=used + short, used_t=used, shortfall_t=short, stock_days=stock_days,
             delivered_t=self.delivered_month_t, stock_t=self.stock.total(), chain_stock_t=self.stock.chain_held(),
-            from_chain_t=from_chain, spend_inr=self.spend_month_inr,
-            premium_inr=self.premium_month_inr))
+            from_chain_t=from_chain, spend_inr=self.spend_month_inr, premium_inr=self.premium_month_inr,
+            licence_cover_share=covered_days(day - self.days[m], day, self.market.regime, self.applicant,
+                                             self.market.china.general_from_day) / self.days[m]))
         self.backlog_units = waiting
         self.delivered_month_t = self.spend_month_inr = self.premium_month_inr = 0.0
         self.month = min(m + 1, len(self.units) - 1)

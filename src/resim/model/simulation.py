@@ -51,6 +51,7 @@ TOTAL_COLUMNS = [
     "magnet_spend_inr", "premium_inr", "value_not_built_inr",
 ]
 PER_GROUP = ("demand_t", "used_t", "shortfall_t", "delivered_t", "stock_t", "vehicles_not_built", "lost_units")
+GROUP_ONLY = ("licence_cover_share",)  # per group, not summed over a segment (a share of time)
 TOTALS_FROM_GROUPS = ("demand_units", "built_units", "vehicles_not_built", "lost_units", "backlog_units",
                       "ferrite_units", "demand_t", "used_t", "shortfall_t", "maker_stock_t", "chain_stock_t",
                       "delivered_chain_t", "magnet_spend_inr",
@@ -89,7 +90,7 @@ def group_keys(scenario: Scenario) -> list[str]:
 
 def columns(scenario: Scenario) -> list[str]:
     per_segment = [f"{c}.{s}" for c in PER_GROUP for s in scenario.demand.segments]
-    per_group = [f"{c}.{g}" for c in PER_GROUP for g in group_keys(scenario)]
+    per_group = [f"{c}.{g}" for c in (*PER_GROUP, *GROUP_ONLY) for g in group_keys(scenario)]
     return TOTAL_COLUMNS + per_segment + per_group
 
 
@@ -321,6 +322,8 @@ def monthly_table(sc: Scenario, groups: list[MakerGroup], others: list[list[floa
     for c, values in per_group.items():
         out[:, [at[f"{c}.{g.name}"] for g in groups]] = values
         out[:, [at[f"{c}.{s}"] for s in segments]] = values @ in_segment
+    for c in GROUP_ONLY:
+        out[:, [at[f"{c}.{g.name}"] for g in groups]] = field[c]
     totals = dict(per_group, value_not_built_inr=value_not_built, demand_t=field["need_t"],
                   maker_stock_t=field["stock_t"], chain_stock_t=field["chain_stock_t"],
                   delivered_chain_t=field["from_chain_t"], magnet_spend_inr=field["spend_inr"],

@@ -63,6 +63,11 @@ PER_GROUP = {  # name -> meaning, per segment and per maker group
     "delivered_t": "magnets landed, all sources", "stock_t": "magnets on hand at the month's end",
     "vehicles_not_built": "vehicles not built", "lost_units": "vehicles lost",
 }
+GROUP_ONLY = {  # name -> (unit, meaning, per), per maker group only
+    "licence_cover_share": ("share", "share of the month in which the group could ship Dy/Tb-grade magnets from "
+                                     "China without a new licence (not licensed then, a valid licence of its own, "
+                                     "or a general licence naming it)", MEAN),
+}
 
 
 def dictionary(scenario: Scenario) -> list[Column]:
@@ -75,6 +80,10 @@ def dictionary(scenario: Scenario) -> list[Column]:
             out.append(Column(name, *TOTALS[name]))
             continue
         base, _, who = name.partition(".")
+        if base in GROUP_ONLY:
+            unit, meaning, per = GROUP_ONLY[base]
+            out.append(Column(name, unit, f"{meaning}, maker group {who}", per))
+            continue
         kind = "maker group" if "." in who else "segment"
         unit = "vehicles" if base in ("vehicles_not_built", "lost_units") else T
         out.append(Column(name, unit, f"{PER_GROUP[base]}, {kind} {who}",
@@ -87,6 +96,8 @@ def unit_of(column: str) -> str:
     base = column.split(".", 1)[0]
     if base in TOTALS:
         return TOTALS[base][0]
+    if base in GROUP_ONLY:
+        return GROUP_ONLY[base][0]
     return "vehicles" if base in ("vehicles_not_built", "lost_units") else T
 
 
@@ -103,4 +114,6 @@ def markdown(scenario: Scenario) -> str:
               "`shortfall_t.e2w.small_makers`):", "", "| column | unit | per | meaning |", "|---|---|---|---|"]
     lines += [f"| `{name}.<segment>[.<group>]` | {unit_of(name)} | {LEVEL if name == 'stock_t' else FLOW} | {meaning} |"
               for name, meaning in PER_GROUP.items()]
+    lines += [f"| `{name}.<segment>.<group>` | {unit} | {per} | {meaning} (per maker group only) |"
+              for name, (unit, meaning, per) in GROUP_ONLY.items()]
     return "\n".join(lines) + "\n"

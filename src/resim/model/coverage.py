@@ -1,0 +1,38 @@
+"""Licence coverage: the share of a month in which a group could ship Dy/Tb-grade magnets from
+China without a new licence, because China does not license them then, a licence of its own is
+valid, or its suppliers' general licence names it. Computed exactly at each month's end from the
+dated rules and the group's licence spans; nothing in the story reads it (an output only)."""
+
+from __future__ import annotations
+
+from resim.model.licensing import Applicant
+from resim.model.regime import Regime
+
+PRODUCT = "dytb_magnet"
+
+
+def covered_days(first: float, last: float, regime: Regime, applicant: Applicant, general_from_day: float) -> float:
+    """Days of [first, last) in which `applicant` could ship Dy/Tb-grade magnets without a new licence."""
+    cuts = sorted({first, last, *(d for d in (*regime.days, general_from_day) if first < d < last)})
+    covered = 0.0
+    for a, b in zip(cuts, cuts[1:], strict=False):
+        rules = regime.rules_at(a)
+        if PRODUCT in rules.banned:
+            continue
+        if PRODUCT not in rules.licensed or (applicant.general_customer and a >= general_from_day):
+            covered += b - a
+        else:
+            covered += _licensed_days(applicant.licence_spans.get(PRODUCT, []), a, b)
+    return covered
+
+
+def _licensed_days(spans: list[tuple[float, float]], a: float, b: float) -> float:
+    """Days of [a, b) inside the union of `spans` ((granted, valid until), in order of grant, their
+    ends never falling: a later approval only extends a licence)."""
+    days, reached = 0.0, a
+    for start, end in spans:
+        lo, hi = max(start, reached), min(end, b)
+        if hi > lo:
+            days += hi - lo
+            reached = hi
+    return days
