@@ -1,6 +1,6 @@
-"""Model v3's acceptance figures, measured: mean % of demand short per year in the null case and in
-`baseline` (the status quo), and where the mechanisms alone (prior means, `backtest_2025`) put e-2W
-and cars in Jun-Sep 2025, Q4 2025 and H1 2026, beside India's retail record for the same months.
+"""Model v3's acceptance figures, measured: mean % of demand short per year in the null case and
+in `baseline` (the status quo), baseline's licence coverage by group, and where the mechanisms
+alone (prior means, `backtest_2025`) put each segment in Jun-Sep 2025, Q4 2025 and H1 2026.
 
     python docs/acceptance_v3.py            # 200 replications each, seed 20261110, all cores
     python docs/acceptance_v3.py -n 50
@@ -54,6 +54,13 @@ def main() -> None:
         cells = [f"{percent_short(series, at, months, f'{y}-01', f'{y}-12'):.2f}"
                  if any(m.startswith(str(y)) for m in months) else "" for y in range(2025, 2031)]
         print(f"| {name} | " + " | ".join(cells) + " |", flush=True)
+        if name == "baseline":
+            coverage = {c.split(".", 1)[1]: series[:, [k for k, m in enumerate(months) if m >= "2027-01"], i].mean()
+                        for c, i in at.items() if c.startswith("licence_cover_share.")}
+    print("\nbaseline, 2027-2030: share of the time each group could ship Dy/Tb-grade magnets from China "
+          "without a new licence (licence_cover_share)\n")
+    print("| " + " | ".join(coverage) + " |\n" + "|---" * len(coverage) + "|\n| "
+          + " | ".join(f"{v:.2f}" for v in coverage.values()) + " |")
     series, at, months = series_of("backtest_2025", n)
     print(f"\nbacktest_2025 (prior means), mean % of demand short ({n} replications)\n")
     print("| segment | " + " | ".join(WINDOWS) + " |")

@@ -17,6 +17,8 @@ with warnings.catch_warnings():  # EMA warns at import about its own optional pa
     from ema_workbench import perform_experiments
     from ema_workbench.analysis import prim
 
+import numpy as np
+
 from resim.analysis.ema import ema_model
 
 SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "pause_ends.yaml"
@@ -30,7 +32,8 @@ def main(experiments: int = 40, replications: int = 5) -> tuple[object, dict[str
     results = perform_experiments(model, scenarios=experiments, policies=2)
     table, outcomes = results
     y = outcomes["cumulative_shortfall_t"]
-    worst = y > sorted(y)[int(0.75 * len(y))]  # the worst quarter of experiments
+    worst = np.zeros(len(y), dtype=bool)  # the worst quarter of experiments, by rank (many tie at 0 t)
+    worst[np.argsort(y, kind="stable")[-max(1, len(y) // 4):]] = True
     box = prim.Prim(table[[u.name for u in model.uncertainties]], worst, threshold=0.6).find_box()
     print(box.inspect(style="table"))
     return table, outcomes
