@@ -6,7 +6,9 @@ lasts; the Dy/Tb-grade share needs Dy/Tb too, and without it is made as light-RE
 missing Dy/Tb is reported as `dytb_short_t`). They order inputs once a month (Indian supply first,
 then non-China oxide, then China under the regime, as one licence applicant) up to two months of
 planned output. Only the EV slice (`ev_share`) of capacity and inputs is followed. Finished
-magnets wait in the warehouse until makers buy them (at the domestic price, cheapest first).
+magnets wait in the warehouse until makers buy them (at the domestic price, cheapest first, and
+first of all by a maker whose own cover is gone); with `warehouse_cap_months`, the plants cut output
+while the warehouse holds that many months of their possible output, so no unsold pile grows.
 """
 
 from __future__ import annotations
@@ -40,6 +42,10 @@ class DomesticPlants(Buyer):
             rate = ev * drawn(p.capacity_t_per_year) * drawn(p.utilisation) / 365.25
             potential += rate * months.days * ramp(months.mid_day, online, drawn(p.ramp_months) * DAYS_PER_MONTH)
         self.potential_t: list[float] = potential.tolist()  # magnet output possible each month, inputs plentiful
+        cap_months = spec.warehouse_cap_months
+        # the most the warehouse holds each month (t): output stops while it is full
+        self.cap_t: list[float] = [float("inf")] * len(self.potential_t) if cap_months is None else \
+            (potential * drawn(cap_months)).tolist()
         self.rate_per_day: list[float] = (potential / months.days).tolist()
         irel_start = ev * drawn(spec.irel_ndpr_oxide_start_t_per_year)
         irel_target = ev * drawn(spec.irel_ndpr_oxide_target_t_per_year)
@@ -73,6 +79,9 @@ class DomesticPlants(Buyer):
         self.since = now
         oxide_rate, dytb_rate = rate * self.oxide_per_t, rate * self.dytb_share * self.dytb_content
         run = span if oxide_rate <= 0 else min(span, self.stock[NDPR] / oxide_rate)  # NdPr oxide limits output
+        room = self.cap_t[self.month] - self.warehouse["dytb"] - self.warehouse["light"]
+        if rate > 0:  # a full warehouse stops output
+            run = 0.0 if room <= 0 else min(run, room / rate)
         made = rate * run
         with_dytb = run if dytb_rate <= 0 else min(run, self.stock[DYTB_INPUT] / dytb_rate)
         made_dytb = rate * self.dytb_share * with_dytb

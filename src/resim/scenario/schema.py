@@ -294,6 +294,9 @@ class Domestic(Section):
     cost_premium_share: NonNegative = Field(
         0.0, description="Domestic magnets' price over China's (net of incentives); makers buy cheapest first."
     )
+    warehouse_cap_months: NonNegative | None = Field(
+        None, description="The plants hold at most this many months of their possible output unsold, cutting "
+                          "output while the warehouse is full (null: no cap, every tonne made is stored).")
 
 
 class HeavyRee(Section):
