@@ -28,9 +28,13 @@ def covered_days(first: float, last: float, regime: Regime, applicant: Applicant
 
 def _licensed_days(spans: list[tuple[float, float]], a: float, b: float) -> float:
     """Days of [a, b) inside the union of `spans` ((granted, valid until), in order of grant, their
-    ends never falling: a later approval only extends a licence)."""
+    ends never falling: a later approval only extends a licence). Read from the latest back to the
+    first that ended before `a` (speed: a group's spans pile up over a run; a month needs the last few)."""
+    first = len(spans)
+    while first > 0 and spans[first - 1][1] > a:
+        first -= 1
     days, reached = 0.0, a
-    for start, end in spans:
+    for start, end in spans[first:]:
         lo, hi = max(start, reached), min(end, b)
         if hi > lo:
             days += hi - lo

@@ -59,18 +59,12 @@ class OnHand:
         if span <= 0:
             return
         self.since = now
-        held = self.chain_held()
-        self._use(span)
-        self.chain_used += held - self.chain_held()  # levels only fall here, so this is never negative
-
-    def chain_held(self) -> float:
-        """Tonnes the chain holds now: the part of each grade's level within its chain layer."""
-        level, chain = self.level, self.chain
-        return min(level[DYTB], chain[DYTB]) + min(level[LIGHT], chain[LIGHT]) + min(level[MOTOR], chain[MOTOR])
-
-    def _use(self, span: float) -> None:
-        """Use magnets at the current rates for `span` days (the pieces `advance` describes)."""
-        level, rate = self.level, self.rate
+        level, rate, chain = self.level, self.rate, self.chain
+        # the chain's layer is read only when a grade may fall into it (no grade empties otherwise, so
+        # none stands in): speed, plain build 161 -> 144 ms a replication of pause_ends over 120 months
+        watch = level[DYTB] - rate[DYTB] * span < chain[DYTB] or level[LIGHT] - rate[LIGHT] * span < chain[LIGHT] \
+            or level[MOTOR] - rate[MOTOR] * span < chain[MOTOR]
+        held = self.chain_held() if watch else 0.0
         need = rate[DYTB] + rate[LIGHT] + rate[MOTOR]
         d, light, motor = rate[DYTB] * span, rate[LIGHT] * span, rate[MOTOR] * span
         if (d == 0 or level[DYTB] > d) and (light == 0 or level[LIGHT] > light) and \
@@ -86,6 +80,8 @@ class OnHand:
             used[LIGHT] += light
             used[MOTOR] += motor
             self.used_total += d + light + motor
+            if watch:
+                self.chain_used += held - self.chain_held()  # levels only fall here: never negative
             return
         while span > 0:
             draw = self.draw  # what each stock is drawn at, given which are empty
@@ -115,6 +111,13 @@ class OnHand:
             span -= step
             if empties < 0:
                 break
+        if watch:
+            self.chain_used += held - self.chain_held()
+
+    def chain_held(self) -> float:
+        """Tonnes the chain holds now: the part of each grade's level within its chain layer."""
+        level, chain = self.level, self.chain
+        return min(level[DYTB], chain[DYTB]) + min(level[LIGHT], chain[LIGHT]) + min(level[MOTOR], chain[MOTOR])
 
     def total(self) -> float:
         """Everything on hand, the reserve included."""
