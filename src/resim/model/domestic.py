@@ -6,9 +6,10 @@ lasts; the Dy/Tb-grade share needs Dy/Tb too, and without it is made as light-RE
 missing Dy/Tb is reported as `dytb_short_t`). They order inputs once a month (Indian supply first,
 then non-China oxide, then China under the regime, as one licence applicant) up to two months of
 planned output. Only the EV slice (`ev_share`) of capacity and inputs is followed. Finished
-magnets wait in the warehouse until makers buy them (at the domestic price, cheapest first, and
-first of all by a maker whose own cover is gone); with `warehouse_cap_months`, the plants cut output
-while the warehouse holds that many months of their possible output, so no unsold pile grows.
+magnets wait in the warehouse until makers buy them: at the domestic price, cheapest first; first
+of all by a maker whose own cover is gone; and, with `warehouse_cap_months`, first of all too while
+more than that many months of possible output wait unsold (the plants sell what they make, at their
+price, rather than pile it up).
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ class DomesticPlants(Buyer):
             potential += rate * months.days * ramp(months.mid_day, online, drawn(p.ramp_months) * DAYS_PER_MONTH)
         self.potential_t: list[float] = potential.tolist()  # magnet output possible each month, inputs plentiful
         cap_months = spec.warehouse_cap_months
-        # the most the warehouse holds each month (t): output stops while it is full
+        # the most the warehouse keeps unsold each month (t): beyond it, the plants press makers to buy
         self.cap_t: list[float] = [float("inf")] * len(self.potential_t) if cap_months is None else \
             (potential * drawn(cap_months)).tolist()
         self.rate_per_day: list[float] = (potential / months.days).tolist()
@@ -79,9 +80,6 @@ class DomesticPlants(Buyer):
         self.since = now
         oxide_rate, dytb_rate = rate * self.oxide_per_t, rate * self.dytb_share * self.dytb_content
         run = span if oxide_rate <= 0 else min(span, self.stock[NDPR] / oxide_rate)  # NdPr oxide limits output
-        room = self.cap_t[self.month] - self.warehouse["dytb"] - self.warehouse["light"]
-        if rate > 0:  # a full warehouse stops output
-            run = 0.0 if room <= 0 else min(run, room / rate)
         made = rate * run
         with_dytb = run if dytb_rate <= 0 else min(run, self.stock[DYTB_INPUT] / dytb_rate)
         made_dytb = rate * self.dytb_share * with_dytb
@@ -94,6 +92,11 @@ class DomesticPlants(Buyer):
         self.warehouse["light"] += made - made_dytb
         self.produced_t += made
         self.produced_month_t += made
+
+    def pressing(self, day: float) -> bool:
+        """Do more than the cap's months of output wait unsold (the plants press makers to buy)?"""
+        self.advance(day)
+        return self.warehouse["dytb"] + self.warehouse["light"] > self.cap_t[self.month]
 
     def sell(self, grade: str, tonnes: float, day: float) -> float:
         """Take up to `tonnes` of `grade` out of the warehouse for a maker; return how much."""

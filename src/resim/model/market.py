@@ -8,8 +8,9 @@ open or not; each supplier delivers a month's contracts as one consignment. Orde
 then take sources cheapest first: China at its export price when it can ship to this buyer without
 a new licence; domestic plants' warehouse and non-China suppliers at their premiums; China last
 when its shipment would need a licence the buyer lacks (a gamble on the licence), and not at all
-when the product is banned. A group whose own cover of a grade is gone (its lines run on the
-chain's stock, or stop) buys the plants' warehouse first, the soonest source, at its premium.
+when the product is banned. A group buys the domestic plants' warehouse first, at their premium,
+when its own cover of a grade is gone (its lines run on the chain's stock, or stop: the plants are
+the soonest source) or when more waits unsold there than the plants keep.
 When China needs a licence, tonnes the buyer has waiting at the
 Chinese port are replaced by what the other sources can deliver (the file is cut by as much), so
 no contracted capacity outside China is left unused while a licence is awaited.
@@ -129,7 +130,8 @@ class Market:
             # cheapest first; when China needs a licence, the others also replace tonnes held at its port
             want = tonnes if china_free else tonnes + group.at_port[grade]
             bought = 0.0
-            if self.domestic_premium < 0 or not china_free or group.stock.level[grade] <= group.stock.chain[grade]:
+            if self.domestic_premium < 0 or not china_free or group.stock.level[grade] <= group.stock.chain[grade] \
+                    or self.domestic.pressing(day):
                 take = self.domestic.sell(name, want, day)
                 if take > 0:
                     premium = self.china_inr_per_t[grade] * self.domestic_premium

@@ -295,8 +295,8 @@ class Domestic(Section):
         0.0, description="Domestic magnets' price over China's (net of incentives); makers buy cheapest first."
     )
     warehouse_cap_months: NonNegative | None = Field(
-        None, description="The plants hold at most this many months of their possible output unsold, cutting "
-                          "output while the warehouse is full (null: no cap, every tonne made is stored).")
+        None, description="Months of a customer's share of possible output the plants keep unsold; beyond it, "
+                          "the customer buys from them first (null: it buys only when cheapest or in need).")
 
 
 class HeavyRee(Section):
