@@ -4,6 +4,8 @@ cumulative shortfall, by more than 1 t. Model v3's goal is at most 2% for each l
 
     python docs/paired_levers.py            # 200 replications a side (about 10 minutes compiled, 1 core)
     python docs/paired_levers.py -n 50
+    python docs/paired_levers.py --fixed lead          # lead times fixed at their medians (whose luck is it?)
+    python docs/paired_levers.py --fixed lead+licence  # and licence decision delays too
 """
 
 from __future__ import annotations
@@ -32,6 +34,11 @@ LEVERS: dict[str, tuple[dict[str, float], dict[str, float]]] = {
 }
 
 
+LEADS = {"china.lead_time_days": 30.0, "domestic.lead_time_days": 14.0,
+         **{f"suppliers.{s}.lead_time_days": 60.0 for s in ("japan", "korea_vietnam", "usa", "europe")}}
+FIXED = {"none": {}, "lead": LEADS, "lead+licence": {**LEADS, "china.licensing.decision_delay_days": 63.0}}
+
+
 def cumulative_shortfall_t(overrides: dict[str, float], replications: int) -> np.ndarray:
     scenario = load(ENDS, overrides).scenario
     column = columns(scenario).index("shortfall_t")
@@ -41,11 +48,14 @@ def cumulative_shortfall_t(overrides: dict[str, float], replications: int) -> np
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=200, help="replications a side")
-    n = parser.parse_args().n
+    parser.add_argument("--fixed", choices=list(FIXED), default="none",
+                        help="per-event spreads switched off: lead times, and licence decision delays (medians)")
+    args = parser.parse_args()
+    n, fixed = args.n, FIXED[args.fixed]
     print(f"| lever (pause_ends, {n} paired replications) | worse by > 1 t | mean cumulative shortfall |")
     print("|---|---|---|")
     for name, (before, after) in LEVERS.items():
-        lo, hi = cumulative_shortfall_t(before, n), cumulative_shortfall_t(after, n)
+        lo, hi = cumulative_shortfall_t({**fixed, **before}, n), cumulative_shortfall_t({**fixed, **after}, n)
         worse = int((hi > lo + 1).sum())
         print(f"| {name} | {worse} of {n} ({100 * worse / n:.1f}%) | {lo.mean():,.0f} -> {hi.mean():,.0f} t |",
               flush=True)
