@@ -52,6 +52,9 @@ BAD_FILES = [
     (NAMED + "demand.segments.e2w.units_per_year: 1e308\n", ["units_per_year", "[0, 1e+09]"]),
     (NAMED + "suppliers.japan.capacity_t_per_year: 1e12\n", ["capacity_t_per_year", "[0, 1e+06]"]),
     (NAMED + "demand.segments.ebus.ndfeb_kg_per_vehicle: 1000\n", ["ndfeb_kg_per_vehicle", "[0, 100]"]),
+    (NAMED + "demand.segments.ecar.chain_cover_weeks: 1e300\n", ["chain_cover_weeks", "[0, 520]"]),
+    (NAMED + "demand.segments.ecar.chain_cover_weeks: -3\n", ["chain_cover_weeks", "[0, 520]"]),
+    (NAMED + "domestic.warehouse_cap_months: true\n", ["warehouse_cap_months", "expected a number"]),
     # a key assumption that names no parameter
     (NAMED + "key_assumptions: [china.licensing.aproval_probability]\n",
      ["key_assumptions.0", "did you mean 'china.licensing.approval_probability'"]),

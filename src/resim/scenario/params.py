@@ -397,5 +397,7 @@ ServiceLevel = Annotated[Param, _bounded(0.5, 0.999), JsonBounds(0.5, 0.999)]  #
 VehiclesPerYear = Annotated[Param, _bounded(0.0, 1e9), JsonBounds(0.0, 1e9)]  # the world sells ~1e8 vehicles a year
 TonnesPerYear = Annotated[Param, _bounded(0.0, 1e6), JsonBounds(0.0, 1e6)]  # the world makes ~3e5 t of NdFeB a year
 KgPerVehicle = Annotated[Param, _bounded(0.0, 100.0), JsonBounds(0.0, 100.0)]  # a bus motor holds ~10-20 kg
+CoverWeeks = Annotated[Param, _bounded(0.0, 520.0), JsonBounds(0.0, 520.0)]  # stock for ten years is not stock
+CoverMonths = Annotated[Param, _bounded(0.0, 120.0), JsonBounds(0.0, 120.0)]
 EventDays = Annotated[Param, _bounded(0.0, None), JsonBounds(0.0, None), PerEvent()]
 PositiveEventDays = Annotated[Param, _positive(), JsonBounds(0.0, None, exclusive_low=True), PerEvent()]

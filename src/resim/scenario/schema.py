@@ -14,6 +14,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationIn
 
 from resim.folders import FolderName
 from resim.scenario.params import (
+    CoverMonths,
+    CoverWeeks,
     EventDays,
     Fraction,
     Growth,
@@ -164,8 +166,8 @@ class Group(Section):
     redesign_to_light_ree_months: NonNegative | None = Field(
         None, description="From a control on Dy/Tb-grade magnets to qualified light-REE designs."
     )
-    inventory_cover_weeks: NonNegative | None = Field(None, description="Mean on-hand magnet cover.")
-    chain_cover_weeks: NonNegative | None = Field(
+    inventory_cover_weeks: CoverWeeks | None = Field(None, description="Mean on-hand magnet cover.")
+    chain_cover_weeks: CoverWeeks | None = Field(
         None, description="Stock held for the group along its supply chain (tier-1s, sub-assemblies), in weeks of need."
     )
     non_china_access: Fraction = Field(
@@ -194,7 +196,7 @@ class Segment(Section):
     ndfeb_kg_per_vehicle: KgPerVehicle
     dytb_grade_share: Fraction = Field(description="Share of NdFeB vehicles needing Dy/Tb grades.")
     min_dytb_grade_share: Fraction = Field(description="That share once light-REE redesigns qualify.")
-    chain_cover_weeks: NonNegative = Field(
+    chain_cover_weeks: CoverWeeks = Field(
         0.0, description="Stock held along the supply chain (tier-1 motor makers, sub-assemblies in transit) beyond "
                          "the makers' own cover, in weeks of need: used once the makers' own is gone.")
     ferrite_share_start: Fraction = Field(0.0, description="Share on ferrite/magnet-free motors at start.")
@@ -223,7 +225,7 @@ class Review(Section):
 
 class Demand(Section):
     segments: dict[str, Segment] = Field(min_length=1)
-    inventory_cover_weeks: NonNegative = Field(description="Makers' mean on-hand cover (all grades), beyond the "
+    inventory_cover_weeks: CoverWeeks = Field(description="Makers' mean on-hand cover (all grades), beyond the "
                                                            "safety stock for lead-time spread.")
     service_level: ServiceLevel = Field(
         0.5, description="Chance that an order arrives before the cover runs out, which sets the safety stock "
@@ -294,7 +296,7 @@ class Domestic(Section):
     cost_premium_share: NonNegative = Field(
         0.0, description="Domestic magnets' price over China's (net of incentives); makers buy cheapest first."
     )
-    warehouse_cap_months: NonNegative | None = Field(
+    warehouse_cap_months: CoverMonths | None = Field(
         None, description="Months of a customer's share of possible output the plants keep unsold; beyond it, "
                           "the customer buys from them first (null: it buys only when cheapest or in need).")
 
