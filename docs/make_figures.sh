@@ -13,9 +13,9 @@ latest() { ls -d "$results/$1"/*/ | tail -1; }
 say() { echo "== $*" >&2; }
 
 say calibration
-resim calibrate observations/record_2025.yaml --results "$results" > "$OUT/calibrate.txt"
-rm -rf posteriors/record_2025 && cp -r "$(latest calibrations/record_2025)" posteriors/record_2025
-rm -rf posteriors/record_2025/points posteriors/record_2025/points.parquet  # draws.parquet has them all
+resim calibrate observations/record_and_sales_2025.yaml --results "$results" > "$OUT/calibrate.txt"
+rm -rf posteriors/record_and_sales_2025 && cp -r "$(latest calibrations/record_and_sales_2025)" posteriors/record_and_sales_2025
+rm -rf posteriors/record_and_sales_2025/points posteriors/record_and_sales_2025/points.parquet  # draws.parquet has them all
 
 for s in pause_ends baseline october_returns october_returns_stress full_ban stockpile_90d domestic_fast \
          substitution_recycling; do

@@ -144,7 +144,7 @@ def test_a_run_of_a_fitted_scenario_names_its_posterior_in_the_manifest(tmp_path
                            "--results", str(tmp_path)])
     assert res.exit_code == 0, res.output
     manifest = json.loads(next(tmp_path.glob("*/*/manifest.json")).read_text())
-    assert manifest["posterior"]["calibration"] == "record_2025"
+    assert manifest["posterior"]["calibration"] == "record_and_sales_2025"
     assert "demand.inventory_cover_weeks" in manifest["posterior"]["fitted"]
 
 

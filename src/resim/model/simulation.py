@@ -50,7 +50,8 @@ TOTAL_COLUMNS = [
     "domestic_output_t", "domestic_warehouse_t", "dytb_short_t", "stockpile_t",
     "magnet_spend_inr", "premium_inr", "value_not_built_inr",
 ]
-PER_GROUP = ("demand_t", "used_t", "shortfall_t", "delivered_t", "stock_t", "vehicles_not_built", "lost_units")
+PER_GROUP = ("demand_t", "used_t", "shortfall_t", "delivered_t", "stock_t", "demand_units", "vehicles_not_built",
+             "lost_units")
 GROUP_ONLY = ("licence_cover_share",)  # per group, not summed over a segment (a share of time)
 TOTALS_FROM_GROUPS = ("demand_units", "built_units", "vehicles_not_built", "lost_units", "backlog_units",
                       "ferrite_units", "demand_t", "used_t", "shortfall_t", "maker_stock_t", "chain_stock_t",
@@ -314,7 +315,8 @@ def monthly_table(sc: Scenario, groups: list[MakerGroup], others: list[list[floa
     field = {name: books[:, :, k] for k, name in enumerate(MONTH_FIELDS)}
     not_built = field["demand_units"] - field["built_units"]
     per_group = dict(zip(PER_GROUP, (field["need_t"], field["used_t"], field["shortfall_t"], field["delivered_t"],
-                                     field["stock_t"], not_built, field["lost_units"]), strict=True))
+                                     field["stock_t"], field["demand_units"], not_built, field["lost_units"]),
+                         strict=True))
     value_not_built = not_built * np.array([g.spec.vehicle_value_inr for g in groups])
     out = np.zeros((len(others), len(cols)))
     segments = list(sc.demand.segments)

@@ -61,8 +61,10 @@ TOTALS: dict[str, tuple[str, str, str]] = {  # name -> (unit, meaning, per)
 PER_GROUP = {  # name -> meaning, per segment and per maker group
     "demand_t": "NdFeB needed", "used_t": "NdFeB used", "shortfall_t": "NdFeB short",
     "delivered_t": "magnets landed, all sources", "stock_t": "magnets on hand at the month's end",
-    "vehicles_not_built": "vehicles not built", "lost_units": "vehicles lost",
+    "demand_units": "vehicles planned (before any shortage)", "vehicles_not_built": "vehicles not built",
+    "lost_units": "vehicles lost",
 }
+VEHICLES = ("demand_units", "vehicles_not_built", "lost_units")  # per-group columns counted in vehicles
 GROUP_ONLY = {  # name -> (unit, meaning, per), per maker group only
     "licence_cover_share": ("share", "share of the month in which the group could ship Dy/Tb-grade magnets from "
                                      "China without a new licence (not licensed then, a valid licence of its own, "
@@ -85,7 +87,7 @@ def dictionary(scenario: Scenario) -> list[Column]:
             out.append(Column(name, unit, f"{meaning}, maker group {who}", per))
             continue
         kind = "maker group" if "." in who else "segment"
-        unit = "vehicles" if base in ("vehicles_not_built", "lost_units") else T
+        unit = "vehicles" if base in VEHICLES else T
         out.append(Column(name, unit, f"{PER_GROUP[base]}, {kind} {who}",
                           LEVEL if base == "stock_t" else FLOW))
     return out
@@ -98,7 +100,7 @@ def unit_of(column: str) -> str:
         return TOTALS[base][0]
     if base in GROUP_ONLY:
         return GROUP_ONLY[base][0]
-    return "vehicles" if base in ("vehicles_not_built", "lost_units") else T
+    return "vehicles" if base in VEHICLES else T
 
 
 def markdown(scenario: Scenario) -> str:
