@@ -157,3 +157,19 @@ def test_repeated_observation_names_are_refused(tmp_path, write_scenario):
     res = cli.invoke(app, ["calibrate", str(path), "--results", str(tmp_path / "results")])
     assert res.exit_code == 2 and "repeated" in res.output and "Traceback" not in res.output, res.output
     assert not (tmp_path / "results").exists()
+
+
+def test_the_predictive_check_places_the_observed_value_in_prior_and_posterior():
+    from resim.analysis.calibrate import predictive_check
+
+    sim = np.arange(100, dtype=float)[:, None]  # one observation's statistic at 100 draws: 0..99
+    weights = np.where(np.arange(100) >= 90, 0.1, 0.0)  # the posterior keeps draws 90-99, equally
+    row = predictive_check(sim, [{"name": "x", "value": 49.5, "uncertainty": 1.0}], weights)["x"]
+    assert row["prior"]["percentile"] == pytest.approx(0.5)
+    assert (row["prior"]["p5"], row["prior"]["p95"]) == (4.0, 94.0)
+    assert row["posterior"]["percentile"] == 0.0  # below every accepted draw: not reached
+    assert (row["posterior"]["p5"], row["posterior"]["p95"]) == (90.0, 99.0)
+    # an observed 0 that half the draws give exactly (up to float dust): mid-rank, 0.25
+    zeros = np.where(np.arange(100) < 50, 1e-17, 1.0)[:, None]
+    row = predictive_check(zeros, [{"name": "z", "value": 0.0, "uncertainty": 0.05}], np.full(100, 0.01))["z"]
+    assert row["prior"]["percentile"] == pytest.approx(0.25)

@@ -321,6 +321,18 @@ def show_calibration(folder: Path, result: dict[str, Any]) -> None:
         highlight=False,
         soft_wrap=True,
     )
+    check = Table(title="predictive check: the observed value against the model's statistic (p5 - p50 - p95; "
+                        "percentile of the observed value)", title_justify="left")
+    for name in ("observation", "observed", "prior", "posterior", "percentile: prior", "posterior "):
+        check.add_column(name, justify="left" if name == "observation" else "right")
+    for name, row in result.get("predictive", {}).items():
+        def spread(q: dict[str, float] | None) -> str:
+            return "-" if q is None else f"{q['p5']:.3g} - {q['p50']:.3g} - {q['p95']:.3g}"
+        prior, post = row.get("prior"), row.get("posterior")
+        check.add_row(name, f"{row['observed']:.3g}", spread(prior), spread(post),
+                      "-" if prior is None else f"{prior['percentile']:.2f}",
+                      "-" if post is None else f"{post['percentile']:.2f}")
+    out.print(check)
     out.print(
         f"posterior: {folder}  (use it with `posterior: {folder}` in a scenario)", highlight=False, soft_wrap=True
     )
