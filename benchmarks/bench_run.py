@@ -8,7 +8,7 @@ second, bare SimPy's event rate measured in the same run for scale, and peak mem
     python benchmarks/bench_run.py --quick         # speed only: 1,000 replications, three times
 
 Run it in an environment with the plain install (`pip install -e .`) and in one with the compiled
-build (`RESIM_COMPILE=1 pip install .`, see setup.py): it says which it measured, and the series
+build (`pip install .` with a C compiler, see setup.py): it says which it measured, and the series
 digest must be the same in both.
 
 Goal on the 2-core reference machine: 1,000 replications in 10 s or less ("Model v2"), and 5 s or less

@@ -216,11 +216,13 @@ print(matplotlib.get_backend())
 
 def test_version_module_entry_and_numpy_scalar_overrides():
     from resim import __version__
+    from resim.model import COMPILED
 
     res = run_cli("--version")
-    assert res.exit_code == 0 and res.output.strip() == f"resim {__version__}"
+    build = "compiled with mypyc" if COMPILED else "plain Python"
+    assert res.exit_code == 0 and res.output.startswith(f"resim {__version__} ({build}")
     out = subprocess.run([sys.executable, "-m", "resim", "--version"], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == f"resim {__version__}"
+    assert out.stdout.strip() == res.output.strip()
     help_text = run_cli("--help").output
     assert "Exit codes" in help_text and "2 bad input" in help_text
     # numpy scalars (what EMA Workbench passes) are numbers wherever a number is

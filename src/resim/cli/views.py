@@ -95,7 +95,9 @@ def show_run(folder: Path) -> None:
             highlight=False,
             soft_wrap=True,
         )
-    out.print(f"results: {folder}  (wall time {manifest['wall_time_s']:.1f} s)", highlight=False, soft_wrap=True)
+    build = "compiled build" if manifest.get("model_compiled") else "plain Python build"
+    out.print(f"results: {folder}  (wall time {manifest['wall_time_s']:.1f} s, {build})", highlight=False,
+              soft_wrap=True)
 
 
 def show_comparison(c: Any) -> None:
