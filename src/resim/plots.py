@@ -33,7 +33,9 @@ def subplots(*args: Any, figsize: tuple[float, float], **kwargs: Any) -> tuple[F
 
 def fan_chart(months: list[dt.date], stats: dict[str, np.ndarray], title: str, subtitle: str,
               path: Path) -> None:
-    """Shortfall bands p5-p95 and p25-p75, the median, and median demand for scale."""
+    """Shortfall bands p5-p95 and p25-p75, the median and the mean on a scale set by the shortfall;
+    median demand for scale when it fits within three times that scale, else named in a note (drawn
+    to demand's scale, a small shortfall was a thin line at the bottom)."""
     fig, (ax, ax_p) = subplots(2, 1, figsize=(10, 6.5), sharex=True,
                                    gridspec_kw={"height_ratios": [3, 1]})
     x = np.array(months, dtype="datetime64[D]")
@@ -43,9 +45,16 @@ def fan_chart(months: list[dt.date], stats: dict[str, np.ndarray], title: str, s
                     step="post", label="shortfall p25-p75")
     ax.step(x, stats["shortfall_t_p50"], where="post", color="#b2182b", lw=2, label="shortfall median")
     ax.step(x, stats["shortfall_t_mean"], where="post", color="#67001f", lw=1, ls=":", label="shortfall mean")
-    ax.step(x, stats["demand_t_p50"], where="post", color="#4d4d4d", lw=1, ls="--", label="EV NdFeB demand (median)")
+    demand = stats["demand_t_p50"]
+    top = 1.15 * max(float(np.nanmax(stats["shortfall_t_p95"])), float(np.nanmax(stats["shortfall_t_mean"])), 1e-3)
+    if float(np.nanmax(demand)) <= 3 * top:
+        ax.step(x, demand, where="post", color="#4d4d4d", lw=1, ls="--", label="EV NdFeB demand (median)")
+        ax.set_ylim(bottom=0)
+    else:
+        ax.set_ylim(0, top)
+        ax.text(0.99, 0.97, f"EV NdFeB demand (median): {np.nanmin(demand):,.0f}-{np.nanmax(demand):,.0f} t per "
+                f"month, above this scale", transform=ax.transAxes, ha="right", va="top", fontsize=8, color="#4d4d4d")
     ax.set_ylabel("NdFeB magnets, t per month")
-    ax.set_ylim(bottom=0)
     ax.legend(loc="upper left", fontsize=8, ncol=2)
     ax.set_title(f"{title}\n{subtitle}", fontsize=10, loc="left")
     ax.grid(alpha=0.3)

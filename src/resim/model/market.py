@@ -10,10 +10,10 @@ a new licence; domestic plants' warehouse and non-China suppliers at their premi
 when its shipment would need a licence the buyer lacks (a gamble on the licence), and not at all
 when the product is banned. A group buys the domestic plants' warehouse first, at their premium,
 when its own cover of a grade is gone (its lines run on the chain's stock, or stop: the plants are
-the soonest source) or when more waits unsold there than the plants keep.
-When China needs a licence, tonnes the buyer has waiting at the
-Chinese port are replaced by what the other sources can deliver (the file is cut by as much), so
-no contracted capacity outside China is left unused while a licence is awaited.
+the soonest source) or when more waits unsold there than the plants keep. When China needs a
+licence, tonnes the buyer has waiting at the Chinese port are replaced by what the other sources
+can deliver (the file is cut by as much), so no contracted capacity outside China is left unused
+while a licence is awaited.
 """
 
 from __future__ import annotations
