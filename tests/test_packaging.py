@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,10 @@ def test_a_wheel_installed_elsewhere_runs_its_shipped_scenarios(tmp_path):
     subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", str(REPO), "-w", str(tmp_path / "dist")],
                    check=True, capture_output=True, env={**os.environ, "RESIM_COMPILE": "0"})
     wheel = next((tmp_path / "dist").glob("resim-*.whl"))
+    with zipfile.ZipFile(wheel) as archive:  # typed for checkers, licensed by an SPDX expression
+        assert "resim/py.typed" in archive.namelist()
+        metadata = archive.read(next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))).decode()
+        assert "License-Expression: MIT" in metadata
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     python = venv / "bin" / "python"
