@@ -50,9 +50,26 @@ def test_every_shipped_scenario_validates_against_its_schema(path):
     ({"demand": {"deferred_share": {"dist": "uniform", "low": 0.2, "high": 1.4, "source": "x"}}}, True),
     ({"horizon_months": 0}, True),
     ({"no_such_field": 1}, True),
+    # dotted keys are paths into the scenario, checked like nested ones (six of nine shipped overlays use them)
+    ({"china.licensing.approval_probability": 1.7}, True),
+    ({"china.licensing.aproval_probability": 0.2}, True),
+    ({"demand": {"segments.e2w.groups.fast_redesign.share": 2}}, True),
+    ({"suppliers.japan.capacity_t_per_yearx": 400}, True),
+    ({"china.regimes+": [{"from": "2027-01-10", "rule": "october_2025"}]}, True),
 ])
 def test_out_of_range_values_and_unknown_fields_are_rejected(change, overlay):
     doc = {"extends": "baseline.yaml", **change}
     assert list(_validator(overlay).iter_errors(doc))
     base = _as_json(yaml.load((SCENARIOS / "baseline.yaml").read_text(), Loader=YAML_LOADER))
     assert not list(_validator(False).iter_errors(base))
+
+
+def test_dotted_keys_that_name_a_field_are_accepted_at_any_level():
+    validator = _validator(True)
+    for change in ({"china.licensing.approval_probability": 0.3},
+                   {"demand": {"segments.e2w.groups.fast_redesign.share": 0.5}},
+                   {"china.rule_sets.open": {"note": "nothing controlled", "source": "x"}},
+                   {"china.regimes+": [{"from": "2027-01-10", "rules": "october_2025"}]},
+                   {"prices.china_inr_per_kg.dytb": {"ref": "china_price_dytb_inr_per_kg"}}):
+        errors = [e.message for e in validator.iter_errors({"extends": "baseline.yaml", **change})]
+        assert not errors, (change, errors[:2])

@@ -8,6 +8,8 @@ the world). The schema knows nothing of the model; `resim schema` prints it as J
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
@@ -424,22 +426,29 @@ def rule_sets_in_force(scenario: Scenario) -> list[str]:
     return [name for name in scenario.china.rule_sets if name in used]
 
 
-DOTTED_KEY = r"^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)+\+?$|^[A-Za-z0-9_]+\+$"  # a.b.c: 1, regimes+: [...]
+KEY = r"[A-Za-z0-9_]+"  # a name the file chooses: a segment, group, rule set, supplier
 
 
 def json_schema(overlay: bool = False) -> dict[str, Any]:
     """The scenario JSON Schema, with the loader's bounds. `overlay`: for a file that `extends:`
-    another, where every field is optional, dotted keys (`a.b.c: 1`) and `+` appends are allowed at
-    any level (their paths are checked by the loader, not here)."""
+    another, where every field is optional and a dotted key (`a.b.c: 1`, relative to the level it
+    is written at) or a `+` append (`regimes+: [...]`) stands for a path into the scenario: each
+    path is checked against the field it reaches, so a dotted typo or an out-of-range value fails
+    in an editor as it fails in the loader."""
     schema = Scenario.model_json_schema(by_alias=True)
     if not overlay:
         return schema
+    defs = schema["$defs"]
+    sections = {cls.__name__ for cls in _subclasses(Section)}
+    for node in [schema, *(d for name, d in defs.items() if name in sections)]:
+        paths = {f"^{path}$": json.loads(json.dumps(leaf)) for path, leaf in _paths(node, defs, sections).items()
+                 if "\\." in path or path.endswith("\\+")}
+        if paths:
+            node["patternProperties"] = paths
 
     def relax(node: Any) -> None:
         if isinstance(node, dict):
             node.pop("required", None)
-            if node.get("type") == "object" or "properties" in node:
-                node.setdefault("patternProperties", {})[DOTTED_KEY] = {}
             for value in node.values():
                 relax(value)
         elif isinstance(node, list):
@@ -450,6 +459,33 @@ def json_schema(overlay: bool = False) -> dict[str, Any]:
     schema["properties"]["extends"] = {"type": "string", "description": "The scenario file this one overrides."}
     schema["title"] = "resim scenario overlay (a file with extends:)"
     return schema
+
+
+def _subclasses(cls: type) -> list[type]:
+    direct: list[type] = cls.__subclasses__()
+    return [sub for child in direct for sub in (child, *_subclasses(child))]
+
+
+def _paths(node: dict[str, Any], defs: dict[str, Any], sections: set[str]) -> dict[str, Any]:
+    """Every path below an object's properties, as a regular expression, with the schema it reaches."""
+    return {re.escape(name) + rest: leaf for name, sub in node.get("properties", {}).items()
+            for rest, leaf in _below(sub, defs, sections)}
+
+
+def _below(schema: dict[str, Any], defs: dict[str, Any], sections: set[str]) -> list[tuple[str, Any]]:
+    """(path suffix, schema) for a field with `schema`: the field itself, then what lies below it:
+    a section's fields, a mapping's entries (any name), a list's items (by index) and its append."""
+    out: list[tuple[str, Any]] = [("", schema)]
+    refs = [s["$ref"] for s in (schema, *schema.get("anyOf", [])) if "$ref" in s]
+    section = refs[0].rsplit("/", 1)[-1] if len(refs) == 1 else None
+    if section in sections:
+        out += [(r"\." + rest, leaf) for rest, leaf in _paths(defs[section], defs, sections).items()]
+    elif schema.get("type") == "object" and isinstance(schema.get("additionalProperties"), dict):
+        out += [(r"\." + KEY + rest, leaf) for rest, leaf in _below(schema["additionalProperties"], defs, sections)]
+    elif schema.get("type") == "array" and isinstance(schema.get("items"), dict):
+        out.append((r"\+", schema))
+        out += [(r"\.[0-9]+" + rest, leaf) for rest, leaf in _below(schema["items"], defs, sections)]
+    return out
 
 
 __all__ = ["Scenario", "Param"]
