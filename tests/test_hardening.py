@@ -624,3 +624,18 @@ def test_arbitrary_set_values_never_give_a_traceback(value):
                            "--list"])
     assert res.exit_code in (0, 2) and "Traceback" not in res.output, res.output
     assert res.exception is None or isinstance(res.exception, SystemExit)
+
+
+def test_an_override_typo_is_the_overrides_and_gets_a_did_you_mean():
+    # from Python (and --set, and sweep points): not blamed on a line of the scenario file
+    from resim.errors import InputError
+    from resim.scenario.loader import load
+
+    with pytest.raises(InputError) as caught:
+        load(SCENARIOS / "baseline.yaml", {"china.licensing.aproval_probability": 0.2})
+    (problem,) = caught.value.problems
+    assert str(problem.file) == "<override>" and problem.field == "china.licensing.aproval_probability"
+    assert "did you mean 'approval_probability'?" in problem.message
+    with pytest.raises(InputError) as caught:
+        load(SCENARIOS / "baseline.yaml", {"china.licensing.approval_probability": 1.7})
+    assert str(caught.value).startswith("<override>: china.licensing.approval_probability: must lie in [0, 1]")

@@ -3,6 +3,7 @@ the field, its dotted path, and what is allowed (the fields a section has, the f
 
 from __future__ import annotations
 
+import difflib
 import typing
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,9 @@ def problems_of(exc: ValidationError, raw: Any, marks: Marks, path: Path) -> lis
         message = err["msg"]
         if err["type"] == "extra_forbidden":
             allowed = _allowed_fields(loc[:-1]) or _spec_fields(value_at(raw, loc[:-1]))
-            message = f"unknown field; allowed: {', '.join(allowed)}"
+            close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+            message = (f"unknown field; did you mean {close[0]!r}? " if close else "unknown field; ") + \
+                f"allowed: {', '.join(allowed)}"
         elif err["type"] == "missing":
             message = "required field is missing"
         elif "input" in err and not isinstance(err["input"], dict | list) and "; got " not in message:

@@ -28,6 +28,8 @@ from resim.scenario.schema import Scenario
 from resim.scenario.seeds import ASSUMPTION_FILES, Figure, find_seeds_dir, load_figures
 from resim.scenario.yamlfile import Marks, find_mark, key_of, load_chain, plain, set_in
 
+OVERRIDE = Path("<override>")  # where a problem with an override (--set, a sweep point, Python) is said to be
+
 
 @dataclass
 class Loaded:
@@ -60,11 +62,13 @@ class Document:
     def load(self, overrides: dict[str, Any] | None = None) -> Loaded:
         """Validate and resolve with `overrides` set on dotted fields first (as a child file would),
         so a sweep point passes the same checks as a file."""
-        path, marks = self.path, self.marks
+        path, marks = self.path, dict(self.marks)
         raw = copy.deepcopy(self.raw)
         raw.pop("extends", None)
         for dotted, value in (overrides or {}).items():
-            set_in(raw, [key_of(p) for p in dotted.split(".")], plain(value))
+            keys = [key_of(p) for p in dotted.split(".")]
+            set_in(raw, keys, plain(value))
+            marks[tuple(keys)] = (OVERRIDE, 0)  # a problem with an override is the override's, not the file's
         scenario = validate(raw, marks, path)
         check_rule_names(scenario, marks, path)
         scenario = resolve_refs(scenario, self.figures, marks, path)
