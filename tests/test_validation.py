@@ -219,3 +219,19 @@ def test_sources_lists_every_structural_choice():
     res = cli.invoke(app, ["sources", str(SCENARIOS / "pause_ends.yaml")], env={"COLUMNS": "250"})
     assert res.exit_code == 0 and "structural choices" in res.output and "snapback_nov2026" in res.output
 
+
+
+def test_the_answer_by_drawn_outcome_splits_the_replications_exactly():
+    import numpy as np
+    import scipy.stats as st
+
+    from resim.results.statistics import by_outcome
+
+    cumulative = np.array([0.0, 10.0, 20.0, 30.0, 40.0, 50.0])
+    outcomes = np.array([["a", "x"], ["b", "x"], ["a", "x"], ["b", "x"], ["a", "x"], ["b", "x"]], dtype=object)
+    rows = by_outcome(cumulative, cumulative > 0, ["world", "fixed"], outcomes)
+    assert [(r["change"], r["outcome"], r["replications"]) for r in rows] == [("world", "a", 3), ("world", "b", 3)]
+    a, b = rows
+    assert (a["mean_t"], a["median_t"], a["p_any_shortfall"]) == (20.0, 20.0, pytest.approx(2 / 3))
+    assert (b["mean_t"], b["share"], b["p_any_shortfall"]) == (30.0, 0.5, 1.0)
+    assert a["mean_half_width_t"] == pytest.approx(st.t.ppf(0.975, 2) * 20.0 / np.sqrt(3))  # sd of 0, 20, 40 is 20

@@ -86,6 +86,18 @@ def show_run(folder: Path) -> None:
         f"median vehicles not built {s['cumulative_vehicles_not_built_p50']:,.0f}",
         highlight=False,
     )
+    worlds = manifest.get("by_outcome") or []
+    if worlds:
+        by = Table(title="cumulative shortfall by drawn outcome (weigh them with your own odds)",
+                   title_justify="left", caption="t NdFeB over the reported months; ±: 95% interval of the mean",
+                   caption_justify="left")
+        for name in ("change", "outcome", "replications", "mean t", "median t", "P(short)"):
+            by.add_column(name, justify="left" if name in ("change", "outcome") else "right")
+        for row in worlds:
+            by.add_row(row["change"], row["outcome"], f"{row['replications']:,} ({row['share']:.0%})",
+                       f"{row['mean_t']:,.0f} ±{row['mean_half_width_t']:,.0f}", f"{row['median_t']:,.0f}",
+                       f"{row['p_any_shortfall']:.2f}")
+        out.print(by)
     if "precision" in manifest:
         p = manifest["precision"]
         out.print(

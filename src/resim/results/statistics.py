@@ -102,6 +102,27 @@ def per_replication(shortfall_t: np.ndarray, not_built: np.ndarray) -> dict[str,
     }
 
 
+def by_outcome(cumulative_t: np.ndarray, any_short: np.ndarray, names: list[str],
+               outcomes: np.ndarray) -> list[dict[str, Any]]:
+    """The cumulative shortfall conditional on each drawn outcome of each uncertain regime change or
+    rule-set choice that took more than one value (e.g. which world follows the pause), so a reader
+    can weigh the worlds with their own odds: replications, share, mean with its 95% interval,
+    median and P(any shortfall) per outcome, in order of first appearance."""
+    rows = []
+    for j, name in enumerate(names):
+        column = outcomes[:, j]
+        values = list(dict.fromkeys(column.tolist()))
+        if len(values) < 2:
+            continue
+        for value in values:
+            x, short = cumulative_t[column == value], any_short[column == value]
+            rows.append({"change": name, "outcome": str(value), "replications": int(len(x)),
+                         "share": float(len(x) / len(column)), "mean_t": float(x.mean()),
+                         "mean_half_width_t": float(mean_half_width(x)), "median_t": float(np.median(x)),
+                         "p_any_shortfall": float(short.mean())})
+    return rows
+
+
 def _longest_run(flags: np.ndarray) -> int:
     best = run = 0
     for flag in flags:

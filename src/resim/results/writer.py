@@ -160,6 +160,13 @@ class RunWriter:
             table[f"draw.{key}"] = pa.array(self.draws[:, j])
         pq.write_table(pa.table(table), self.tmp / "replications.parquet")
 
+    def _outcome_label(self, name: str) -> str:
+        """A drawn outcome's name as a reader knows it: `regime_4` is the regime change of its date."""
+        index = name.removeprefix("regime_")
+        if index.isdigit() and int(index) < len(self.scenario.china.regimes):
+            return f"regime change of {self.scenario.china.regimes[int(index)].from_}"
+        return name
+
     def _manifest(self, command: list[str], workers: int, per_rep: dict[str, np.ndarray],
                   years: list[dict[str, float]]) -> dict[str, Any]:
         libs = ["simpy", "numpy", "scipy", "pydantic", "pyarrow", "matplotlib", "typer"]
@@ -198,6 +205,8 @@ class RunWriter:
                 "cumulative_vehicles_not_built_p50": float(np.median(per_rep["cumulative_vehicles_not_built"])),
             },
             "yearly": years,
+            "by_outcome": statistics.by_outcome(cum, first >= 0, [self._outcome_label(n) for n in self.outcome_names],
+                                                self.outcomes),
             "parameters": self.parameters,
             **({"precision": self.precision} if self.precision else {}),
             **({"posterior": posterior_provenance(self.scenario.posterior)} if self.scenario.posterior else {}),
