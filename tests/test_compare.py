@@ -136,7 +136,7 @@ def test_report_is_self_contained_valid_html_rebuilt_from_parquet_and_manifest(r
     assert len(images) == 3 and all(src.startswith("data:image/png;base64,") for src in images)
     assert not re.findall(r'(?:src|href)="(?!data:)', text)  # no network, no files beside it
     for needle in ("pause_ends", "stockpile_90d", "Key assumptions", "licence_approval_rate_2025h2",
-                   "Comparison with pause_ends", "P(stockpile_90d worse)"):
+                   "Comparison with pause_ends", "P(stockpile_90d worse)", "By drawn world", "snapback_nov2026"):
         assert needle in text, needle
     single = cli.invoke(app, ["report", str(copies[0])])
     assert single.exit_code == 0 and (copies[0] / "report.html").is_file()

@@ -112,6 +112,12 @@ def _run_section(run: RunData) -> str:
     timeline = _table(["from", "rules", "note"], [[r["from"], r["rules"] or ", ".join(
         f"{o['name']} ({o['probability']:g}): {o['rules']}" + (f" {o['shift_days']:+d} d" if o["shift_days"] else "")
         for o in r["outcomes"]), r.get("note", "")] for r in regimes])
+    worlds = m.get("by_outcome") or []
+    by_world = "" if not worlds else "<h3>By drawn world (weigh them with your own odds)</h3>\n" + _table(
+        ["uncertain change", "outcome", "replications", "mean t ±95% interval", "median t", "P(any short month)"],
+        [[w["change"], w["outcome"], f"{w['replications']:,} ({w['share']:.0%})",
+          f"{w['mean_t']:,.0f} ±{w['mean_half_width_t']:,.0f}",
+          f"{w['median_t']:,.0f}", f"{w['p_any_shortfall']:.2f}"] for w in worlds])
     params = m.get("parameters", [])
     wanted = m["resolved_scenario"].get("key_assumptions", [])
     key = sorted((p for p in params if p["parameter"] in wanted), key=lambda p: wanted.index(p["parameter"]))
@@ -130,6 +136,7 @@ def _run_section(run: RunData) -> str:
 <p>Over the horizon: cumulative shortfall median {cum['p50']:,.0f} t NdFeB (p5 {cum['p5']:,.0f} - p95
 {cum['p95']:,.0f}); P(any shortfall) {s['p_any_shortfall']:.2f}; median vehicles not built
 {s['cumulative_vehicles_not_built_p50']:,.0f}.</p>
+{by_world}
 <h3>China's export regime (timeline)</h3>
 {timeline}
 <h3>Key assumptions</h3>
@@ -143,8 +150,10 @@ def _run_section(run: RunData) -> str:
 
 
 CAVEATS = (  # what every figure of this model carries (docs/model.md, "What the backtest shows")
-    "Held against the 2025 record the model is too deep: it loses 55-63% of magnet needs in July-August "
-    "2025, more than makers reported, so absolute levels are likelier too high than too low.",
+    "Held against the 2025 record, e-2W is about right (14% short in June-September 2025 against a dip of "
+    "about 13% in retail) but cars and buses run short from late 2025 to mid-2026 while their sales grew, and "
+    "even fitted to the retail record the model loses about 5% of demand in H1 2026, when no loss was "
+    "reported: absolute levels are likelier too high than too low.",
     "What China decided on 2026-11-10 is not public: the worlds after the pause carry judgement probabilities "
     "(seeds/world_2026.yaml), and so do the 2026 licence approval odds (no 2026 figure was found).",
     "Whether the October 2025 rules license light-REE (Nd/Pr-only) magnets is a structural choice drawn per "
