@@ -6,9 +6,11 @@ dated rules and the group's licence spans; nothing in the story reads it (an out
 from __future__ import annotations
 
 from resim.model.licensing import Applicant
+from resim.model.market import PRODUCT as PRODUCTS
 from resim.model.regime import Regime
+from resim.model.stock import DYTB
 
-PRODUCT = "dytb_magnet"
+PRODUCT = PRODUCTS[DYTB]  # what China's rules call the Dy/Tb grade (model/market.py names them)
 
 
 def covered_days(first: float, last: float, regime: Regime, applicant: Applicant, general_from_day: float) -> float:
