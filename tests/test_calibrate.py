@@ -82,12 +82,12 @@ def test_calibration_recovers_known_parameters_and_a_scenario_draws_from_its_pos
 
 def test_a_resumed_calibration_recomputes_only_missing_draws_and_refuses_an_edited_file(tmp_path, write_scenario):
     path = _observations_file(tmp_path, write_scenario)
-    folder = calibrate.start(path, tmp_path / "results", None, ["test"], draws=20)
+    folder = calibrate.start(path, tmp_path / "results", None, ["test"], draws=50)
     calibrate.run(folder, 1)
     whole = pq.read_table(folder / "draws.parquet").to_pydict()
     for i in (3, 7, 11):
         (folder / "points" / f"{i}.parquet").unlink()
-    assert calibrate.run(folder, 1)["accepted"] == 2
+    assert calibrate.run(folder, 1)["accepted"] == 5
     assert pq.read_table(folder / "draws.parquet").to_pydict() == whole
     path.write_text(path.read_text().replace("accept_share: 0.1", "accept_share: 0.2"))
     res = cli.invoke(app, ["calibrate", "--resume", str(folder)])
@@ -122,7 +122,7 @@ def test_bad_observations_get_a_clear_error(tmp_path, write_scenario, change, ex
 
 def test_a_posterior_folder_that_is_incomplete_or_from_another_scenario_is_refused(tmp_path, write_scenario):
     path = _observations_file(tmp_path, write_scenario)
-    folder = calibrate.start(path, tmp_path / "results", None, ["test"], draws=10)
+    folder = calibrate.start(path, tmp_path / "results", None, ["test"], draws=50)
     doc = yaml.safe_load((tmp_path / "wide.yaml").read_text())
     doc["posterior"] = str(folder)
     (tmp_path / "fitted.yaml").write_text(yaml.safe_dump(doc))

@@ -425,7 +425,8 @@ ENDS_FILE = str(SCENARIOS / "pause_ends.yaml")
 OBSERVATIONS = str(SCENARIOS.parent / "observations" / "record_2025.yaml")
 # Work with no upper bound: refused before anything is drawn or allocated, naming the limit.
 UNBOUNDED = [
-    (["sweep", ENDS_FILE, "--vary", "demand.inventory_cover_weeks=0:0.5:1000000"], "less than or equal to 100000"),
+    (["sweep", ENDS_FILE, "--vary", "demand.inventory_cover_weeks=0:0.5:1000000"],
+     "1,000,000 points; allowed: at most 100,000"),
     (["sweep", ENDS_FILE, "--vary", "demand.inventory_cover_weeks=1:5:300",
       "--vary", "china.licensing.approval_probability=0:0.5:400"], "120,000 points; allowed: at most 100,000"),
     (["sweep", ENDS_FILE, "--vary", "demand.inventory_cover_weeks=1:5", "--design", "lhs", "--points", "100000000"],
@@ -639,3 +640,77 @@ def test_an_override_typo_is_the_overrides_and_gets_a_did_you_mean():
     with pytest.raises(InputError) as caught:
         load(SCENARIOS / "baseline.yaml", {"china.licensing.approval_probability": 1.7})
     assert str(caught.value).startswith("<override>: china.licensing.approval_probability: must lie in [0, 1]")
+
+
+# The hostile-user audit of December 2026 (every command, 128 cases): the cases that were refused
+# with another exit code, with a message naming neither the option nor the file, or that ran when
+# they should have been refused. Each is now exit 2, one screen, the option or file named, nothing
+# written. {run} and {sweep} are a finished run and sweep folder; {tmp} the test's folder.
+AUDITED = [
+    (["run", ENDS_FILE, "--precision", "0.1", "--max-replications", "1000000000"], ["--max-replications", "200,000"]),
+    (["run", ENDS_FILE, "--seed", str(2**70)], ["--seed", "9223372036854775807"]),
+    (["init", "{tmp}/a_file"], ["TARGET", "a_file"]),
+    (["sweep", ENDS_FILE], ["is a scenario, not a sweep file", "--vary"]),
+    (["sweep", ENDS_FILE, "--vary", "demand.deferred_share=0:1:2", "--vary", "demand.deferred_share=0:1:3"],
+     ["--vary", "varied twice"]),
+    (["sweep", ENDS_FILE, "--vary", "demand.deferred_share=0:1:2", "--outcome", "mean_nonsense"],
+     ["--outcome", "p_any_shortfall"]),
+    (["sweep", ENDS_FILE, "--vary", "demand.deferred_share=0:1:2", "--analyze", "morris"], ["--design", "levels"]),
+    (["sweep", ENDS_FILE, "--vary", "demand.deferred_sharex=0:1:2"], ["--vary demand.deferred_sharex",
+                                                                      "did you mean demand.deferred_share"]),
+    (["sweep", ENDS_FILE, "--vary", "demand.deferred_share=0:7:2"], ["--vary demand.deferred_share", "value 7"]),
+    (["sweep", ENDS_FILE, "--vary", "demand.deferred_share=0:1", "--design", "sobol", "--points", "7"],
+     ["--points", "power of two", "4 or 8"]),
+    (["sweep", ENDS_FILE, "--vary", "demand.deferred_share=0:1:2", "--resume", "{sweep}"], ["--resume", "not both"]),
+    (["sensitivity", ENDS_FILE, "--resume", "{sweep}"], ["--resume", "not both"]),
+    (["compare", "{run}", "{tmp}/bad.yaml"], ["bad.yaml", "malformed YAML"]),  # before the reference runs
+    (["report", "{run}", "-o", "{tmp}"], ["--out", "is a folder"]),
+    (["check", "-n", "100000000"], ["--replications", "1000"]),
+    (["calibrate", "{tmp}/tiny_accept.yaml"], ["accept_share", "at least 5 accepted"]),
+    # refused cleanly before the audit too; kept here so that they stay so
+    (["sweep", "--resume", "{run}"], ["not a sweep folder"]),
+    (["sensitivity", "--resume", "{sweep}"], ["not a", "sensitivity"]),
+    (["discover", "{run}"], ["{run}"]),
+    (["discover", "{sweep}", "--outcome", "nonsense"], ["--outcome", "mean_cumulative_shortfall_t"]),
+    (["compare", "{run}"], ["at least two"]),
+    (["compare", "{run}", "{sweep}"], ["not a finished resim run"]),
+    (["check", "--scenarios", "{tmp}/no_such_folder"], ["no_such_folder"]),
+    (["sensitivity", ENDS_FILE, "--group", "nonsense"], ["--group", "NAME=GLOB"]),
+    (["sensitivity", ENDS_FILE, "--set", "demand.deferred_share=5"], ["deferred_share"]),
+    (["sensitivity", ENDS_FILE, "-N", "100"], ["power of two"]),
+]
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory) -> dict[str, Path]:
+    """A finished run and a finished sweep of the known-answer scenario (seconds)."""
+    root = tmp_path_factory.mktemp("finished")
+    scenario = root / "minimal.yaml"
+    scenario.write_text(_minimal_text())
+    assert cli.invoke(app, ["run", str(scenario), "-n", "2", "-w", "1", "--results", str(root / "r")]).exit_code == 0
+    res = cli.invoke(app, ["sweep", str(scenario), "--vary", "demand.deferred_share=0:0.5:2", "-n", "2", "-w", "1",
+                           "--results", str(root / "s")])
+    assert res.exit_code == 0, res.output
+    return {"run": next((root / "r").rglob("manifest.json")).parent,
+            "sweep": next((root / "s").rglob("manifest.json")).parent}
+
+
+@pytest.mark.parametrize(("args", "expected"), AUDITED, ids=[" ".join(a)[:60] for a, _ in AUDITED])
+def test_the_audited_cases_are_refused_with_one_clear_screen(tmp_path: Path, finished, args, expected) -> None:
+    (tmp_path / "a_file").write_text("in the way")
+    (tmp_path / "bad.yaml").write_text("name: [unclosed\n")
+    observations = yaml.safe_load(Path(OBSERVATIONS).read_text())
+    observations["scenario"] = str((Path(OBSERVATIONS).parent / observations["scenario"]).resolve())
+    (tmp_path / "tiny_accept.yaml").write_text(yaml.safe_dump({**observations, "accept_share": 0.0001}))
+    names = {"run": str(finished["run"]), "sweep": str(finished["sweep"]), "tmp": str(tmp_path)}
+    argv = [a.format(**names) for a in args]
+    results = tmp_path / "results"
+    writes_results = argv[0] in ("run", "sweep", "sensitivity", "calibrate", "compare")
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    res = cli.invoke(app, argv + (["--results", str(results)] if writes_results else []))
+    assert res.exit_code == 2, res.output
+    assert "Traceback" not in res.output and len(res.output.splitlines()) < 25
+    flat = " ".join(res.output.split())
+    for fragment in expected:
+        assert fragment.format(**names) in flat, (fragment, res.output)
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before  # nothing written

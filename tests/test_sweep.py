@@ -110,7 +110,7 @@ def test_a_failing_point_stops_the_sweep_with_a_clear_error(tmp_path, monkeypatc
 
 @pytest.mark.parametrize(("args", "expected"), [
     (["--vary", "china.licensing.aproval_probability=0.1:0.5"], ["not a numeric field", "approval_probability"]),
-    (["--vary", "name=1,2"], ["parameters.name", "not a numeric field"]),
+    (["--vary", "name=1,2"], ["--vary name", "not a numeric field"]),
     (["--vary", "china.licensing.approval_probability=0.5:0.5"], ["empty range"]),
     (["--vary", "china.licensing.approval_probability"], ["PATH=LOW:HIGH"]),
     (["--vary", "china.licensing.approval_probability=0.5:1.5"], ["value 1.5", "[0, 1]"]),

@@ -56,7 +56,7 @@ def run_id(tag: str = "") -> str:
     return "-".join(part for part in (timestamp(), tag, secrets.token_hex(3)) if part)
 
 
-def check_writable(root: Path) -> None:
+def check_writable(root: Path, field: str = "--results") -> None:
     """Before long work starts: the results directory exists or can be made, and takes a file
     (read-only, full, a file in the way and missing permissions are input errors, not tracebacks)."""
     try:
@@ -65,8 +65,8 @@ def check_writable(root: Path) -> None:
         probe.write_bytes(b"resim")
         probe.unlink()
     except OSError as exc:
-        raise InputError.one(root, f"results cannot be written here ({exc.strerror or exc}); allowed: a writable "
-                                   "folder, chosen with --results", field="--results") from None
+        raise InputError.one(root, f"files cannot be written here ({exc.strerror or exc}); allowed: a writable "
+                                   f"folder, chosen with {field}", field=field) from None
 
 
 def folder_for(root: Path, *names: str) -> Path:

@@ -70,7 +70,7 @@ def run_scenario(scenario_file: Path | str | Plan, replications: int | None = No
     p = scenario_file if isinstance(scenario_file, Plan) else plan(scenario_file, replications, seed, workers,
                                                                       overrides)
     if precision is not None:
-        runner.checked_replications(precision.max_replications)
+        runner.checked_replications(precision.max_replications, "--max-replications")
     sc, results = p.loaded.scenario, Path(results)
     check_writable(results)
     with ExitStack() as stack:
@@ -139,6 +139,9 @@ def _work_folder(resume: Path | None, start: Callable[[], Path] | None, check_re
                  missing: str, on_start: OnStart | None) -> tuple[Path, dict[str, Any]]:
     """The folder of long work: `resume`d (after `check_resumable`), else made by `start` (None: the
     input that starts it is missing); `on_start` is told of it before it runs."""
+    if resume is not None and start is not None:
+        raise InputError.one(None, "give the input that starts new work or --resume FOLDER, not both",
+                             field="--resume")
     if resume is not None:
         check_resumable(resume)
         folder = Path(resume)
@@ -173,7 +176,7 @@ def sweep(file: Path | None = None, vary: list[str] | None = None, design: str =
 
     folder, _ = _work_folder(
         resume, None if file is None else lambda: start_sweep(file, vary, design, points, replications, seed, analyze,
-                                                              results, dask_scheduler),
+                                                              results, dask_scheduler, outcome),
         sweeps.check_resumable, "give a scenario file with --vary, a sweep file, or --resume FOLDER", on_start)
     with _resumable(folder, "sweep"):
         table = sweeps.run(folder, runner.checked_workers(workers), on_point, dask_scheduler)
@@ -218,6 +221,7 @@ def calibrate(file: Path | None = None, draws: int | None = None, replications: 
 def start_sweep(file: Path, vary: list[str] | None = None, design: str = "grid", points: int | None = None,
                 replications: int | None = None, seed: int | None = None, analyze: str | None = None,
                 results: Path | str = "results", dask_scheduler: str | None = None,
+                outcome: str = "mean_cumulative_shortfall_t",
                 command: list[str] | None = None) -> Path:
     """Check a sweep (a scenario with `--vary` items, or a sweep file with option overrides), reach
     its cluster if any, then make its folder; nothing is written when anything is wrong."""
@@ -227,6 +231,9 @@ def start_sweep(file: Path, vary: list[str] | None = None, design: str = "grid",
         raise InputError.one(None, f"unknown analysis {analyze!r}; allowed: sobol, morris", field="--analyze")
     if analyze:
         design = {"sobol": "saltelli", "morris": "morris"}[analyze]
+    if outcome not in sweep.POINT_OUTCOMES:
+        raise InputError.one(None, f"unknown point outcome {outcome!r}; allowed: {', '.join(sweep.POINT_OUTCOMES)}",
+                             field="--outcome")
     if vary:
         spec = sweep.SweepSpec(name=file.stem, scenario=file, parameters=sweep.parse_vary(vary),
                                design=design,
@@ -236,7 +243,7 @@ def start_sweep(file: Path, vary: list[str] | None = None, design: str = "grid",
         options = {k: v for k, v in (("replications", replications), ("seed", seed), ("points", points))
                    if v is not None}
         spec = sweep.SweepSpec.model_validate({**spec.model_dump(), **options})  # the file's caps bind options too
-    sweep.check_spec(spec, file)
+    sweep.check_spec(spec, None if vary else file)
     _reach(dask_scheduler)
     return sweep.start(spec, Path(results), sys.argv if command is None else command)
 
@@ -290,13 +297,14 @@ def compare(paths: list[Path], replications: int | None = None, seed: int | None
     seed and replication count so that the comparison is paired: (its folder, the runs, the
     comparisons)."""
     seed, replications = shared_design(paths, replications, seed)
+    # every scenario file is checked before any runs: a bad last file must not cost the first's run
+    plans = [None if path.is_dir() else plan(path, replications, seed, workers) for path in paths]
     check_writable(Path(results))
     folders = []
-    for path in paths:
-        if path.is_dir():
+    for path, scenario in zip(paths, plans, strict=True):
+        if scenario is None:
             folders.append(path)
             continue
-        scenario = plan(path, replications, seed, workers)
         if on_plan:
             on_plan(scenario)
         folders.append(run_scenario(scenario, results=results, on_progress=on_progress, command=command))

@@ -93,6 +93,9 @@ class Observation(BaseModel):
         return self
 
 
+MIN_ACCEPTED = 5  # accepted sets a posterior needs at the least
+
+
 class Observations(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: FolderName
@@ -102,6 +105,16 @@ class Observations(BaseModel):
     replications: int = Field(10, ge=1, le=10_000, description="Replications per set (the same for every set).")
     accept_share: float = Field(0.2, gt=0, le=1, description="Share of the sets, nearest first, accepted.")
     observations: list[Observation] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _enough_accepted(self) -> Observations:
+        """Fewer accepted sets than this cannot describe a posterior (the weights' effective sample
+        size falls to 1-3): refused, rather than a posterior that looks finished."""
+        kept = round(self.accept_share * self.draws)
+        if kept < MIN_ACCEPTED:
+            raise ValueError(f"accept_share {self.accept_share:g} of {self.draws:,} draws keeps {kept} set(s); "
+                             f"allowed: at least {MIN_ACCEPTED} accepted sets: raise draws or accept_share")
+        return self
 
     @model_validator(mode="after")
     def _names_unique(self) -> Observations:

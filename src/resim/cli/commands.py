@@ -18,6 +18,7 @@ from resim.folders import check_writable, read_manifest, read_table
 from resim.results.statistics import OUTCOMES
 from resim.scenario.loader import load
 from resim.scenario.provenance import parameter_rows, structural_rows
+from resim.scenario.schema import MAX_SEED
 from resim.scenario.walk import iter_specs
 
 app = typer.Typer(
@@ -59,7 +60,7 @@ Replications = Annotated[
 ]
 
 
-Seed = Annotated[int | None, typer.Option(min=0, help="Master seed (default: the scenario's).")]
+Seed = Annotated[int | None, typer.Option(min=0, max=MAX_SEED, help="Master seed (default: the scenario's).")]
 
 
 Workers = Annotated[int | None, typer.Option("--workers", "-w", min=1, help="Local processes (default: all cores).")]
@@ -123,7 +124,7 @@ def run(
     target = (
         None
         if precision is None
-        else (precision, str(precision_of.value), runner.checked_replications(max_replications))
+        else (precision, str(precision_of.value), runner.checked_replications(max_replications, "--max-replications"))
     )
     if dask:  # reach the cluster, and check its workers, before anything is written
         from resim.montecarlo import cluster
@@ -558,7 +559,9 @@ def report(
     from resim.report import default_report_path, html_report
 
     target = output or default_report_path(run_dirs, results)
-    check_writable(target.parent)
+    if target.is_dir():
+        raise InputError.one(target, "is a folder; allowed: the path of an HTML file to write", field="--out")
+    check_writable(target.parent, "--out")
     path = html_report(run_dirs, target)
     views.out.print(f"report: {path}", highlight=False, soft_wrap=True)
 
@@ -571,7 +574,8 @@ def check_command(
         typer.Option(help="Folder of scenarios to run in check mode (default: ./scenarios, else the shipped ones)."),
     ] = None,
     replications: Annotated[
-        int, typer.Option("--replications", "-n", min=1, help="Replications per scenario in check mode.")
+        int, typer.Option("--replications", "-n", min=1, max=1000,
+                          help="Replications per scenario in check mode (each event's books are checked: slow).")
     ] = 5,
     as_json: AsJson = False,
 ) -> None:
@@ -674,6 +678,7 @@ def init(
     to run and edit them (an installed resim also finds its seeds without this)."""
     from resim.scenario import bundled
 
+    check_writable(target, "TARGET")
     for path in bundled.init(target):
         views.out.print(f"wrote {path}/ ({sum(1 for p in path.rglob('*') if p.is_file())} files)", highlight=False)
     views.out.print(f"try: cd {target} && resim run scenarios/pause_ends.yaml", highlight=False, soft_wrap=True)

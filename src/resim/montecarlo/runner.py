@@ -114,11 +114,11 @@ def checked_workers(workers: int | None) -> int:
     return workers or cores
 
 
-def checked_replications(replications: int) -> int:
+def checked_replications(replications: int, field: str = "--replications") -> int:
     if replications > MAX_REPLICATIONS:
         raise InputError.one(None, f"{replications:,} replications; allowed: 1 to {MAX_REPLICATIONS:,} (the run's "
                                    "summary is held in memory: split larger studies into runs with other seeds)",
-                             field="--replications")
+                             field=field)
     return replications
 
 

@@ -40,6 +40,7 @@ def _not_a_boolean(value: Any) -> Any:
     return value
 
 
+MAX_SEED = 2**63 - 1  # seeds fit a signed 64-bit integer: Parquet, pandas and EMA Workbench hold them
 Count = Annotated[int, BeforeValidator(_not_a_boolean)]  # a whole number that a boolean must not pass for
 Number = Annotated[float, BeforeValidator(_not_a_boolean)]
 PositiveDays = Annotated[float, Field(gt=0), BeforeValidator(_not_a_boolean)]  # constraint first: JSON Schema
@@ -355,7 +356,7 @@ class Scenario(Section):
         None, description="First month reported (a month's first day within the horizon); the months before it "
                           "only set the state of stocks, licences and contracts (known history). Default: start.")
     replications: Count = Field(1000, ge=1, le=200_000)
-    seed: Count = Field(0, ge=0)
+    seed: Count = Field(0, ge=0, le=MAX_SEED)
     posterior: str | None = Field(
         None, description="A finished calibration folder (relative to the file that sets it): the world parameters "
                           "it fitted are drawn from its accepted sets, one per replication, by weight.")

@@ -15,8 +15,9 @@ arrays for one point, for other exploratory-modelling tools to drive.
 
 from resim.analysis.sweep.designs import design_points
 from resim.analysis.sweep.job import SWEEP_KEYS, SweepError, analyze, check_resumable, run, start, sweep
-from resim.analysis.sweep.points import evaluate, outcomes_of, summarise
+from resim.analysis.sweep.points import POINT_OUTCOMES, evaluate, outcomes_of, summarise
 from resim.analysis.sweep.spec import Range, SweepSpec, Values, check_spec, load_spec, parse_vary
 
-__all__ = ["Range", "Values", "SweepSpec", "SweepError", "SWEEP_KEYS", "analyze", "check_resumable", "check_spec",
-           "design_points", "evaluate", "load_spec", "outcomes_of", "parse_vary", "run", "start", "summarise", "sweep"]
+__all__ = ["POINT_OUTCOMES", "Range", "Values", "SweepSpec", "SweepError", "SWEEP_KEYS", "analyze",
+           "check_resumable", "check_spec", "design_points", "evaluate", "load_spec", "outcomes_of", "parse_vary",
+           "run", "start", "summarise", "sweep"]

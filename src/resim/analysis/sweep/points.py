@@ -33,6 +33,10 @@ def outcomes_of(sc: Scenario, replications: int, seed: int) -> dict[str, np.ndar
             "first_short_month": np.where(short, first, np.nan)}
 
 
+POINT_OUTCOMES = (*(f"mean_{name}" for name in OUTCOMES), "p95_cumulative_shortfall_t", "p_any_shortfall",
+                  "median_first_short_month")  # each point's outcomes (each with _low and _high bounds)
+
+
 def summarise(outcomes: dict[str, np.ndarray]) -> dict[str, float]:
     """Point outcomes with 95% intervals from the replications: the mean of every run outcome, the
     p95 of cumulative shortfall, P(any shortfall) and the median first short month."""

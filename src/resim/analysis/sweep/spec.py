@@ -16,6 +16,7 @@ from resim.folders import (
 )
 from resim.scenario.loader import load
 from resim.scenario.params import _Spec
+from resim.scenario.schema import MAX_SEED
 from resim.scenario.walk import iter_specs
 from resim.scenario.yamlfile import read_yaml
 
@@ -27,7 +28,8 @@ class Range(BaseModel):
     model_config = ConfigDict(extra="forbid")
     low: float
     high: float
-    levels: int | None = Field(None, ge=2, le=MAX_POINTS, description="Grid levels (grid design only).")
+    levels: int | None = Field(None, ge=2, description="Grid levels (grid design only; the sweep's point count "
+                               "is bounded as a whole).")
 
     @model_validator(mode="after")
     def _not_empty(self) -> Range:
@@ -52,7 +54,7 @@ class SweepSpec(BaseModel):
     points: int | None = Field(None, ge=1, le=MAX_POINTS, description="Points (lhs, sobol), or base samples N "
                                "(saltelli: N (d + 2) points; morris: N (d + 1)).")
     replications: int = Field(100, ge=2, le=200_000)
-    seed: int | None = Field(None, ge=0, description="Default: the scenario's seed.")
+    seed: int | None = Field(None, ge=0, le=MAX_SEED, description="Default: the scenario's seed.")
 
     @model_validator(mode="after")
     def _bounded_work(self) -> SweepSpec:
@@ -87,20 +89,33 @@ def point_count(spec: SweepSpec) -> int:
     return spec.points or 64
 
 
-def check_spec(spec: SweepSpec, where: Path) -> None:
-    """Every varied path must be a numeric parameter of the scenario; designs need what they need."""
+def check_spec(spec: SweepSpec, where: Path | None) -> None:
+    """Every varied path must be a numeric parameter of the scenario; designs need what they need.
+    `where` is the sweep file, or None for command-line options (problems then name the option)."""
     base = load(spec.scenario).scenario
     numeric = {path for path, obj, _ in iter_specs(base) if isinstance(obj, _Spec)}
+
+    def field(path: str | None = None) -> str:
+        if path is None:
+            return "design" if where else "--design"
+        return f"parameters.{path}" if where else f"--vary {path}"
+
     problems = []
     for path in spec.parameters:
         if path not in numeric:
             near = difflib.get_close_matches(path, sorted(numeric), n=3)
             hint = f"; did you mean {', '.join(near)}?" if near else "; see `resim sources` for numeric fields"
-            problems.append(Problem(where, None, f"parameters.{path}", f"not a numeric field of the scenario{hint}"))
+            problems.append(Problem(where, None, field(path), f"not a numeric field of the scenario{hint}"))
     if spec.design != "grid" and any(isinstance(p, Range) and p.levels for p in spec.parameters.values()):
-        problems.append(Problem(where, None, "design", f"levels apply to the grid design, not {spec.design}"))
+        problems.append(Problem(where, None, field(), f"levels apply to the grid design, not {spec.design}: "
+                                                      "give LOW:HIGH without levels"))
     if spec.design in ("saltelli", "morris") and any(isinstance(p, Values) for p in spec.parameters.values()):
-        problems.append(Problem(where, None, "design", f"{spec.design} needs ranges (low, high), not value lists"))
+        problems.append(Problem(where, None, field(), f"{spec.design} needs ranges (low, high), not value lists"))
+    n = spec.points or 64
+    if spec.design == "sobol" and n & (n - 1):
+        problems.append(Problem(where, None, "points" if where else "--points",
+                                f"{n:,}; allowed: a power of two for the Sobol' design (its balance needs it), "
+                                f"e.g. {1 << (n.bit_length() - 1)} or {1 << n.bit_length()}"))
     if problems:
         raise InputError(problems)
     for path, p in spec.parameters.items():  # the ends of each range must be allowed values
@@ -108,7 +123,7 @@ def check_spec(spec: SweepSpec, where: Path) -> None:
             try:
                 load(spec.scenario, {path: value})
             except InputError as exc:
-                raise InputError([Problem(where, None, f"parameters.{path}", f"value {value:g}: {q.message}")
+                raise InputError([Problem(where, None, field(path), f"value {value:g}: {q.message}")
                                   for q in exc.problems]) from None
 
 
@@ -120,6 +135,8 @@ def parse_vary(items: list[str]) -> dict[str, Range | Values]:
         try:
             if not sep or not path:
                 raise ValueError("expected PATH=LOW:HIGH[:LEVELS] or PATH=V1,V2,...")
+            if path in out:
+                raise ValueError(f"{path} is varied twice; allowed: each field once")
             if ":" in rhs:
                 parts = [float(x) for x in rhs.split(":")]
                 if len(parts) not in (2, 3):
@@ -135,6 +152,9 @@ def parse_vary(items: list[str]) -> dict[str, Range | Values]:
 
 def load_spec(path: Path) -> SweepSpec:
     doc, _ = read_yaml(path, dotted_keys=False)  # parameters are dotted paths; size, keys, aliases checked
+    if "parameters" not in doc and ("extends" in doc or "demand" in doc or "china" in doc):
+        raise InputError.one(path, "is a scenario, not a sweep file; allowed: a scenario with --vary "
+                                   "PATH=LOW:HIGH[:LEVELS], or a sweep file (see sweeps/)", field="--vary")
     try:
         doc["scenario"] = str((path.parent / doc["scenario"]).resolve()) if "scenario" in doc else None
         return SweepSpec.model_validate(doc)
