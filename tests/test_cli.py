@@ -343,7 +343,7 @@ def test_loads_are_cached_per_file_version_and_never_shared_between_callers(tmp_
 
 @pytest.mark.slow
 def test_sweeps_comparisons_and_analyses_open_as_dataframes(tmp_path):
-    from resim.results.api import open_comparison, open_sensitivity, open_sweep
+    from resim.results.api import open_comparison, open_run, open_sensitivity, open_sweep
 
     ends = str(SCENARIOS / "pause_ends.yaml")
     sweep = cli.invoke(app, ["sweep", ends, "--vary", "demand.inventory_cover_weeks=2,4", "-n", "2", "-w", "1",
@@ -365,6 +365,31 @@ def test_sweeps_comparisons_and_analyses_open_as_dataframes(tmp_path):
     assert res.exit_code == 0
     with pytest.raises(Exception, match="not a finished resim sweep"):
         open_sweep(tmp_path)
+    # every table of every folder carries its units, in the Parquet fields and in a Frictionless
+    # Data Package descriptor that a generic tool validates; dates open as dates
+    from frictionless import validate
+
+    folders = [Path(f) for f in (folder, *runs, compared["results"], json.loads(analysis.stdout)["results"])]
+    for f in folders:
+        described = json.loads((f / "datapackage.json").read_text())
+        tables = sorted(p.name for p in (*f.glob("*.parquet"), *f.glob("*.csv")))
+        assert sorted(r["path"] for r in described["resources"]) == tables
+        report = validate(str(f / "datapackage.json"))
+        assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])
+        for resource in described["resources"]:
+            units = {x["name"]: x.get("unit") for x in resource["schema"]["fields"]}
+            assert all(units[c] for c in units if c.endswith(("_t", "_t_low", "_t_high", "_months")))
+            if resource["format"] == "parquet":
+                schema = pq.read_schema(f / resource["path"])
+                assert {x.name: (x.metadata or {}).get(b"unit", b"").decode() or None for x in schema} == units
+    assert points.attrs["units"]["mean_cumulative_shortfall_t"] == "t NdFeB"
+    assert points.attrs["units"]["param.demand.inventory_cover_weeks"] == "weeks"
+    assert points.attrs["units"]["p_any_shortfall"] == "probability"
+    replications = open_run(runs[0]).replications()
+    assert str(replications["first_short_month"].dtype).startswith("datetime64")
+    assert replications.attrs["units"]["cumulative_shortfall_t"] == "t NdFeB"
+    monthly = comparison.table("monthly_difference")
+    assert str(monthly["month"].dtype).startswith("datetime64") and monthly.attrs["units"]["mean_diff_t"] == "t NdFeB"
 
 
 def test_json_documents_keep_json_types_and_have_no_nan():

@@ -12,7 +12,6 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
 
 from resim import __version__
 from resim.analysis.compare import Comparison, RunData, compare, load_run, month_ranges
@@ -20,6 +19,7 @@ from resim.errors import InputError
 from resim.folders import MANIFEST, folder_for, read_manifest, read_table, staged, write_manifest
 from resim.plots import comparison_chart, fan_chart
 from resim.results import statistics
+from resim.results.tables import describe, write_table
 
 # --- comparisons -----------------------------------------------------------------------------
 
@@ -68,10 +68,11 @@ def write_comparison(comparisons: list[Comparison], root: Path, command: list[st
     final = folder_for(root / "comparisons", f"{ref.name}__vs__{'+'.join(c.other.name for c in comparisons)}")
     with staged(final) as tmp:
         outcomes = pa.Table.from_pylist(outcome_rows(comparisons))
-        pq.write_table(outcomes, tmp / "comparison.parquet")
+        write_table(outcomes, tmp / "comparison.parquet")
         pacsv.write_csv(outcomes, tmp / "comparison.csv")
-        pq.write_table(pa.Table.from_pylist(monthly_rows(comparisons)), tmp / "monthly_difference.parquet")
+        write_table(pa.Table.from_pylist(monthly_rows(comparisons)), tmp / "monthly_difference.parquet")
         draw_comparison(comparisons, tmp / "comparison.png")
+        describe(tmp, f"resim comparison with {ref.name}")
         write_manifest(tmp, {
             "reference": str(ref.folder), "others": [str(c.other.folder) for c in comparisons],
             "paired": [c.paired for c in comparisons], "command": command, "resim": __version__,

@@ -40,13 +40,13 @@ from resim.analysis import workfolder
 from resim.errors import InputError, Problem
 from resim.folders import (
     FolderName,
-    atomic_write_table,
     read_manifest,
     read_resumable,
 )
 from resim.model import columns
 from resim.montecarlo.executor import Tasks, as_completed
 from resim.montecarlo.runner import run_one
+from resim.results.tables import write_table
 from resim.results.writer import scenario_hash
 from resim.scenario.loader import load
 from resim.scenario.params import _Spec
@@ -296,8 +296,8 @@ def run(folder: Path, workers: int, on_point: Any = None) -> dict[str, Any]:
             on_point(index)
     table = workfolder.consolidate(folder, len(points))
     result = posterior_of(table.to_pydict(), manifest)
-    atomic_write_table(pa.Table.from_pydict(result.pop("draws")), folder / "draws.parquet")
-    atomic_write_table(pa.Table.from_pydict(result.pop("posterior")), folder / "posterior.parquet")
+    write_table(pa.Table.from_pydict(result.pop("draws")), folder / "draws.parquet")
+    write_table(pa.Table.from_pydict(result.pop("posterior")), folder / "posterior.parquet")
     from resim.plots import prior_posterior_chart
 
     prior_posterior_chart(table.to_pydict(), result["weights_by_point"], list(manifest["priors"]),

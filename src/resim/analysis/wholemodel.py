@@ -35,7 +35,6 @@ from resim import __version__
 from resim.analysis import workfolder
 from resim.errors import InputError, optional
 from resim.folders import (
-    atomic_write_table,
     read_manifest,
     read_resumable,
     read_table,
@@ -47,6 +46,7 @@ from resim.montecarlo.executor import Tasks, as_completed
 from resim.montecarlo.runner import run_one
 from resim.montecarlo.worlds import world_uniforms
 from resim.results.statistics import OUTCOMES
+from resim.results.tables import describe, write_table
 from resim.results.writer import scenario_hash
 from resim.scenario.loader import load
 from resim.scenario.schema import Scenario
@@ -228,7 +228,7 @@ def start(model: str | Path, n: int, results: Path, command: list[str], by: str 
                 "points": len(x), "batch": BATCH, "outcomes": outcomes or ["cumulative_shortfall_t"],
                 "scenario_hash": digest, "resim_version": __version__,
                 "command": command, "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")})
-    atomic_write_table(pa.table({f: x[:, j] for j, f in enumerate(factors)}), folder / "design.parquet")
+    write_table(pa.table({f: x[:, j] for j, f in enumerate(factors)}), folder / "design.parquet")
     return folder
 
 
@@ -337,13 +337,14 @@ def analyze(folder: Path, outcomes: list[str]) -> Analysis:
                      for r in indices(y[:size * block], factors, groups, seed)]
     pace = manifest["compute_s"] / manifest["computed_points"] if manifest.get("computed_points") else None
     warnings = too_wide([r for r in rows if r["period"] == "all"], n, block, pace)
-    atomic_write_table(pa.Table.from_pylist(rows), folder / "indices.parquet")
-    atomic_write_table(pa.Table.from_pylist(conv), folder / "convergence.parquet")
+    write_table(pa.Table.from_pylist(rows), folder / "indices.parquet")
+    write_table(pa.Table.from_pylist(conv), folder / "convergence.parquet")
     from resim.plots import sobol_charts
 
     sobol_charts(rows, conv, outcomes[0], f"{Path(manifest['model']).stem}: Sobol indices of {outcomes[0]} "
                  f"({manifest['points']:,} points, {n} base samples)", folder)
     manifest.update(complete=True, analysed=outcomes, warnings=warnings)
+    describe(folder, f"resim sensitivity analysis of {Path(manifest['model']).stem}")
     write_manifest(folder, manifest)
     return Analysis(folder, rows, conv, warnings)
 

@@ -11,7 +11,8 @@ from typing import Any
 
 import pyarrow as pa
 
-from resim.folders import atomic_write_table, check_writable, folder_for, read_table, write_manifest
+from resim.folders import check_writable, folder_for, read_table, write_manifest
+from resim.results.tables import describe, write_table
 
 
 def start(results: Path, kind: str, name: str, manifest: dict[str, Any]) -> Path:
@@ -35,7 +36,7 @@ def to_do(folder: Path, total: int, on_done: Callable[[int], None] | None = None
 
 def save(folder: Path, index: int, rows: list[dict[str, Any]]) -> None:
     """Task `index`'s rows, whole or not at all."""
-    atomic_write_table(pa.Table.from_pylist(rows), folder / "points" / f"{index}.parquet")
+    write_table(pa.Table.from_pylist(rows), folder / "points" / f"{index}.parquet")
 
 
 def point_row(index: int, overrides: dict[str, float], outcome: dict[str, float]) -> list[dict[str, Any]]:
@@ -46,10 +47,11 @@ def point_row(index: int, overrides: dict[str, float], outcome: dict[str, float]
 def consolidate(folder: Path, total: int) -> pa.Table:
     """Every task's rows in task order, also written to points.parquet."""
     table = pa.concat_tables([read_table(folder / "points" / f"{i}.parquet") for i in range(total)])
-    atomic_write_table(table, folder / "points.parquet")
+    write_table(table, folder / "points.parquet")
     return table
 
 
 def complete(folder: Path, manifest: dict[str, Any]) -> None:
     """Mark the work finished (the manifest is written last, so a folder is complete or visibly not)."""
+    describe(folder, f"resim {manifest.get('kind', 'sweep')} {manifest.get('name', '')}".strip())
     write_manifest(folder, {**manifest, "complete": True})

@@ -69,7 +69,7 @@ class Run:
 
     def replications(self) -> pd.DataFrame:
         """Per replication: cumulative outcomes, the regime outcomes drawn and every world draw."""
-        return read_table(self.folder / "replications.parquet").to_pandas()
+        return _frame(read_table(self.folder / "replications.parquet"))
 
     def dataset(self) -> Any:
         """The series as an xarray Dataset: totals on (replication, month); each per-group output as
@@ -122,9 +122,21 @@ class Results:
         name = name or self.tables[0]
         if name not in self.tables:
             raise InputError.one(self.folder, f"no table {name!r}; allowed: {', '.join(self.tables)}", field="name")
-        frame = read_table(self.folder / f"{name}.parquet").to_pandas()
-        frame.attrs["units"] = dict(self.manifest.get("units", {}))
+        frame = _frame(read_table(self.folder / f"{name}.parquet"))
+        frame.attrs["units"] = {**self.manifest.get("units", {}), **frame.attrs["units"]}  # and each outcome's
         return frame
+
+
+def _frame(table: Any) -> pd.DataFrame:
+    """A table as pandas: dates as datetime64, each column's unit (from the Parquet field's
+    metadata) in attrs["units"]."""
+    frame = table.to_pandas()
+    for f in table.schema:
+        if str(f.type).startswith("date"):
+            frame[f.name] = pd.to_datetime(frame[f.name])
+    frame.attrs["units"] = {f.name: f.metadata[b"unit"].decode() for f in table.schema
+                            if f.metadata and b"unit" in f.metadata}
+    return frame
 
 
 def _open(folder: Path | str, what: str, required: str, tables: tuple[str, ...]) -> Results:

@@ -33,6 +33,7 @@ from resim.montecarlo.runner import Replication
 from resim.plots import fan_chart
 from resim.results import statistics
 from resim.results.columns import dictionary, unit_of
+from resim.results.tables import describe, schema_with_units, write_table
 from resim.scenario.schema import Scenario
 
 KEPT = ("shortfall_t", "demand_t", "vehicles_not_built")  # held in memory for the summary
@@ -40,6 +41,17 @@ KEPT = ("shortfall_t", "demand_t", "vehicles_not_built")  # held in memory for t
 
 RUN_KEYS = ("scenario", "question", "seed", "replications", "start", "horizon_months", "report_from",
             "reported_months", "units", "outcomes", "run_summary", "yearly")  # what readers of a run rely on
+
+def _versions(libs: list[str]) -> dict[str, str]:
+    """Each installed library's version (optional ones absent from this environment are left out)."""
+    found = {}
+    for lib in libs:
+        try:
+            found[lib] = importlib.metadata.version(lib)
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    return found
+
 
 def scenario_hash(scenario: Scenario) -> str:
     canonical = json.dumps(scenario.model_dump(mode="json", by_alias=True), sort_keys=True)
@@ -66,8 +78,9 @@ class RunWriter:
         self.months = scenario.reported_dates
         self.month_days = np.array(self.months, dtype="datetime64[D]")
         fields = [pa.field("replication", pa.int32()), pa.field("month", pa.date32())]
-        fields += [pa.field(c, pa.float64(), metadata={"unit": unit_of(c)}) for c in self.columns]
-        self.schema = pa.schema(fields, metadata={"scenario": scenario.name, "scenario_hash": self.hash})
+        fields += [pa.field(c, pa.float64()) for c in self.columns]
+        self.schema = schema_with_units(pa.schema(fields, metadata={"scenario": scenario.name,
+                                                                    "scenario_hash": self.hash}))
         # Held in memory for the summary, preallocated (a few kB per replication; the full
         # series go to disk): the kept columns, world draws and regime outcomes.
         self.kept = {c: np.zeros((replications, scenario.reported_months)) for c in KEPT}
@@ -136,6 +149,7 @@ class RunWriter:
         fan_chart(self.months, stats, f"Scenario {self.scenario.name}: EV magnet shortfall, India",
                   subtitle, self.tmp / "fan_chart.png")
         manifest = self._manifest(command, workers, per_rep, years)
+        describe(self.tmp, f"resim run of {self.scenario.name}")
         write_manifest(self.tmp, manifest)
         self._staging.close()  # renames the folder: the run is complete
         return self.final
@@ -144,7 +158,7 @@ class RunWriter:
                       years: list[dict[str, float]]) -> None:
         monthly = pa.table({"month": pa.array(np.array(self.months, dtype="datetime64[D]")),
                             **{k: pa.array(v) for k, v in stats.items()}})
-        pq.write_table(monthly, self.tmp / "summary_monthly.parquet")
+        write_table(monthly, self.tmp / "summary_monthly.parquet")
         pacsv.write_csv(monthly, self.tmp / "summary_monthly.csv")
         pacsv.write_csv(pa.Table.from_pylist(years), self.tmp / "summary_yearly.csv")
         column_rows = [c._asdict() for c in dictionary(self.scenario)]
@@ -158,7 +172,7 @@ class RunWriter:
             table[f"outcome.{key}"] = pa.array(self.outcomes[:, j].tolist(), type=pa.string())
         for j, key in enumerate(self.draw_names):
             table[f"draw.{key}"] = pa.array(self.draws[:, j])
-        pq.write_table(pa.table(table), self.tmp / "replications.parquet")
+        write_table(pa.table(table), self.tmp / "replications.parquet")
 
     def _outcome_label(self, name: str) -> str:
         """A drawn outcome's name as a reader knows it: `regime_4` is the regime change of its date."""
@@ -169,7 +183,8 @@ class RunWriter:
 
     def _manifest(self, command: list[str], workers: int, per_rep: dict[str, np.ndarray],
                   years: list[dict[str, float]]) -> dict[str, Any]:
-        libs = ["simpy", "numpy", "scipy", "pydantic", "pyarrow", "matplotlib", "typer"]
+        libs = ["simpy", "numpy", "scipy", "pydantic", "pyarrow", "matplotlib", "typer", "pandas", "xarray", "dask",
+                "distributed"]
         cum = per_rep["cumulative_shortfall_t"]
         first = per_rep["first_short_month"]
         return {
@@ -187,8 +202,7 @@ class RunWriter:
             "workers": workers,
             "wall_time_s": round(time.perf_counter() - self.started, 3),
             "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "versions": {"resim": __version__, "python": platform.python_version(),
-                         **{lib: importlib.metadata.version(lib) for lib in libs}},
+            "versions": {"resim": __version__, "python": platform.python_version(), **_versions(libs)},
             "platform": sys.platform,
             "model_compiled": COMPILED,  # mypyc build (setup.py): same results, faster
             "units": {c: unit_of(c) for c in self.columns},

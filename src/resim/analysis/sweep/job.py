@@ -21,13 +21,13 @@ from resim.analysis.sweep.points import _point, _shipped_point
 from resim.analysis.sweep.spec import Range, SweepSpec, Values, check_spec
 from resim.errors import InputError, TaskFailed
 from resim.folders import (
-    atomic_write_table,
     read_manifest,
     read_resumable,
     read_table,
 )
 from resim.montecarlo.executor import Tasks, as_completed
 from resim.plots import index_chart, sweep_charts, tornado_chart
+from resim.results.tables import write_table
 from resim.results.writer import scenario_hash
 from resim.scenario.loader import load, read_document
 
@@ -101,7 +101,7 @@ def analyze(folder: Path, method: str, outcome: str = "mean_cumulative_shortfall
     table = read_table(folder / "points.parquet").to_pydict()
     x = np.array([[pt[n] for n in names] for pt in manifest["points"]])
     rows = indices.analyze(method, prob, x, np.array(table[outcome]), manifest["seed"])
-    atomic_write_table(pa.Table.from_pylist([{**r, "outcome": outcome} for r in rows]), folder / "sensitivity.parquet")
+    write_table(pa.Table.from_pylist([{**r, "outcome": outcome} for r in rows]), folder / "sensitivity.parquet")
     index_chart(method, rows, f"{spec.name}: {method} sensitivity of {outcome} "
                 f"({len(x)} points x {spec.replications} replications)", folder / "sensitivity.png")
     return rows
