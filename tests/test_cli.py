@@ -206,7 +206,7 @@ import resim.results.writer, resim.analysis.sweep, resim.report, resim.analysis.
 from resim import plots
 stats = {{k: np.zeros(2) for k in ("shortfall_t_p5", "shortfall_t_p25", "shortfall_t_p50", "shortfall_t_p75",
                                     "shortfall_t_p95", "shortfall_t_mean", "demand_t_p50", "p_shortfall")}}
-plots.fan_chart([dt.date(2026, 1, 1), dt.date(2026, 2, 1)], stats, "t", "s", {str(tmp_path / 'f.png')!r})
+plots.save(plots.fan_chart([dt.date(2026, 1, 1), dt.date(2026, 2, 1)], stats, "t", "s"), {str(tmp_path / 'f.png')!r})
 print(matplotlib.get_backend())
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

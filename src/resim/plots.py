@@ -1,10 +1,12 @@
-"""Figures: the fan chart of monthly shortfall (quantile bands over time), drawn off-screen."""
+"""Figures: every chart resim draws, each returned as a matplotlib Figure (a notebook shows it; the
+pipeline saves it with `save`), drawn off-screen on bare Figures."""
 
 from __future__ import annotations
 
 import datetime as dt
 import io
 import os
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -12,32 +14,38 @@ import numpy as np
 from matplotlib.figure import Figure
 
 
-def save(fig: Figure, target: Path | io.BytesIO, dpi: int) -> None:
-    """A PNG whole or not at all: written hidden beside its place, then renamed (a chart cut short by
-    a kill never looks finished); a buffer (the HTML report's inline images) directly."""
+def save(fig: Figure, target: Path | io.BytesIO) -> None:
+    """A PNG at the figure's dpi, whole or not at all: written hidden beside its place, then renamed
+    (a chart cut short by a kill never looks finished); a buffer (the HTML report's inline images)
+    directly."""
     if isinstance(target, io.BytesIO):
-        fig.savefig(target, dpi=dpi, format="png")
+        fig.savefig(target, format="png")
         return
     target = Path(target)
     tmp = target.with_name(f".{target.name}.tmp")
-    fig.savefig(tmp, dpi=dpi, format="png")
+    fig.savefig(tmp, format="png")
     os.replace(tmp, target)
 
 
-def subplots(*args: Any, figsize: tuple[float, float], **kwargs: Any) -> tuple[Figure, Any]:
+def subplots(*args: Any, figsize: tuple[float, float], dpi: int = 110, **kwargs: Any) -> tuple[Figure, Any]:
     """A figure and its axes drawn on a bare Figure: no pyplot state, no backend switched, so a
-    notebook's `plt.show()` is untouched by importing resim."""
-    fig = Figure(figsize=figsize)
+    notebook's `plt.show()` is untouched by importing resim (a Figure shows itself in Jupyter)."""
+    fig = Figure(figsize=figsize, dpi=dpi)
     return fig, fig.subplots(*args, **kwargs)
 
 
-def fan_chart(months: list[dt.date], stats: dict[str, np.ndarray], title: str, subtitle: str,
-              path: Path) -> None:
+def wrapped(fig: Figure, text: str, fontsize: float) -> str:
+    """`text` wrapped to the figure's width (a title longer than the figure was cut off)."""
+    chars = int(fig.get_figwidth() * 72 / (0.55 * fontsize))
+    return "\n".join(textwrap.fill(line, chars) for line in text.split("\n"))
+
+
+def fan_chart(months: list[dt.date], stats: dict[str, np.ndarray], title: str, subtitle: str) -> Figure:
     """Shortfall bands p5-p95 and p25-p75, the median and the mean on a scale set by the shortfall;
     median demand for scale when it fits within three times that scale, else named in a note (drawn
     to demand's scale, a small shortfall was a thin line at the bottom)."""
-    fig, (ax, ax_p) = subplots(2, 1, figsize=(10, 6.5), sharex=True,
-                                   gridspec_kw={"height_ratios": [3, 1]})
+    fig, (ax, ax_p) = subplots(2, 1, figsize=(10, 6.5), dpi=120, sharex=True,
+                               gridspec_kw={"height_ratios": [3, 1]})
     x = np.array(months, dtype="datetime64[D]")
     ax.fill_between(x, stats["shortfall_t_p5"], stats["shortfall_t_p95"], color="#d6604d", alpha=0.25,
                     step="post", label="shortfall p5-p95")
@@ -65,15 +73,14 @@ def fan_chart(months: list[dt.date], stats: dict[str, np.ndarray], title: str, s
     fig.autofmt_xdate()
     # fixed margins: tight_layout took 0.08 s of a run's serial tail, after the last replication
     fig.subplots_adjust(left=0.09, right=0.98, top=0.91, bottom=0.12, hspace=0.08)
-    save(fig, path, 120)
+    return fig
 
 
 COLOURS = ["#2166ac", "#b2182b", "#1b7837", "#762a83", "#e08214", "#4d4d4d"]
 
 
 def comparison_chart(runs: list[tuple[str, list[dt.date], dict[str, np.ndarray]]],
-                     diffs: list[tuple[str, list[dt.date], dict[str, np.ndarray]]], title: str,
-                     path: Path | io.BytesIO) -> None:
+                     diffs: list[tuple[str, list[dt.date], dict[str, np.ndarray]]], title: str) -> Figure:
     """Top: each run's shortfall (median, p25-p75 band, p95 dashed) on one axis. Bottom: for each run
     against the reference, the per-month difference (p5-p95 band of paired differences where
     available, and the mean with its 95% interval)."""
@@ -87,7 +94,7 @@ def comparison_chart(runs: list[tuple[str, list[dt.date], dict[str, np.ndarray]]
     ax.set_ylabel("NdFeB shortfall, t per month")
     ax.set_ylim(bottom=0)
     ax.legend(loc="upper left", fontsize=8)
-    ax.set_title(title, fontsize=10, loc="left")
+    ax.set_title(wrapped(fig, title, 10), fontsize=10, loc="left")
     ax.grid(alpha=0.3)
     for colour, (name, months, d) in zip(COLOURS[1:], diffs, strict=False):
         x = np.array(months, dtype="datetime64[D]")
@@ -103,13 +110,14 @@ def comparison_chart(runs: list[tuple[str, list[dt.date], dict[str, np.ndarray]]
     ax_d.grid(alpha=0.3)
     fig.autofmt_xdate()
     fig.tight_layout()
-    save(fig, path, 110)
+    return fig
 
 
-def sweep_charts(table: dict[str, list[Any]], params: list[str], outcome: str, unit: str, title: str,
-                 folder: Path) -> list[Path]:
-    """The outcome (mean with its 95% interval) against each parameter; a heatmap for two-parameter grids."""
-    paths = []
+def sweep_charts(table: dict[str, list[Any]], params: list[str], outcome: str, unit: str,
+                 title: str) -> dict[str, Figure]:
+    """The outcome (mean with its 95% interval) against each parameter (`outcome_by_parameter`);
+    for a two-parameter grid also a `heatmap` of the means, each cell with its interval."""
+    figures = {}
     y = np.array(table[outcome])
     low, high = np.array(table[f"{outcome}_low"]), np.array(table[f"{outcome}_high"])
     fig, axes = subplots(1, len(params), figsize=(4.2 * len(params), 3.8), squeeze=False)
@@ -119,34 +127,44 @@ def sweep_charts(table: dict[str, list[Any]], params: list[str], outcome: str, u
         ax.set_xlabel(p, fontsize=8)
         ax.set_ylabel(f"{outcome} ({unit})", fontsize=8)
         ax.grid(alpha=0.3)
-    fig.suptitle(title, fontsize=9, x=0.01, ha="left")
+    fig.suptitle(wrapped(fig, title, 9), fontsize=9, x=0.01, ha="left")
     fig.tight_layout()
-    paths.append(folder / "outcome_by_parameter.png")
-    save(fig, paths[-1], 110)
+    figures["outcome_by_parameter"] = fig
     if len(params) == 2:
         xs, ys = (sorted(set(table[f"param.{p}"])) for p in params)
         if len(xs) * len(ys) == len(y):  # a full grid
-            grid = np.full((len(ys), len(xs)), np.nan)
-            for a, b, v in zip(table[f"param.{params[0]}"], table[f"param.{params[1]}"], y, strict=True):
-                grid[ys.index(b), xs.index(a)] = v
-            fig, ax = subplots(figsize=(6.5, 5))
-            image = ax.imshow(grid, origin="lower", aspect="auto", cmap="Reds")
-            ax.set_xticks(range(len(xs)), [f"{v:.3g}" for v in xs], fontsize=8)
-            ax.set_yticks(range(len(ys)), [f"{v:.3g}" for v in ys], fontsize=8)
-            ax.set_xlabel(params[0], fontsize=8)
-            ax.set_ylabel(params[1], fontsize=8)
-            for (i, j), v in np.ndenumerate(grid):
-                ax.text(j, i, f"{v:,.0f}", ha="center", va="center", fontsize=7)
-            fig.colorbar(image, label=f"{outcome} ({unit})")
-            ax.set_title(title, fontsize=9, loc="left")
-            fig.tight_layout()
-            paths.append(folder / "heatmap.png")
-            save(fig, paths[-1], 110)
-    return paths
+            figures["heatmap"] = _heatmap(table, params, (xs, ys), (y, low, high), f"{outcome} ({unit})", title)
+    return figures
 
 
-def tornado_chart(table: dict[str, list[Any]], params: list[str], outcome: str, unit: str, title: str,
-                  path: Path) -> None:
+def _heatmap(table: dict[str, list[Any]], params: list[str], axes: tuple[list[float], list[float]],
+             values: tuple[np.ndarray, np.ndarray, np.ndarray], label: str, title: str) -> Figure:
+    """A two-parameter grid's means as colours; each cell's text gives the mean and its 95% interval,
+    white on the darker half of the scale (black on the darkest cell was unreadable)."""
+    xs, ys = axes
+    grids = [np.full((len(ys), len(xs)), np.nan) for _ in range(3)]
+    for k, (a, b) in enumerate(zip(table[f"param.{params[0]}"], table[f"param.{params[1]}"], strict=True)):
+        for grid, v in zip(grids, values, strict=True):
+            grid[ys.index(b), xs.index(a)] = v[k]
+    mean, low, high = grids
+    fig, ax = subplots(figsize=(7, 5.5))
+    image = ax.imshow(mean, origin="lower", aspect="auto", cmap="Reds")
+    ax.set_xticks(range(len(xs)), [f"{v:.3g}" for v in xs], fontsize=8)
+    ax.set_yticks(range(len(ys)), [f"{v:.3g}" for v in ys], fontsize=8)
+    ax.set_xlabel(params[0], fontsize=8)
+    ax.set_ylabel(params[1], fontsize=8)
+    lo, hi = float(np.nanmin(mean)), float(np.nanmax(mean))
+    for (i, j), v in np.ndenumerate(mean):
+        dark = hi > lo and (v - lo) / (hi - lo) > 0.55
+        ax.text(j, i, f"{v:,.0f}\n[{low[i, j]:,.0f}, {high[i, j]:,.0f}]", ha="center", va="center", fontsize=7,
+                color="white" if dark else "black")
+    fig.colorbar(image, label=label)
+    ax.set_title(wrapped(fig, f"{title}; cells: mean [95% interval]", 9), fontsize=9, loc="left")
+    fig.tight_layout()
+    return fig
+
+
+def tornado_chart(table: dict[str, list[Any]], params: list[str], outcome: str, unit: str, title: str) -> Figure:
     """One-at-a-time sweep: for each parameter, the outcome at its low and high ends around the base
     point (point 0), widest swing on top."""
     y = table[outcome]
@@ -162,13 +180,13 @@ def tornado_chart(table: dict[str, list[Any]], params: list[str], outcome: str, 
     ax.set_yticks(range(len(swings)), [s[0] for s in swings], fontsize=8)
     ax.set_xlabel(f"{outcome} ({unit}); base point {base:,.0f}")
     ax.legend(fontsize=8, loc="lower right")
-    ax.set_title(title, fontsize=9, loc="left")
+    ax.set_title(wrapped(fig, title, 9), fontsize=9, loc="left")
     fig.tight_layout()
-    save(fig, path, 110)
+    return fig
 
 
-def prior_posterior_chart(table: dict[str, list[Any]], weights: list[float], params: list[str], title: str,
-                          path: Path) -> None:
+def prior_posterior_chart(table: dict[str, list[Any]], weights: list[float], params: list[str],
+                          title: str) -> Figure:
     """Calibration: each fitted parameter's prior draws (grey) against the weighted posterior (blue)."""
     fig, axes = subplots(1, len(params), figsize=(3.6 * len(params), 3.2), squeeze=False)
     w = np.array(weights)
@@ -180,12 +198,12 @@ def prior_posterior_chart(table: dict[str, list[Any]], weights: list[float], par
         ax.set_xlabel(param.replace(".", ".\u200b"), fontsize=7, wrap=True)
         ax.set_yticks([])
         ax.legend(fontsize=7)
-    fig.suptitle(title, fontsize=9, x=0.01, ha="left")
+    fig.suptitle(wrapped(fig, title, 9), fontsize=9, x=0.01, ha="left")
     fig.tight_layout()
-    save(fig, path, 110)
+    return fig
 
 
-def index_chart(method: str, rows: list[dict[str, Any]], title: str, path: Path) -> None:
+def index_chart(method: str, rows: list[dict[str, Any]], title: str) -> Figure:
     """Sobol S1 and ST, or Morris mu*, per factor with 95% intervals, most important on top."""
     names = [r.get("parameter", r.get("factor")) for r in rows][::-1]
     fig, ax = subplots(figsize=(9, 1.2 + 0.5 * len(rows)))
@@ -202,17 +220,17 @@ def index_chart(method: str, rows: list[dict[str, Any]], title: str, path: Path)
         ax.set_xlabel("Morris mu* (mean absolute elementary effect, outcome units)")
     ax.set_yticks(y, names, fontsize=8)
     ax.legend(fontsize=8)
-    ax.set_title(title, fontsize=9, loc="left")
+    ax.set_title(wrapped(fig, title, 9), fontsize=9, loc="left")
     fig.tight_layout()
-    save(fig, path, 110)
+    return fig
 
 
-def sobol_charts(rows: list[dict[str, Any]], convergence: list[dict[str, Any]], outcome: str, title: str,
-                 folder: Path) -> None:
-    """A whole-model analysis: indices over the horizon (indices.png), total indices per year
-    (indices_over_time.png) and against sample size (convergence.png), with 95% intervals."""
+def sobol_charts(rows: list[dict[str, Any]], convergence: list[dict[str, Any]], outcome: str,
+                 title: str) -> dict[str, Figure]:
+    """A whole-model analysis: indices over the horizon (`indices`), total indices per year
+    (`indices_over_time`) and against sample size (`convergence`), with 95% intervals."""
     ranked = [r for r in rows if r["outcome"] == outcome and r["period"] == "all"]
-    index_chart("sobol", ranked, title, folder / "indices.png")
+    figures = {"indices": index_chart("sobol", ranked, title)}
     top = [r["factor"] for r in ranked[:6]]
     years = sorted({r["period"] for r in rows if r["outcome"] == outcome and r["period"] != "all"})
     for name, key, xs, label in (("indices_over_time", "period", years, "calendar year (reported months in it)"),
@@ -233,13 +251,13 @@ def sobol_charts(rows: list[dict[str, Any]], convergence: list[dict[str, Any]], 
         ax.set_ylabel(f"total Sobol index ST of {outcome}")
         ax.legend(fontsize=8)
         ax.grid(alpha=0.3)
-        ax.set_title(title, fontsize=9, loc="left")
+        ax.set_title(wrapped(fig, title, 9), fontsize=9, loc="left")
         fig.tight_layout()
-        save(fig, folder / f"{name}.png", 110)
+        figures[name] = fig
+    return figures
 
 
-def prim_tradeoff_chart(coverage: list[float], density: list[float], restricted: list[int], pick: int,
-                        path: Path) -> None:
+def prim_tradeoff_chart(coverage: list[float], density: list[float], restricted: list[int], pick: int) -> Figure:
     """PRIM's peeling trajectory: each box's coverage against its density, coloured by how many
     parameters it restricts; the box reported is circled."""
     fig, ax = subplots(figsize=(6.5, 5))
@@ -255,4 +273,10 @@ def prim_tradeoff_chart(coverage: list[float], density: list[float], restricted:
     ax.legend(fontsize=8, loc="lower left")
     ax.set_title("PRIM peeling trajectory: the coverage-density trade-off", fontsize=9, loc="left")
     fig.tight_layout()
-    save(fig, path, 110)
+    return fig
+
+
+def save_all(figures: dict[str, Figure], folder: Path) -> None:
+    """Each figure as <folder>/<name>.png."""
+    for name, fig in figures.items():
+        save(fig, folder / f"{name}.png")

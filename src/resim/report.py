@@ -12,12 +12,13 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
+from matplotlib.figure import Figure
 
 from resim import __version__
 from resim.analysis.compare import Comparison, RunData, compare, load_run, month_ranges
 from resim.errors import InputError
 from resim.folders import MANIFEST, folder_for, read_manifest, read_table, staged, write_manifest
-from resim.plots import comparison_chart, fan_chart
+from resim.plots import comparison_chart, fan_chart, save
 from resim.results import statistics
 from resim.results.tables import describe, write_table
 
@@ -49,7 +50,8 @@ def monthly_rows(comparisons: list[Comparison]) -> list[dict[str, Any]]:
     return rows
 
 
-def draw_comparison(comparisons: list[Comparison], target: Path | io.BytesIO) -> None:
+def comparison_figure(comparisons: list[Comparison]) -> Figure:
+    """The comparison chart of a reference and the runs set against it."""
     runs = [comparisons[0].reference] + [c.other for c in comparisons]
     fans = [(r.name, r.months, statistics.monthly(r.shortfall_t, r.demand_t)) for r in runs]
     diffs = [(c.other.name, c.monthly.months,
@@ -59,7 +61,7 @@ def draw_comparison(comparisons: list[Comparison], target: Path | io.BytesIO) ->
     pairing = "paired" if all(c.paired for c in comparisons) else "UNPAIRED (different seeds or replications)"
     title = (f"EV NdFeB shortfall, India: {', '.join(r.name for r in runs[1:])} against {runs[0].name} "
              f"(reference); {len(runs[0].replications)} replications, {pairing}")
-    comparison_chart(fans, diffs, title, target)
+    return comparison_chart(fans, diffs, title)
 
 
 def write_comparison(comparisons: list[Comparison], root: Path, command: list[str]) -> Path:
@@ -71,7 +73,7 @@ def write_comparison(comparisons: list[Comparison], root: Path, command: list[st
         write_table(outcomes, tmp / "comparison.parquet")
         pacsv.write_csv(outcomes, tmp / "comparison.csv")
         write_table(pa.Table.from_pylist(monthly_rows(comparisons)), tmp / "monthly_difference.parquet")
-        draw_comparison(comparisons, tmp / "comparison.png")
+        save(comparison_figure(comparisons), tmp / "comparison.png")
         describe(tmp, f"resim comparison with {ref.name}")
         write_manifest(tmp, {
             "reference": str(ref.folder), "others": [str(c.other.folder) for c in comparisons],
@@ -101,8 +103,8 @@ def _run_section(run: RunData) -> str:
     m = run.manifest
     stats = statistics.monthly(run.shortfall_t, run.demand_t)
     subtitle = f"{m['replications']} replications, seed {m['seed']}, scenario hash {m['scenario_hash'][:8]}"
-    fan = _png(lambda buf: fan_chart(run.months, stats, f"Scenario {run.name}: EV magnet shortfall, India",
-                                     subtitle + "; t NdFeB per month", buf))
+    fan = _png(lambda buf: save(fan_chart(run.months, stats, f"Scenario {run.name}: EV magnet shortfall, India",
+                                          subtitle + "; t NdFeB per month"), buf))
     years = _table(["year", "median % of demand", "p5 - p95 %", "median t", "P(any short month)"],
                    [[y["year"], f"{y['shortfall_pct_p50']:.1f}", f"{y['shortfall_pct_p5']:.1f} - "
                      f"{y['shortfall_pct_p95']:.1f}", f"{y['shortfall_t_p50']:,.0f}", f"{y['p_any_shortfall']:.2f}"]
@@ -220,7 +222,7 @@ def _brief(runs: list[RunData], comparisons: list[Comparison], analyses: list[Pa
 
 
 def _comparison_section(comparisons: list[Comparison]) -> str:
-    chart = _png(lambda buf: draw_comparison(comparisons, buf))
+    chart = _png(lambda buf: save(comparison_figure(comparisons), buf))
     parts = [f'<section><h2>Comparison with {html.escape(comparisons[0].reference.name)}</h2>',
              f'<img src="{chart}" alt="shortfall fans and their differences"/>']
     for c in comparisons:

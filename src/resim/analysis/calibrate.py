@@ -298,11 +298,11 @@ def run(folder: Path, workers: int, on_point: Any = None) -> dict[str, Any]:
     result = posterior_of(table.to_pydict(), manifest)
     write_table(pa.Table.from_pydict(result.pop("draws")), folder / "draws.parquet")
     write_table(pa.Table.from_pydict(result.pop("posterior")), folder / "posterior.parquet")
-    from resim.plots import prior_posterior_chart
+    from resim.plots import prior_posterior_chart, save
 
-    prior_posterior_chart(table.to_pydict(), result["weights_by_point"], list(manifest["priors"]),
-                          f"{manifest['name']}: prior (grey) and posterior (blue) of the fitted parameters",
-                          folder / "prior_posterior.png")
+    save(prior_posterior_chart(table.to_pydict(), result["weights_by_point"], list(manifest["priors"]),
+                               f"{manifest['name']}: prior (grey) and posterior (blue) of the fitted parameters"),
+         folder / "prior_posterior.png")
     del result["weights_by_point"]
     workfolder.complete(folder, {**manifest, "diagnostics": result})
     return result

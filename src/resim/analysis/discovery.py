@@ -108,8 +108,8 @@ def _prim(folder: Path, x: np.ndarray, y: np.ndarray, params: list[str], density
     inside = np.all([(frame[n] >= lo) & (frame[n] <= hi) for n, (lo, hi) in bounds.items()], axis=0) \
         if bounds else np.ones(len(y), dtype=bool)
     n_in, severe = int(inside.sum()), int(y[inside].sum())
-    from resim.plots import prim_tradeoff_chart
+    from resim.plots import prim_tradeoff_chart, save
 
-    prim_tradeoff_chart(trajectory["coverage"].tolist(), trajectory["density"].tolist(),
-                        trajectory["res_dim"].tolist(), pick, folder / "prim_tradeoff.png")
+    save(prim_tradeoff_chart(trajectory["coverage"].tolist(), trajectory["density"].tolist(),
+                             trajectory["res_dim"].tolist(), pick), folder / "prim_tradeoff.png")
     return [Box(bounds, n_in, severe, severe / int(y.sum()), severe / n_in if n_in else 0.0)]

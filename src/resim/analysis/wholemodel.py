@@ -339,10 +339,10 @@ def analyze(folder: Path, outcomes: list[str]) -> Analysis:
     warnings = too_wide([r for r in rows if r["period"] == "all"], n, block, pace)
     write_table(pa.Table.from_pylist(rows), folder / "indices.parquet")
     write_table(pa.Table.from_pylist(conv), folder / "convergence.parquet")
-    from resim.plots import sobol_charts
+    from resim.plots import save_all, sobol_charts
 
-    sobol_charts(rows, conv, outcomes[0], f"{Path(manifest['model']).stem}: Sobol indices of {outcomes[0]} "
-                 f"({manifest['points']:,} points, {n} base samples)", folder)
+    save_all(sobol_charts(rows, conv, outcomes[0], f"{Path(manifest['model']).stem}: Sobol indices of "
+                          f"{outcomes[0]} ({manifest['points']:,} points, {n} base samples)"), folder)
     manifest.update(complete=True, analysed=outcomes, warnings=warnings)
     describe(folder, f"resim sensitivity analysis of {Path(manifest['model']).stem}")
     write_manifest(folder, manifest)

@@ -30,7 +30,7 @@ from resim import __version__
 from resim.folders import folder_for, read_manifest, staged, write_manifest
 from resim.model import COMPILED, columns
 from resim.montecarlo.runner import Replication
-from resim.plots import fan_chart
+from resim.plots import fan_chart, save
 from resim.results import statistics
 from resim.results.columns import dictionary, unit_of
 from resim.results.tables import describe, schema_with_units, write_table
@@ -146,8 +146,8 @@ class RunWriter:
         self._write_tables(stats, per_rep, years)
         subtitle = (f"{self.replications} replications, seed {self.seed}, scenario hash {self.hash[:8]}; "
                     f"t NdFeB per month")
-        fan_chart(self.months, stats, f"Scenario {self.scenario.name}: EV magnet shortfall, India",
-                  subtitle, self.tmp / "fan_chart.png")
+        save(fan_chart(self.months, stats, f"Scenario {self.scenario.name}: EV magnet shortfall, India", subtitle),
+             self.tmp / "fan_chart.png")
         manifest = self._manifest(command, workers, per_rep, years)
         describe(self.tmp, f"resim run of {self.scenario.name}")
         write_manifest(self.tmp, manifest)

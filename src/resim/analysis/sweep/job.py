@@ -26,7 +26,7 @@ from resim.folders import (
     read_table,
 )
 from resim.montecarlo.executor import Tasks, as_completed
-from resim.plots import index_chart, sweep_charts, tornado_chart
+from resim.plots import index_chart, save, save_all, sweep_charts, tornado_chart
 from resim.results.tables import write_table
 from resim.results.writer import scenario_hash
 from resim.scenario.loader import load, read_document
@@ -78,12 +78,12 @@ def run(folder: Path, workers: int, on_point: Callable[[int], None] | None = Non
             on_point(index)
     table = workfolder.consolidate(folder, len(points))
     if spec.design == "oat":
-        tornado_chart(table.to_pydict(), list(spec.parameters), "mean_cumulative_shortfall_t", "t NdFeB",
-                      f"{spec.name}: one at a time around the mid-range point ({spec.replications} replications "
-                      "per point)", folder / "tornado.png")
-    sweep_charts(table.to_pydict(), list(spec.parameters), "mean_cumulative_shortfall_t", "t NdFeB",
-                 f"{spec.name}: mean cumulative shortfall over the horizon\n({spec.replications} replications "
-                 f"per point, 95% intervals)", folder)
+        save(tornado_chart(table.to_pydict(), list(spec.parameters), "mean_cumulative_shortfall_t", "t NdFeB",
+                           f"{spec.name}: one at a time around the mid-range point ({spec.replications} "
+                           "replications per point)"), folder / "tornado.png")
+    save_all(sweep_charts(table.to_pydict(), list(spec.parameters), "mean_cumulative_shortfall_t", "t NdFeB",
+                          f"{spec.name}: mean cumulative shortfall over the horizon\n({spec.replications} "
+                          f"replications per point)"), folder)
     workfolder.complete(folder, manifest)
     return folder / "points.parquet"
 
@@ -102,8 +102,8 @@ def analyze(folder: Path, method: str, outcome: str = "mean_cumulative_shortfall
     x = np.array([[pt[n] for n in names] for pt in manifest["points"]])
     rows = indices.analyze(method, prob, x, np.array(table[outcome]), manifest["seed"])
     write_table(pa.Table.from_pylist([{**r, "outcome": outcome} for r in rows]), folder / "sensitivity.parquet")
-    index_chart(method, rows, f"{spec.name}: {method} sensitivity of {outcome} "
-                f"({len(x)} points x {spec.replications} replications)", folder / "sensitivity.png")
+    save(index_chart(method, rows, f"{spec.name}: {method} sensitivity of {outcome} "
+                     f"({len(x)} points x {spec.replications} replications)"), folder / "sensitivity.png")
     return rows
 
 
