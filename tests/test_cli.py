@@ -412,3 +412,32 @@ def test_run_json_is_strict_json_with_numbers_as_numbers(tmp_path):
     assert res.exit_code == 0, res.output
     doc = json.loads(res.stdout, parse_constant=lambda c: pytest.fail(f"{c} in --json output"))
     assert isinstance(doc["replications"], int) and isinstance(doc["run_summary"]["p_any_shortfall"], float)
+
+
+def test_python_callers_get_progress_on_a_ready_bar_and_caveats_as_warnings(tmp_path):
+    # a notebook passes its tqdm bar as it is; a caveat the CLI prints reaches Python as a warning
+    import io
+    import threading
+    import warnings
+
+    from tqdm import tqdm
+
+    from resim import pipeline
+    from resim.cli import views
+    from resim.errors import ResimWarning
+
+    bar = tqdm(file=io.StringIO())
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        pipeline.run_scenario(SCENARIOS / "oracles" / "outage_vs_stock.yaml", replications=8, workers=1,
+                              results=tmp_path, precision=pipeline.Precision(1e-4, max_replications=16),
+                              on_progress=bar)
+    assert bar.n == bar.total == 16
+    assert [str(w.message) for w in caught if w.category is ResimWarning][0].endswith(
+        "not reached within 16 replications (see the manifest's precision)")
+    # the CLI's bars refresh without a thread: worker pools fork while they show
+    before = threading.active_count()
+    with views.progress("work") as progress:
+        task = progress.add_task("work", total=3)
+        progress.advance(task)
+        assert threading.active_count() == before

@@ -52,6 +52,12 @@ def optional(module: str, extra: str) -> Any:
                                    f"pip install 'resim[{extra}]' (or the dev extras)", field=extra) from None
 
 
+class ResimWarning(UserWarning):
+    """A result that stands but needs a caveat (e.g. sensitivity intervals too wide to rank, a
+    precision target not reached). Python callers get it through `warnings` (and `logging` with
+    `logging.captureWarnings`); the CLI prints the same text in its own view."""
+
+
 class TaskFailed(RuntimeError):
     """A task of a sweep, calibration or analysis failed (or a cluster stopped answering); the
     work stopped. `resume` says what was kept and how to go on."""

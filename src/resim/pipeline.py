@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
-from resim.errors import InputError, TaskFailed
+from resim.errors import InputError, ResimWarning, TaskFailed
 from resim.folders import check_writable, read_manifest
 from resim.montecarlo import runner
 from resim.results.statistics import OUTCOMES, mean_half_width
@@ -27,6 +28,38 @@ from resim.results.writer import RUN_KEYS
 from resim.scenario import bundled
 from resim.scenario.loader import Loaded, load
 from resim.scenario.provenance import parameter_rows
+
+
+class Bar(Protocol):
+    """A ready progress bar (tqdm, tqdm.notebook, tqdm.auto), which every `on_progress`, `on_point`
+    and `on_batch` below accepts in place of a callback."""
+
+    n: float
+    total: float | None
+
+    def update(self, n: float = 1) -> Any: ...
+
+
+Counts = Callable[[int, int], None] | Bar  # told (done, planned)
+Ticks = Callable[[int], None] | Bar  # told each finished task's index (-1: finished before a resume)
+
+
+def _counts(on: Counts | None) -> Callable[[int, int], None] | None:
+    if on is None or callable(on):
+        return on
+    bar = on
+
+    def tell(done: int, planned: int) -> None:
+        bar.total = planned
+        bar.update(done - bar.n)
+    return tell
+
+
+def _ticks(on: Ticks | None) -> Callable[[int], None] | None:
+    if on is None or callable(on):
+        return on
+    bar = on
+    return lambda _index: bar.update(1)
 
 
 @dataclass(frozen=True)
@@ -61,12 +94,13 @@ def plan(scenario_file: Path | str, replications: int | None = None, seed: int |
 def run_scenario(scenario_file: Path | str | Plan, replications: int | None = None, seed: int | None = None,
                  workers: int | None = None, results: Path | str = "results", check: bool = False,
                  precision: Precision | None = None, overrides: dict[str, Any] | None = None,
-                 on_progress: Callable[[int, int], None] | None = None, command: list[str] | None = None,
+                 on_progress: Counts | None = None, command: list[str] | None = None,
                  dask_scheduler: str | None = None) -> Path:
     """Run a scenario and write it to results/<name>/<run id>/ (on local processes, or on the
     dask.distributed cluster at `dask_scheduler`); return that folder. `on_progress`
     is told (replications done, replications planned) as chunks finish."""
     started = time.perf_counter()
+    on_progress = _counts(on_progress)
     p = scenario_file if isinstance(scenario_file, Plan) else plan(scenario_file, replications, seed, workers,
                                                                       overrides)
     if precision is not None:
@@ -94,6 +128,9 @@ def run_scenario(scenario_file: Path | str | Plan, replications: int | None = No
                                 "max_replications": precision.max_replications}
             batch = 0 if writer.precision["reached"] else min(done, precision.max_replications - done)  # double
         assert writer is not None
+        if precision is not None and writer.precision and not writer.precision["reached"]:
+            warnings.warn(f"{sc.name}: the precision asked for was not reached within {precision.max_replications:,} "
+                          "replications (see the manifest's precision)", ResimWarning, stacklevel=2)
         return writer.finish(sys.argv if command is None else command, p.workers)
 
 
@@ -169,7 +206,7 @@ def sweep(file: Path | None = None, vary: list[str] | None = None, design: str =
           replications: int | None = None, seed: int | None = None, analyze: str | None = None,
           outcome: str = "mean_cumulative_shortfall_t", workers: int | None = None, results: Path | str = "results",
           resume: Path | None = None, dask_scheduler: str | None = None, on_start: OnStart | None = None,
-          on_point: Callable[[int], None] | None = None) -> tuple[Path, Path, list[dict[str, Any]] | None]:
+          on_point: Ticks | None = None) -> tuple[Path, Path, list[dict[str, Any]] | None]:
     """Start a sweep (or resume one) and run it: (its folder, its points table, its sensitivity
     indices when `analyze` names a method)."""
     from resim.analysis import sweep as sweeps
@@ -179,7 +216,7 @@ def sweep(file: Path | None = None, vary: list[str] | None = None, design: str =
                                                               results, dask_scheduler, outcome),
         sweeps.check_resumable, "give a scenario file with --vary, a sweep file, or --resume FOLDER", on_start)
     with _resumable(folder, "sweep"):
-        table = sweeps.run(folder, runner.checked_workers(workers), on_point, dask_scheduler)
+        table = sweeps.run(folder, runner.checked_workers(workers), _ticks(on_point), dask_scheduler)
     return folder, table, (sweeps.analyze(folder, analyze, outcome) if analyze else None)
 
 
@@ -187,7 +224,7 @@ def sensitivity(scenario_file: Path | None = None, n: int = 256, by: str = "mech
                 groups: dict[str, list[str]] | None = None, overrides: dict[str, Any] | None = None,
                 seed: int | None = None, outcomes: list[str] | None = None, workers: int | None = None,
                 results: Path | str = "results", resume: Path | None = None, dask_scheduler: str | None = None,
-                on_start: OnStart | None = None, on_batch: Callable[[int], None] | None = None) -> Any:
+                on_start: OnStart | None = None, on_batch: Ticks | None = None) -> Any:
     """Start a whole-model sensitivity analysis (or resume one), run it and analyse it."""
     from resim.analysis import wholemodel
 
@@ -196,14 +233,17 @@ def sensitivity(scenario_file: Path | None = None, n: int = 256, by: str = "mech
             scenario_file, n, by, groups, overrides, seed, outcomes, results, dask_scheduler),
         wholemodel.check_resumable, "give a scenario file, or --resume FOLDER", on_start)
     with _resumable(folder, "sensitivity"):
-        wholemodel.run(folder, runner.checked_workers(workers), on_batch, dask_scheduler)
-    return wholemodel.analyze(folder, outcomes or manifest["outcomes"])
+        wholemodel.run(folder, runner.checked_workers(workers), _ticks(on_batch), dask_scheduler)
+    analysis = wholemodel.analyze(folder, outcomes or manifest["outcomes"])
+    for caveat in analysis.warnings:  # also in analysis.warnings and the manifest
+        warnings.warn(caveat, ResimWarning, stacklevel=2)
+    return analysis
 
 
 def calibrate(file: Path | None = None, draws: int | None = None, replications: int | None = None,
               seed: int | None = None, workers: int | None = None, results: Path | str = "results",
               resume: Path | None = None, on_start: OnStart | None = None,
-              on_point: Callable[[int], None] | None = None, command: list[str] | None = None,
+              on_point: Ticks | None = None, command: list[str] | None = None,
               ) -> tuple[Path, dict[str, Any]]:
     """Start a calibration (or resume one) and run it: (its folder, the posterior's summary)."""
     from resim.analysis import calibrate as calibration
@@ -213,7 +253,7 @@ def calibrate(file: Path | None = None, draws: int | None = None, replications: 
             file, Path(results), seed, sys.argv if command is None else command, draws, replications),
         calibration.check_resumable, "give an observations file, or --resume FOLDER", on_start)
     with _resumable(folder, "calibrate"):
-        return folder, calibration.run(folder, runner.checked_workers(workers), on_point)
+        return folder, calibration.run(folder, runner.checked_workers(workers), _ticks(on_point))
 
 
 # --- sweeps ------------------------------------------------------------------------------------
@@ -291,7 +331,7 @@ def shared_design(paths: list[Path], replications: int | None = None, seed: int 
 
 def compare(paths: list[Path], replications: int | None = None, seed: int | None = None,
             workers: int | None = None, results: Path | str = "results", on_plan: Callable[[Plan], None] | None = None,
-            on_progress: Callable[[int, int], None] | None = None,
+            on_progress: Counts | None = None,
             command: list[str] | None = None, tolerance_t: float = 1.0) -> tuple[Path, list[Path], list[Any]]:
     """Compare runs with the first, running the scenario files among `paths` first, all with one
     seed and replication count so that the comparison is paired: (its folder, the runs, the

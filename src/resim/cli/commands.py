@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import warnings
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -13,7 +14,7 @@ from rich.table import Table
 
 from resim.cli import views
 from resim.cli.exits import FAILED, exit_codes
-from resim.errors import InputError
+from resim.errors import InputError, ResimWarning
 from resim.folders import check_writable, read_manifest, read_table
 from resim.results.statistics import OUTCOMES
 from resim.scenario.loader import load
@@ -48,6 +49,7 @@ def _main(
     ] = False,
 ) -> None:
     """Options for every command (the help text is the app's)."""
+    warnings.filterwarnings("ignore", category=ResimWarning)  # the views print each caveat in their own words
 
 
 ScenarioFile = Annotated[

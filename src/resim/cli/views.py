@@ -10,7 +10,15 @@ from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from resim.folders import json_text, read_manifest, read_table
@@ -248,9 +256,26 @@ def show_indices(analysis: Any) -> None:
     )
 
 
+class _Progress(Progress):
+    """A progress bar redrawn as work advances, with no refresh thread: worker pools fork while it
+    shows, and forking a process with threads is unsafe (Python 3.12+ warns)."""
+
+    def advance(self, task_id: TaskID, advance: float = 1) -> None:
+        super().advance(task_id, advance)
+        self.refresh()
+
+    def reset(self, task_id: TaskID, **kwargs: Any) -> None:
+        super().reset(task_id, **kwargs)
+        self.refresh()
+
+    def update(self, task_id: TaskID, **kwargs: Any) -> None:
+        super().update(task_id, **kwargs)
+        self.refresh()
+
+
 def progress(label: str) -> Progress:
     """A transient progress bar on standard error for long work: done of total, time spent and left."""
-    return Progress(
+    return _Progress(
         TextColumn(label),
         BarColumn(),
         MofNCompleteColumn(),
@@ -259,6 +284,7 @@ def progress(label: str) -> Progress:
         TimeRemainingColumn(),
         console=err,
         transient=True,
+        auto_refresh=False,
     )
 
 

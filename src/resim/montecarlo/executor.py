@@ -17,7 +17,7 @@ from typing import Any
 
 from resim.errors import InputError, TaskFailed
 from resim.montecarlo import cluster
-from resim.montecarlo.runner import die_with_parent
+from resim.montecarlo.runner import POOLS, die_with_parent
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,8 @@ def _on_local_processes(tasks: Tasks, todo: list[int], workers: int) -> Iterator
         return
     pending: dict[Future[Any], int] = {}
     queue = iter(todo)
-    with ProcessPoolExecutor(max_workers=workers, initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=POOLS, initializer=die_with_parent,
+                             initargs=(os.getpid(),)) as pool:
         try:
             for i in itertools.islice(queue, workers * 2):
                 pending[pool.submit(tasks.local, tasks.items[i])] = i

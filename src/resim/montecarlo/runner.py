@@ -10,6 +10,7 @@ import ctypes
 import functools
 import gc
 import itertools
+import multiprocessing
 import os
 import signal
 import sys
@@ -66,6 +67,14 @@ def _young_garbage_only() -> Iterator[None]:
 
 
 _WORKER_SCENARIO: Scenario | None = None
+
+
+POOLS = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+"""How worker processes start, stated rather than left to the Python version's default: fork on
+Linux, as the main process has no threads when a pool starts (the CLI's progress bars refresh
+without one), so fork is safe and Python 3.12+ has nothing to warn about. Forkserver (3.14's
+default) was measured: 2.2 s more per run to start its server (pause_ends, 8 replications, 2
+workers: 5.5 s against 3.3 s; 200 replications 15 s against 12 s, plain build)."""
 
 
 def die_with_parent(parent: int) -> None:
@@ -155,7 +164,8 @@ def run(scenario: Scenario, replications: int, seed: int, workers: int | None = 
     parts = [range(first + p.start, first + p.stop) for p in chunks(replications, workers)]
     if workers <= 1 or len(parts) <= 1:
         return ([run_one(scenario, seed, i, check) for i in part] for part in parts)
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(scenario, os.getpid()))
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=POOLS, initializer=_init_worker,
+                               initargs=(scenario, os.getpid()))
     pending = iter(parts)
     window = workers * 3  # chunks in flight: keeps memory flat however many replications
     futures = deque(pool.submit(_run_chunk, seed, part, check) for part in itertools.islice(pending, window))
