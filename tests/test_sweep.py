@@ -220,23 +220,37 @@ def test_discovery_finds_the_region_of_severe_shortfall(tmp_path):
     threshold = float(np.percentile(table["mean_cumulative_shortfall_t"], 70))
     res = cli.invoke(app, ["discover", str(folder), "--above", str(threshold)])
     assert res.exit_code == 0, res.output
-    boxes = json.loads((folder / "discovery.json").read_text())["boxes"]
+    records = sorted((folder / "discoveries").glob("*.json"))
+    boxes = json.loads(records[0].read_text())["boxes"]
     top = boxes[0]
     assert top["density"] >= 0.8 and top["coverage"] >= 0.5
     low, high = top["bounds"]["china.licensing.approval_probability"]
-    assert high < 0.4  # low approval odds
+    assert low is None and high < 0.4  # low approval odds: the sampled minimum is no bound
+    assert "china.licensing.approval_probability <= " in res.output and " <= china." not in res.output
     assert "levers.stockpile.release_below_cover_weeks" not in top["bounds"]  # irrelevant here
     bad = cli.invoke(app, ["discover", str(folder), "--outcome", "nonsense"])
     assert bad.exit_code == 2 and "allowed: mean_cumulative_shortfall_t" in bad.output
     # PRIM (EMA Workbench's) on the same points: one box, at least as dense as asked, low approval odds
     res = cli.invoke(app, ["discover", str(folder), "--above", str(threshold), "--method", "prim", "--density", "0.8"])
     assert res.exit_code == 0, res.output
-    found = json.loads((folder / "discovery.json").read_text())
+    records = sorted((folder / "discoveries").glob("*.json"))
+    assert len(records) == 2  # every discovery is kept
+    found = json.loads(next(r for r in records if "prim" in r.name).read_text())
     assert found["method"] == "prim" and len(found["boxes"]) == 1
     box = found["boxes"][0]
     assert box["density"] >= 0.8 and box["coverage"] >= 0.5
     assert box["bounds"]["china.licensing.approval_probability"][1] < 0.4
-    assert (folder / "prim_tradeoff.png").read_bytes()[:4] == b"\x89PNG"
+    p_low, p_high = box["quasi_p"]["china.licensing.approval_probability"]
+    assert p_low is None and 0 <= p_high < 0.05  # the restriction is no luck
+    assert "quasi-p" in res.output
+    assert next(folder.glob("discoveries/*prim*.png")).read_bytes()[:4] == b"\x89PNG"
+    # another box of the trajectory, by its number: the first box restricts nothing
+    res = cli.invoke(app, ["discover", str(folder), "--above", str(threshold), "--method", "prim", "--box", "0"])
+    assert res.exit_code == 0 and "everywhere" in res.output, res.output
+    steps = len(found["trajectory"]["density"])
+    res = cli.invoke(app, ["discover", str(folder), "--above", str(threshold), "--method", "prim", "--box",
+                           str(steps)])
+    assert res.exit_code == 2 and f"allowed: 0 to {steps - 1}" in res.output
 
 
 def _no_scenario_files(elsewhere: str):

@@ -517,16 +517,27 @@ def discover(
         float,
         typer.Option(min=0.0, max=1.0, help="PRIM: the least density of the box reported (the most coverage at it)."),
     ] = 0.8,
+    box: Annotated[
+        int | None,
+        typer.Option(help="PRIM: report this box of the peeling trajectory instead (its number in the trade-off "
+                          "chart and the JSON's trajectory)."),
+    ] = None,
 ) -> None:
     """Find the parameter ranges (boxes) that lead to severe shortfall, with coverage and density."""
     from resim.analysis.discovery import discover as find_boxes
 
-    boxes = find_boxes(sweep_run, outcome, above, max_depth, method=method.value, density=density)
-    how = f"CART tree, depth {max_depth}" if method == "cart" else f"PRIM, density at least {density:g}"
+    found = find_boxes(sweep_run, outcome, above, max_depth, method=method.value, density=density, box=box)
+    boxes = found.boxes
+    if method == "cart":
+        how = f"CART tree, depth {max_depth}"
+    else:
+        steps = len(found.trajectory["density"]) if found.trajectory else 0
+        how = f"PRIM, box {found.picked} of the {steps} on its peeling trajectory" + (
+            "" if box is not None else f": the most coverage at density {density:g} or more")
     table = Table(
         title=f"boxes where {outcome} > {above:g} ({how}); densest first",
         caption="coverage: share of all severe points inside the box; density: share of the box's points "
-        "that are severe",
+        "that are severe; quasi-p (PRIM): the chance that a restriction this strong is luck (one-sided binomial)",
         caption_justify="left",
         title_justify="left",
     )
@@ -536,8 +547,9 @@ def discover(
         table.add_row(str(i), b.describe(), str(b.points), f"{b.coverage:.2f}", f"{b.density:.2f}")
     views.out.print(table)
     if method == "prim":
-        views.out.print(f"trade-off: {sweep_run / 'prim_tradeoff.png'}", highlight=False, soft_wrap=True)
-    views.out.print(f"boxes: {sweep_run / 'discovery.json'}", highlight=False, soft_wrap=True)
+        views.out.print(f"trade-off: {found.record.with_suffix('.png')} (pick another box with --box)", highlight=False,
+                        soft_wrap=True)
+    views.out.print(f"boxes: {found.record}", highlight=False, soft_wrap=True)
 
 
 @app.command()
