@@ -135,17 +135,25 @@ def test_report_is_self_contained_valid_html_rebuilt_from_parquet_and_manifest(r
     images = [img.get("src") for img in root.iter("img")]
     assert len(images) == 3 and all(src.startswith("data:image/png;base64,") for src in images)
     assert not re.findall(r'(?:src|href)="(?!data:)', text)  # no network, no files beside it
+    ends, stockpile = "The pause ends: the December 2026 outlook", "The pause ends, with a 90-day stockpile"
     for needle in ("pause_ends", "stockpile_90d", "Key assumptions", "licence_approval_rate_2025h2",
-                   "Comparison with pause_ends", "P(stockpile_90d worse)", "By drawn world", "snapback_nov2026"):
+                   f"Comparison with {ends}", f"P({stockpile} worse)", "By drawn world", "snapback_nov2026",
+                   '<meta name="viewport" content="width=device-width, initial-scale=1"/>', "(Wilson)"):
         assert needle in text, needle
     single = cli.invoke(app, ["report", str(copies[0])])
     assert single.exit_code == 0 and (copies[0] / "report.html").is_file()
     # a brief: the answer, the comparison and the caveats before the detail, in words, rounded
-    brief, comparison, detail = (text.index(h) for h in ("The answer: pause_ends", "Comparison with pause_ends",
-                                                          "<h2>Scenario pause_ends"))
+    brief, comparison, detail = (text.index(h) for h in (f"The answer: {ends}", f"Comparison with {ends}",
+                                                          f"<h2>{ends}"))  # human names as headings
     assert brief < comparison < detail and text.index("Caveats") < comparison
-    assert "stockpile_90d</b> against pause_ends saves" in text and "cumulative shortfall" in text
-    assert not re.search(r"\d,\d{3}\.\d", text[brief:comparison])  # no "2,172,376.8 vehicles"
+    assert f"{stockpile}</b> against {ends} saves" in text and "cumulative shortfall" in text
+    words = re.sub(r'src="data:[^"]*"', "", text)  # the page's text, images left out
+    assert not re.search(r"\d,\d{3}\.\d", words)  # every table rounded: no "573,997.7 vehicles"
+    assert not re.search(r"\de[+-]\d", words)  # plain numbers: no "1.23e+03"
+    saving = re.search(r"saves ([\d,.]+) t of cumulative shortfall on average([^<;]*)", text)
+    assert saving and "-" not in saving.group(2)  # a saving with positive bounds, or told as "t more"
+    assert "Chance that one decision is an approval: " in text[brief:comparison]  # assumptions in words
+    assert "china.licensing.approval_probability:" not in text[brief:comparison]
 
 
 def test_figures_are_rounded_to_what_their_interval_supports():
@@ -177,3 +185,26 @@ def test_a_paired_replication_is_worse_only_by_more_than_the_tolerance_with_a_wi
     assert vehicles.p_b_worse == 1.0  # not in tonnes: any excess counts
     none = compare_outcome("cumulative_shortfall_t", a, a, paired=True)
     assert none.p_b_worse == 0.0 and none.p_b_worse_ci[1] > 0.2  # no collapsed [0, 0] from 10 replications
+
+
+@pytest.mark.slow
+def test_the_report_reads_on_a_phone_in_a_headless_browser(runs, tmp_path):
+    # Chromium from the system packages, driven by Playwright (which downloads no browser here)
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("no Chromium on this machine (Debian: apt-get install chromium); the report's phone "
+                    "layout is not checked")
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    out = tmp_path / "report.html"
+    assert cli.invoke(app, ["report", str(runs["ends"]), str(runs["stockpile"]), "--out", str(out)]).exit_code == 0
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=1)
+        page.goto(out.as_uri())
+        width = page.evaluate("document.documentElement.scrollWidth")
+        headline = page.locator(".headline").bounding_box()
+        images = page.evaluate("[...document.images].map(i => [i.naturalWidth > 0, i.getBoundingClientRect().right])")
+        browser.close()
+    assert width <= 390, width  # nothing wider than the phone: tables scroll inside their box
+    assert headline is not None and headline["x"] >= 0 and headline["x"] + headline["width"] <= 390
+    assert images and all(loaded and right <= 390 for loaded, right in images)

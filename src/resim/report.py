@@ -53,13 +53,13 @@ def monthly_rows(comparisons: list[Comparison]) -> list[dict[str, Any]]:
 def comparison_figure(comparisons: list[Comparison]) -> Figure:
     """The comparison chart of a reference and the runs set against it."""
     runs = [comparisons[0].reference] + [c.other for c in comparisons]
-    fans = [(r.name, r.months, statistics.monthly(r.shortfall_t, r.demand_t)) for r in runs]
-    diffs = [(c.other.name, c.monthly.months,
+    fans = [(r.title, r.months, statistics.monthly(r.shortfall_t, r.demand_t)) for r in runs]
+    diffs = [(c.other.title, c.monthly.months,
               {"mean": c.monthly.mean, "ci_low": c.monthly.ci_low, "ci_high": c.monthly.ci_high,
                **({"p5": c.monthly.quantiles[5], "p95": c.monthly.quantiles[95]} if c.monthly.quantiles else {})})
              for c in comparisons]
     pairing = "paired" if all(c.paired for c in comparisons) else "UNPAIRED (different seeds or replications)"
-    title = (f"EV NdFeB shortfall, India: {', '.join(r.name for r in runs[1:])} against {runs[0].name} "
+    title = (f"EV NdFeB shortfall, India: {', '.join(r.title for r in runs[1:])} against {runs[0].title} "
              f"(reference); {len(runs[0].replications)} replications, {pairing}")
     return comparison_chart(fans, diffs, title)
 
@@ -96,18 +96,18 @@ def _png(draw) -> str:
 def _table(header: list[str], rows: list[list[Any]]) -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
     body = "".join("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>" for row in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return f"<div class=\"scroll\"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
 
 
 def _run_section(run: RunData) -> str:
     m = run.manifest
     stats = statistics.monthly(run.shortfall_t, run.demand_t)
     subtitle = f"{m['replications']} replications, seed {m['seed']}, scenario hash {m['scenario_hash'][:8]}"
-    fan = _png(lambda buf: save(fan_chart(run.months, stats, f"Scenario {run.name}: EV magnet shortfall, India",
+    fan = _png(lambda buf: save(fan_chart(run.months, stats, f"{run.title}: EV magnet shortfall, India",
                                           subtitle + "; t NdFeB per month"), buf))
     years = _table(["year", "median % of demand", "p5 - p95 %", "median t", "P(any short month)"],
-                   [[y["year"], f"{y['shortfall_pct_p50']:.1f}", f"{y['shortfall_pct_p5']:.1f} - "
-                     f"{y['shortfall_pct_p95']:.1f}", f"{y['shortfall_t_p50']:,.0f}", f"{y['p_any_shortfall']:.2f}"]
+                   [[y["year"], _median(y, "shortfall_pct"), f"{_median(y, 'shortfall_pct', 'p5')} - "
+                     f"{_median(y, 'shortfall_pct', 'p95')}", _median(y, "shortfall_t"), f"{y['p_any_shortfall']:.2f}"]
                     for y in m["yearly"]])
     s = m["run_summary"]
     cum = s["cumulative_shortfall_t"]
@@ -122,18 +122,16 @@ def _run_section(run: RunData) -> str:
           f"{w['mean_t']:,.0f} ±{w['mean_half_width_t']:,.0f}",
           f"{w['median_t']:,.0f}", f"{w['p_any_shortfall']:.2f}"] for w in worlds])
     params = m.get("parameters", [])
-    wanted = m["resolved_scenario"].get("key_assumptions", [])
-    key = sorted((p for p in params if p["parameter"] in wanted), key=lambda p: wanted.index(p["parameter"]))
     cols = ["parameter", "value", "p5_p95", "unit", "drawn", "source"]
     return f"""
 <section>
-<h2>Scenario {html.escape(run.name)}</h2>
+<h2>{html.escape(run.title)} <span class="facts">(scenario {html.escape(run.name)})</span></h2>
 <p class="question">{html.escape(m['question'])}</p>
 <p class="facts">{html.escape(subtitle)}; {m['horizon_months']} months from {m['start']}
 (reported from {m.get('report_from', m['start'])}); run
 {html.escape(m['run_id'])}, created {html.escape(m['created_utc'])} with resim
 {html.escape(m['versions']['resim'])}.</p>
-<img src="{fan}" alt="fan chart of monthly shortfall for {html.escape(run.name)}"/>
+<img src="{fan}" alt="fan chart of monthly shortfall for {html.escape(run.title)}"/>
 <h3>Shortfall by year</h3>
 {years}
 <p>Over the horizon: cumulative shortfall median {cum['p50']:,.0f} t NdFeB (p5 {cum['p5']:,.0f} - p95
@@ -143,8 +141,8 @@ def _run_section(run: RunData) -> str:
 <h3>China's export regime (timeline)</h3>
 {timeline}
 <h3>Key assumptions</h3>
-{_table(["parameter", "value or distribution", "p5 - p95", "unit", "drawn", "source"],
-        [[p[c] for c in cols] for p in key])}
+{_table(["assumption", "median (90% of worlds)", "parameter", "drawn", "source"],
+        [[_meaning(p), _range(p), p["parameter"], p["drawn"], p["source"]] for p in _key_assumptions(m)])}
 <details><summary>All {len(params)} parameters and their sources</summary>
 {_table(["parameter", "value or distribution", "p5 - p95", "unit", "drawn", "source", "set in"],
         [[p[c] for c in [*cols, "set_in"]] for p in params])}
@@ -166,6 +164,55 @@ CAVEATS = (  # what every figure of this model carries (docs/model.md, "What the
 )
 
 
+def _median(year: dict[str, Any], figure: str, key: str = "p50") -> str:
+    """A yearly quantile rounded to what its median's Monte Carlo interval supports (as the headline)."""
+    half = max(year[f"{figure}_p50_high"] - year[f"{figure}_p50"], year[f"{figure}_p50"] - year[f"{figure}_p50_low"])
+    return statistics.rounded(year[f"{figure}_{key}"], half)
+
+
+def _quantity(value: float, unit: str) -> str:
+    """A parameter's value in plain numbers: shares as percentages, never 1.23e+03."""
+    if unit in ("fraction", "probability"):
+        return f"{statistics.rounded(100 * value, float('nan'))}%"
+    return f"{statistics.rounded(value, float('nan'))} {unit}".strip()
+
+
+def _meaning(p: dict[str, Any]) -> str:
+    """A parameter in words (its field's description), else its path."""
+    return str(p.get("meaning") or p["parameter"]).rstrip(".")
+
+
+def _range(p: dict[str, Any]) -> str:
+    """A parameter's median and, when it is uncertain, the range 90% of drawn worlds fall in."""
+    if "median" not in p:  # a run written before resim kept the numbers
+        return f"{p['value']} {p['p5_p95']}".strip()
+    median = _quantity(p["median"], p["unit"])
+    if p["p5"] == p["p95"]:
+        return median
+    return f"{median} ({_quantity(p['p5'], p['unit'])} to {_quantity(p['p95'], p['unit'])})"
+
+
+def _key_assumptions(manifest: dict[str, Any]) -> list[dict[str, Any]]:
+    params = {p["parameter"]: p for p in manifest.get("parameters", [])}
+    return [params[k] for k in manifest["resolved_scenario"].get("key_assumptions", []) if k in params]
+
+
+def _difference(mean: float, ci: tuple[float, float]) -> str:
+    """A paired mean difference in words, as a positive amount with its 95% interval: 'adds' or
+    'saves' (a saving with negative bounds read as a loss)."""
+    half = (ci[1] - ci[0]) / 2
+    verb, (lo, hi) = ("adds", ci) if mean > 0 else ("saves", (-ci[1], -ci[0]))
+    text = f"{verb} {statistics.rounded(abs(mean), half)} t of cumulative shortfall on average"
+    if lo < 0:  # the interval reaches the other side of zero
+        other = "less" if verb == "adds" else "more"
+        return f"{text}, not told apart from zero (95% interval: {statistics.rounded(-lo, half)} t {other} to " \
+               f"{statistics.rounded(hi, half)} t {'more' if verb == 'adds' else 'less'})"
+    return f"{text} (95% interval: {statistics.rounded(lo, half)} to {statistics.rounded(hi, half)} t)"
+
+
+WIDE_INDEX = 0.1  # a total index's 95% half-width above which the drivers cannot be ranked
+
+
 def _interval(o: dict[str, Any], key: str = "p50") -> str:
     """A quantile or mean rounded to its Monte Carlo interval, with that interval."""
     if key == "mean":
@@ -183,7 +230,7 @@ def _brief(runs: list[RunData], comparisons: list[Comparison], analyses: list[Pa
     if runs:
         m = runs[0].manifest
         o = m.get("outcomes")
-        parts.append(f"<h2>The answer: {html.escape(runs[0].name)}</h2><p class=\"question\">"
+        parts.append(f"<h2>The answer: {html.escape(runs[0].title)}</h2><p class=\"question\">"
                      f"{html.escape(m['question'])}</p>")
         if o:
             cum, pct, nb = o["cumulative_shortfall_t"], o["shortfall_pct_of_demand"], o["vehicles_not_built"]
@@ -197,25 +244,24 @@ def _brief(runs: list[RunData], comparisons: list[Comparison], analyses: list[Pa
                 f"Mean: {_interval(cum, 'mean')} t. ({m['replications']:,} replications.)</p>")
     for c in comparisons:
         d = next(x for x in c.outcomes if x.outcome == "cumulative_shortfall_t")
-        half = (d.mean_diff_ci[1] - d.mean_diff_ci[0]) / 2
-        verb = "adds" if d.mean_diff > 0 else "saves"
-        parts.append(f"<p><b>{html.escape(c.other.name)}</b> against {html.escape(c.reference.name)} {verb} "
-                     f"{statistics.rounded(abs(d.mean_diff), half)} t of cumulative shortfall on average (95%: "
-                     f"{statistics.rounded(d.mean_diff_ci[0], half)} to "
-                     f"{statistics.rounded(d.mean_diff_ci[1], half)} t)"
-                     + (f"; it is worse in {100 * d.p_b_worse:.0f}% of paired futures" if c.paired else
-                        " (unpaired runs)") + ".</p>")
+        lo, hi = d.p_b_worse_ci
+        parts.append(f"<p><b>{html.escape(c.other.title)}</b> against {html.escape(c.reference.title)} "
+                     f"{_difference(d.mean_diff, d.mean_diff_ci)}"
+                     + (f"; it is worse in {100 * d.p_b_worse:.0f}% of paired futures (95% interval "
+                        f"{100 * lo:.0f}-{100 * hi:.0f}%)" if c.paired else " (unpaired runs)") + ".</p>")
     for folder in analyses:
         top = [r for r in read_table(folder / "indices.parquet").to_pylist() if r["period"] == "all"][:3]
-        drivers = "; ".join(f"{r['factor']} (total index {r['ST']:.2f} +-{r['ST_conf']:.2f})" for r in top)
-        parts.append(f"<p>What drives it most (Sobol total indices, whole model): {html.escape(drivers)}.</p>")
+        drivers = "; ".join(f"{r['factor']} (total index {r['ST']:.2f} ±{r['ST_conf']:.2f})" for r in top)
+        wide = any(r["ST_conf"] > WIDE_INDEX for r in top)
+        parts.append(f"<p>What drives it most (Sobol total indices, whole model): {html.escape(drivers)}."
+                     + (" <b>These intervals are too wide to rank the drivers</b> (an index is a share of the "
+                        "variance, between 0 and 1): the analysis needs more base samples." if wide else "")
+                     + "</p>")
     if runs:
-        params = {p["parameter"]: p for p in runs[0].manifest.get("parameters", [])}
-        wanted = runs[0].manifest["resolved_scenario"].get("key_assumptions", [])
-        key = [params[k] for k in wanted if k in params][:6]
+        key = _key_assumptions(runs[0].manifest)[:6]
         parts.append("<h3>Key assumptions</h3><ul>" + "".join(
-            f"<li>{html.escape(p['parameter'])}: {html.escape(str(p['value']))} {html.escape(str(p['unit']))} "
-            f"({html.escape(str(p['source']))})</li>" for p in key) + "</ul>")
+            f"<li>{html.escape(_meaning(p))}: {html.escape(_range(p))} ({html.escape(str(p['source']))})</li>"
+            for p in key) + "</ul>")
     parts.append("<h3>Caveats</h3><ul>" + "".join(f"<li>{html.escape(c)}</li>" for c in CAVEATS) + "</ul>")
     parts.append("</section>")
     return "\n".join(parts)
@@ -223,24 +269,32 @@ def _brief(runs: list[RunData], comparisons: list[Comparison], analyses: list[Pa
 
 def _comparison_section(comparisons: list[Comparison]) -> str:
     chart = _png(lambda buf: save(comparison_figure(comparisons), buf))
-    parts = [f'<section><h2>Comparison with {html.escape(comparisons[0].reference.name)}</h2>',
+    parts = [f'<section><h2>Comparison with {html.escape(comparisons[0].reference.title)}</h2>',
              f'<img src="{chart}" alt="shortfall fans and their differences"/>']
     for c in comparisons:
         note = "paired: same seed and replications (common random numbers)" if c.paired else \
             "unpaired: the runs differ in seed or replications, so intervals are wider"
-        rows = [[statistics.OUTCOMES[o.outcome].label, o.unit, f"{o.a_mean:,.1f}", f"{o.b_mean:,.1f}",
-                 f"{o.mean_diff:+,.1f} [{o.mean_diff_ci[0]:+,.1f}, {o.mean_diff_ci[1]:+,.1f}]",
-                 f"{o.p_b_worse:.2f} [{o.p_b_worse_ci[0]:.2f}, {o.p_b_worse_ci[1]:.2f}]"] for o in c.outcomes]
-        parts.append(f"<h3>{html.escape(c.other.name)} minus {html.escape(c.reference.name)} ({note})</h3>")
-        parts.append(_table(["outcome", "unit", c.reference.name, c.other.name, "mean difference [95% CI]",
-                             f"P({c.other.name} worse) [95% CI]"], rows))
+        rows = []
+        for o in c.outcomes:  # each row rounded to what its difference's Monte Carlo interval supports
+            half = (o.mean_diff_ci[1] - o.mean_diff_ci[0]) / 2
+
+            def r(x: float, sign: str = "", half: float = half) -> str:
+                text = statistics.rounded(x, half)
+                return f"+{text}" if sign and x > 0 else text
+            rows.append([statistics.OUTCOMES[o.outcome].label, o.unit, r(o.a_mean), r(o.b_mean),
+                         f"{r(o.mean_diff, '+')} [{r(o.mean_diff_ci[0], '+')}, {r(o.mean_diff_ci[1], '+')}]",
+                         f"{o.p_b_worse:.2f} [{o.p_b_worse_ci[0]:.2f}, {o.p_b_worse_ci[1]:.2f}] (Wilson)"])
+        parts.append(f"<h3>{html.escape(c.other.title)} minus {html.escape(c.reference.title)} ({note})</h3>")
+        parts.append(_table(["outcome", "unit", c.reference.title, c.other.title, "mean difference [95% CI]",
+                             f"P({c.other.title} worse) [95% CI]"], rows))
         parts.append(f"<p>Months whose mean difference excludes zero: "
                      f"{html.escape(month_ranges(c.monthly.months, c.monthly.differs))}.</p>")
     parts.append("</section>")
     return "\n".join(parts)
 
 
-STYLE = """body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}
+STYLE = """body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 0.8em;color:#222;
+overflow-wrap:anywhere}.scroll{overflow-x:auto;max-width:100%}
 table{border-collapse:collapse;margin:0.5em 0;font-size:0.85em}td,th{border:1px solid #ccc;padding:3px 6px;
 text-align:left}th{background:#f0f0f0}img{max-width:100%}.question{font-size:1.1em;font-style:italic}
 .facts{color:#555;font-size:0.9em}.headline{font-size:1.15em;background:#f6f6f0;padding:0.6em;
@@ -293,11 +347,12 @@ def html_report(folders: list[Path], out: Path) -> Path:
     if comparisons:
         sections.append(_comparison_section(comparisons))
     sections += [_sensitivity_section(f) for f in analyses] + [_run_section(r) for r in runs]
-    names = ", ".join([r.name for r in runs] + [Path(read_manifest(f)["model"]).stem
-                                                for f in analyses])
+    names = ", ".join([r.title for r in runs] + [Path(read_manifest(f)["model"]).stem
+                                                 for f in analyses])
     doc = f"""<!DOCTYPE html>
 <html lang="en">
-<head><meta charset="utf-8"/><title>resim report: {html.escape(names)}</title><style>{STYLE}</style></head>
+<head><meta charset="utf-8"/><meta name="viewport" content="width=device-width, initial-scale=1"/>
+<title>resim report: {html.escape(names)}</title><style>{STYLE}</style></head>
 <body>
 <h1>resim report: {html.escape(names)}</h1>
 <p>India's EV makers' NdFeB magnet shortfall under China's export controls: Monte Carlo results of

@@ -43,6 +43,11 @@ class RunData:
         return str(self.manifest["scenario"])
 
     @property
+    def title(self) -> str:
+        """The scenario's human name (its `title:`), else its name."""
+        return str(self.manifest.get("resolved_scenario", {}).get("title") or self.name)
+
+    @property
     def seed(self) -> int:
         return int(self.manifest["seed"])
 

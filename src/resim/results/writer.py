@@ -146,7 +146,8 @@ class RunWriter:
         self._write_tables(stats, per_rep, years)
         subtitle = (f"{self.replications} replications, seed {self.seed}, scenario hash {self.hash[:8]}; "
                     f"t NdFeB per month")
-        save(fan_chart(self.months, stats, f"Scenario {self.scenario.name}: EV magnet shortfall, India", subtitle),
+        save(fan_chart(self.months, stats, f"{self.scenario.title or self.scenario.name}: EV magnet shortfall, India",
+                       subtitle),
              self.tmp / "fan_chart.png")
         manifest = self._manifest(command, workers, per_rep, years)
         describe(self.tmp, f"resim run of {self.scenario.name}")

@@ -23,6 +23,16 @@ Z90 = float(sp.ndtri(0.9))  # lognormal: p90 = median * exp(sigma * Z90)
 PERT_LAMBDA = 4.0
 
 
+def plain(x: float, digits: int | None = None, commas: bool = True) -> str:
+    """A number as people write it, never as 1.5e+06: `digits` significant digits if given, thousands
+    separated (inside a distribution's text, where commas part its arguments, not)."""
+    if digits is not None:
+        x = float(f"{x:.{digits}g}")
+    if abs(x) >= 1000 and x == round(x):
+        return f"{x:,.0f}" if commas else f"{x:.0f}"
+    return f"{x:g}" if abs(x) < 1e6 else f"{x:{',' if commas else ''}.2f}"
+
+
 class _Spec(BaseModel):
     """Common base: a frozen pydantic model with an optional `source` (seed/assumption id or text)."""
 
@@ -37,7 +47,8 @@ class _Spec(BaseModel):
 
     def describe(self) -> str:
         fields = self.model_dump(exclude={"source", "dist"}, exclude_none=True)
-        return f"{self.dist}({', '.join(f'{k}={v}' for k, v in fields.items())})"  # type: ignore[attr-defined]
+        text = ", ".join(f"{k}={plain(v, commas=False) if isinstance(v, float) else v}" for k, v in fields.items())
+        return f"{self.dist}({text})"  # type: ignore[attr-defined]
 
     @property
     def is_fixed(self) -> bool:
@@ -58,7 +69,7 @@ class Fixed(_Spec):
         return np.full_like(u, self.value, dtype=float) if isinstance(u, np.ndarray) else self.value
 
     def describe(self) -> str:
-        return f"{self.value:g}"
+        return plain(self.value)
 
     @property
     def is_fixed(self) -> bool:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from resim.scenario.loader import Loaded
-from resim.scenario.params import Fixed, _Spec
+from resim.scenario.params import Fixed, _Spec, plain
 from resim.scenario.schema import rule_sets_in_force
 from resim.scenario.walk import is_per_event, iter_specs
 
@@ -24,12 +24,15 @@ def unit_of(path: str) -> str:
     return next((unit for suffix, unit in UNIT_SUFFIXES if name.endswith(suffix)), "")
 
 
-def parameter_rows(loaded: Loaded) -> list[dict[str, str]]:
-    """Every parameter: value or distribution, p5-p95, unit, when drawn, source, and where set."""
+def parameter_rows(loaded: Loaded) -> list[dict[str, Any]]:
+    """Every parameter: value or distribution, p5-p95 (as text, and its median, p5 and p95 as
+    numbers), unit, its meaning in words, when drawn, source, and where set."""
     return [{
         "parameter": path,
+        "meaning": (field.description or "") if field else "",
         "value": spec.describe(),
         "p5_p95": _spread(spec),
+        **{name: float(spec.ppf(q)) for name, q in (("p5", 0.05), ("median", 0.5), ("p95", 0.95))},
         "unit": unit_of(path),
         "drawn": "per event" if is_per_event(field) else "per replication",
         "source": _source_text(loaded, spec),
@@ -40,7 +43,7 @@ def parameter_rows(loaded: Loaded) -> list[dict[str, str]]:
 def _spread(spec: _Spec) -> str:
     if spec.is_fixed:
         return ""
-    return f"{spec.ppf(0.05):.3g} - {spec.ppf(0.95):.3g}"
+    return f"{plain(spec.ppf(0.05), 3)} - {plain(spec.ppf(0.95), 3)}"
 
 
 def _source_text(loaded: Loaded, spec: _Spec) -> str:

@@ -163,7 +163,8 @@ class Group(Section):
     vehicles, with their own parameters where they differ from the segment's (unset: inherited)."""
 
     share: Number = Field(ge=0, le=1, description="Share of the segment's vehicles (a segment's groups sum to 1).")
-    ndfeb_kg_per_vehicle: KgPerVehicle | None = None
+    ndfeb_kg_per_vehicle: KgPerVehicle | None = Field(None, description="NdFeB magnet per vehicle (null: the "
+                                                                       "segment's).")
     dytb_grade_share: Fraction | None = Field(None, description="Share of NdFeB vehicles needing Dy/Tb grades.")
     min_dytb_grade_share: Fraction | None = Field(None, description="That share once light-REE redesigns qualify.")
     redesign_to_light_ree_months: NonNegative | None = Field(
@@ -195,8 +196,8 @@ class Segment(Section):
 
     units_per_year: VehiclesPerYear = Field(description="Vehicles per year at base_date.")
     base_date: dt.date
-    growth_per_year: Growth
-    ndfeb_kg_per_vehicle: KgPerVehicle
+    growth_per_year: Growth = Field(description="Growth of sales a year, without a shortage.")
+    ndfeb_kg_per_vehicle: KgPerVehicle = Field(description="NdFeB magnet in one vehicle's motors.")
     dytb_grade_share: Fraction = Field(description="Share of NdFeB vehicles needing Dy/Tb grades.")
     min_dytb_grade_share: Fraction = Field(description="That share once light-REE redesigns qualify.")
     chain_cover_weeks: CoverWeeks = Field(
@@ -251,8 +252,8 @@ class Supplier(Section):
     kind: Literal["import", "recycling"] = "import"
     capacity_t_per_year: TonnesPerYear = Field(description="Capacity available to Indian EV makers.")
     available_from: dt.date | None = None
-    ramp_months: NonNegative = 0.0
-    lead_time_days: EventDays
+    ramp_months: NonNegative = Field(0.0, description="From available to full capacity.")
+    lead_time_days: EventDays = Field(description="Order to delivery at the Indian maker.")
     premium_share: NonNegative = Field(0.0, description="Price premium over China's price; cheaper first.")
     dytb_secured_share: Fraction = Field(
         1.0, description="Dy/Tb-grade output kept when China restricts Dy/Tb oxide."
@@ -273,10 +274,10 @@ class Supplier(Section):
 class Plant(Section):
     """One domestic REPM plant under the 6,000 t/yr scheme (all plants share these specs)."""
 
-    capacity_t_per_year: TonnesPerYear
+    capacity_t_per_year: TonnesPerYear = Field(description="Nameplate magnet capacity of one plant.")
     award_delay_months: NonNegative = Field(description="Tender to award.")
     commissioning_months: NonNegative = Field(description="Award to first output.")
-    ramp_months: NonNegative
+    ramp_months: NonNegative = Field(description="First output to full output.")
     utilisation: Fraction = Field(description="Saleable output as a share of nameplate once ramped.")
 
 
@@ -287,14 +288,16 @@ class Domestic(Section):
     plants: Count = Field(ge=0, le=20)
     plant: Plant
     tender_date: dt.date
-    dytb_output_share: Fraction
-    ndpr_oxide_t_per_t_magnet: NonNegative
+    dytb_output_share: Fraction = Field(description="Share of the plants' output made as Dy/Tb grade.")
+    ndpr_oxide_t_per_t_magnet: NonNegative = Field(description="NdPr oxide a tonne of magnet takes.")
     dytb_content_share: Fraction = Field(description="Dy+Tb mass share in Dy/Tb-grade magnets.")
-    irel_ndpr_oxide_start_t_per_year: TonnesPerYear
-    irel_ndpr_oxide_target_t_per_year: TonnesPerYear
+    irel_ndpr_oxide_start_t_per_year: TonnesPerYear = Field(description="IREL's NdPr oxide for magnets at first.")
+    irel_ndpr_oxide_target_t_per_year: TonnesPerYear = Field(description="IREL's NdPr oxide for magnets once "
+                                                                         "ramped.")
     irel_ramp_start: dt.date
-    irel_ramp_months: NonNegative
-    non_china_ndpr_oxide_t_per_year: TonnesPerYear
+    irel_ramp_months: NonNegative = Field(description="IREL's ramp from start to target.")
+    non_china_ndpr_oxide_t_per_year: TonnesPerYear = Field(description="NdPr oxide from outside China for the "
+                                                                       "plants.")
     lead_time_days: EventDays = Field(description="Plant to maker.")
     cost_premium_share: NonNegative = Field(
         0.0, description="Domestic magnets' price over China's (net of incentives); makers buy cheapest first."
@@ -306,7 +309,7 @@ class Domestic(Section):
 
 class HeavyRee(Section):
     alt_dytb_t_per_year: TonnesPerYear = Field(description="Non-China Dy+Tb available to Indian plants.")
-    domestic_dytb_t_per_year: TonnesPerYear
+    domestic_dytb_t_per_year: TonnesPerYear = Field(description="Dy+Tb India separates itself.")
     non_china_magnet_dytb_t_per_year: TonnesPerYear | None = Field(
         None, description="Non-China Dy+Tb non-China magnet makers can put into magnets for India (null: no limit)."
     )
@@ -350,6 +353,8 @@ class Levers(Section):
 class Scenario(Section):
     name: FolderName
     question: str = Field(description="The question this scenario answers.")
+    title: str | None = Field(None, max_length=120, description="A human name for reports and charts (default: the "
+                              "name); a file that extends another does not inherit it.")
     start: dt.date
     horizon_months: Count = Field(ge=1, le=600)
     report_from: dt.date | None = Field(

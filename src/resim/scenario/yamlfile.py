@@ -229,7 +229,8 @@ def load_chain(path: Path, stack: list[Path]) -> tuple[dict[str, Any], Marks, li
         raise InputError.one(path, f"extends a file that does not exist: {base_path}", "extends",
                              marks[("extends",)][1])
     base, base_marks, files = load_chain(base_path, [*stack, resolved])
-    merged = dict(base)
+    merged = {k: v for k, v in base.items() if k != "title"}  # a title names its own file, never a child
+    base_marks = {k: v for k, v in base_marks.items() if k[:1] != ("title",)}
     for key, value in data.items():
         if key != "extends":
             set_in(merged, [key], value)
