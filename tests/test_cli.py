@@ -371,6 +371,8 @@ def test_sweeps_comparisons_and_analyses_open_as_dataframes(tmp_path):
 
     folders = [Path(f) for f in (folder, *runs, compared["results"], json.loads(analysis.stdout)["results"])]
     for f in folders:
+        versions = json.loads((f / "manifest.json").read_text())["versions"]
+        assert {"resim", "pandas", "xarray", "dask", "distributed"} <= set(versions)
         described = json.loads((f / "datapackage.json").read_text())
         tables = sorted(p.name for p in (*f.glob("*.parquet"), *f.glob("*.csv")))
         assert sorted(r["path"] for r in described["resources"]) == tables

@@ -33,6 +33,10 @@ def _validator(overlay: bool) -> jsonschema.Draft202012Validator:
 
 def test_the_shipped_schemas_are_current():
     for overlay, name in ((False, "scenario"), (True, "overlay")):
+        declared = json_schema(overlay)
+        assert declared["$schema"] == "https://json-schema.org/draft/2020-12/schema"  # which draft, for editors
+        assert declared["$id"] == f"urn:resim:schema:{name}"
+        jsonschema.Draft202012Validator.check_schema(declared)
         assert json.loads((REPO / "schema" / f"{name}.schema.json").read_text()) == json_schema(overlay), \
             f"regenerate: resim schema {'--overlay ' if overlay else ''}> schema/{name}.schema.json"
 

@@ -21,6 +21,7 @@ from resim.folders import MANIFEST, folder_for, read_manifest, read_table, stage
 from resim.plots import comparison_chart, fan_chart, save
 from resim.results import statistics
 from resim.results.tables import describe, write_table
+from resim.results.writer import versions
 
 # --- comparisons -----------------------------------------------------------------------------
 
@@ -78,6 +79,7 @@ def write_comparison(comparisons: list[Comparison], root: Path, command: list[st
         write_manifest(tmp, {
             "reference": str(ref.folder), "others": [str(c.other.folder) for c in comparisons],
             "paired": [c.paired for c in comparisons], "command": command, "resim": __version__,
+            "versions": versions(),
             "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "units": {"monthly differences": "t NdFeB per month",
                       **{o.outcome: o.unit for o in comparisons[0].outcomes}},

@@ -13,6 +13,7 @@ import pyarrow as pa
 
 from resim.folders import check_writable, folder_for, read_table, write_manifest
 from resim.results.tables import describe, write_table
+from resim.results.writer import versions
 
 
 def start(results: Path, kind: str, name: str, manifest: dict[str, Any]) -> Path:
@@ -20,7 +21,7 @@ def start(results: Path, kind: str, name: str, manifest: dict[str, Any]) -> Path
     check_writable(results)
     folder = folder_for(results / kind, name)
     (folder / "points").mkdir(parents=True)
-    write_manifest(folder, {**manifest, "complete": False})
+    write_manifest(folder, {**manifest, "versions": versions(), "complete": False})
     return folder
 
 

@@ -42,10 +42,15 @@ KEPT = ("shortfall_t", "demand_t", "vehicles_not_built")  # held in memory for t
 RUN_KEYS = ("scenario", "question", "seed", "replications", "start", "horizon_months", "report_from",
             "reported_months", "units", "outcomes", "run_summary", "yearly")  # what readers of a run rely on
 
-def _versions(libs: list[str]) -> dict[str, str]:
-    """Each installed library's version (optional ones absent from this environment are left out)."""
-    found = {}
-    for lib in libs:
+LIBRARIES = ("simpy", "numpy", "scipy", "pydantic", "pyarrow", "matplotlib", "typer", "pandas", "xarray", "dask",
+             "distributed", "SALib", "scikit-learn", "ema_workbench")
+
+
+def versions() -> dict[str, str]:
+    """resim's, Python's and each installed library's version, for a manifest (optional libraries
+    absent from this environment are left out)."""
+    found = {"resim": __version__, "python": platform.python_version()}
+    for lib in LIBRARIES:
         try:
             found[lib] = importlib.metadata.version(lib)
         except importlib.metadata.PackageNotFoundError:
@@ -184,8 +189,6 @@ class RunWriter:
 
     def _manifest(self, command: list[str], workers: int, per_rep: dict[str, np.ndarray],
                   years: list[dict[str, float]]) -> dict[str, Any]:
-        libs = ["simpy", "numpy", "scipy", "pydantic", "pyarrow", "matplotlib", "typer", "pandas", "xarray", "dask",
-                "distributed"]
         cum = per_rep["cumulative_shortfall_t"]
         first = per_rep["first_short_month"]
         return {
@@ -203,7 +206,7 @@ class RunWriter:
             "workers": workers,
             "wall_time_s": round(time.perf_counter() - self.started, 3),
             "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "versions": {"resim": __version__, "python": platform.python_version(), **_versions(libs)},
+            "versions": versions(),
             "platform": sys.platform,
             "model_compiled": COMPILED,  # mypyc build (setup.py): same results, faster
             "units": {c: unit_of(c) for c in self.columns},

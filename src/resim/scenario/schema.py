@@ -441,7 +441,9 @@ def json_schema(overlay: bool = False) -> dict[str, Any]:
     is written at) or a `+` append (`regimes+: [...]`) stands for a path into the scenario: each
     path is checked against the field it reaches, so a dotted typo or an out-of-range value fails
     in an editor as it fails in the loader."""
-    schema = Scenario.model_json_schema(by_alias=True)
+    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema",
+              "$id": f"urn:resim:schema:{'overlay' if overlay else 'scenario'}",
+              **Scenario.model_json_schema(by_alias=True)}
     if not overlay:
         return schema
     defs = schema["$defs"]
