@@ -95,10 +95,14 @@ def _result(future: Any, label: str) -> Any:
         raise TaskFailed(f"{label} failed: {type(exc).__name__}: {exc}") from exc
 
 
-def ordered_map(function: Callable[..., Any], shared: Any, items: list[Any], scheduler: str,
-                window: int = 64) -> Iterator[Any]:
-    """Yield function(shared, item) for each item in order, at most `window` tasks in flight."""
+def ordered_map(function: Callable[..., Any], shared: Any, items_for: Callable[[int], list[Any]],
+                scheduler: str) -> Iterator[Any]:
+    """Yield function(shared, item) for each item of `items_for(threads)` in order, where `threads`
+    counts the cluster's worker threads (so the caller sizes its tasks to the cluster: a few per
+    thread, as for local processes); three tasks a thread in flight."""
     with connect(scheduler) as client:
+        threads = max(1, sum(client.nthreads().values()))
+        items, window = items_for(threads), 3 * threads
         data = client.scatter(shared, broadcast=True)
         queue = iter(items)
         futures = [client.submit(function, data, item, pure=False)

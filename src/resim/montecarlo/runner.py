@@ -157,9 +157,11 @@ def run(scenario: Scenario, replications: int, seed: int, workers: int | None = 
     if dask_scheduler:
         from resim.montecarlo import cluster
 
-        parts = [range(first + p.start, first + p.stop) for p in chunks(replications, 64)]
+        def parts_for(threads: int) -> list[range]:  # chunks as for local processes, one per worker thread
+            return [range(first + p.start, first + p.stop) for p in chunks(replications, threads)]
+
         shipped = functools.partial(_shipped_chunk, seed=seed, check=check)
-        return cluster.ordered_map(shipped, scenario, parts, dask_scheduler)
+        return cluster.ordered_map(shipped, scenario, parts_for, dask_scheduler)
     workers = workers or default_workers()
     parts = [range(first + p.start, first + p.stop) for p in chunks(replications, workers)]
     if workers <= 1 or len(parts) <= 1:
