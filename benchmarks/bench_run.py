@@ -14,6 +14,11 @@ digest must be the same in both.
 Goal on the 2-core reference machine: 1,000 replications in 10 s or less ("Model v2"), and 5 s or less
 (the issue "Whole-model sensitivity ... and the speed to afford it"): the run ends by showing
 where the time goes against that 5 s, phase by phase, beside bare SimPy's loop for the same events.
+
+Wall time on a shared host says little (the same run took 8.5 s at load 0.8 and 87 s at load 15.6):
+the figures that hold are the workers' CPU per replication and, where valgrind is installed,
+instructions per replication (callgrind: the same count whatever else the host does). Budget for
+the compiled build ("Speed where users are", item 3): 12 ms of CPU and 80M instructions.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ import argparse
 import hashlib
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -131,6 +138,31 @@ def print_budget(scenario: Path, events: float, workers: int | None, run_1000: d
           f"({used_ms / max(left_ms, 1e-9):.1f}x)")
 
 
+def instructions_per_replication(scenario_file: Path, many: int = 12, few: int = 2) -> float | None:
+    """Instructions one replication costs, counted by callgrind: (a run of `many` - a run of `few`)
+    / (many - few), so start-up and imports cancel out; None without valgrind."""
+    if shutil.which("valgrind") is None:
+        return None
+    code = f"""
+import gc, sys
+from resim.montecarlo.runner import run_one
+from resim.scenario.loader import load
+sc = load({str(scenario_file)!r}).scenario
+gc.disable()
+for i in range(int(sys.argv[1])):
+    run_one(sc, sc.seed, i)
+"""
+    counts = []
+    env = {**os.environ, "PYTHONHASHSEED": "0", "OPENBLAS_NUM_THREADS": "1"}
+    for n in (many, few):
+        with tempfile.TemporaryDirectory() as tmp:
+            out = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={tmp}/cg.out",
+                                  sys.executable, "-c", code, str(n)], capture_output=True, text=True, env=env,
+                                 check=True)
+        counts.append(int(re.search(r"Collected : (\d+)", out.stderr).group(1)))  # type: ignore[union-attr]
+    return (counts[0] - counts[1]) / (many - few)
+
+
 def cli_run(scenario_file: Path, replications: int, workers: int | None) -> dict[str, float]:
     """Run `resim run` in a fresh process; return wall time, peak RSS (main, largest worker) and CPU
     time (main, all workers)."""
@@ -184,6 +216,12 @@ def main() -> None:
                   f"peak RSS main {r['main_peak_mib']:.0f} MiB, largest worker {r['worker_peak_mib']:.0f} MiB")
         median = sorted(thousands, key=lambda r: r["wall_s"])[len(thousands) // 2]
         print(f"1,000 replications: median {median['wall_s']:.1f} s of {len(thousands)} runs (goal: 10 s or less)")
+        cpu_ms = sorted(r["workers_cpu_s"] for r in thousands)[len(thousands) // 2]  # s per 1,000 = ms each
+        instructions = instructions_per_replication(scenario)
+        print(f"per replication: workers' CPU {cpu_ms:.1f} ms (median of the runs of 1,000); "
+              + (f"{instructions / 1e6:.1f}M instructions (callgrind, 12 minus 2 replications)" if instructions
+                 else "instructions not counted (no valgrind)")
+              + ("; budget compiled: 12 ms and 80M" if COMPILED else ""))
         print_budget(scenario, per_rep, args.workers, median)
 
 
