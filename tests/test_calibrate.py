@@ -4,9 +4,11 @@ drawing from the posterior gets accepted sets, reproducibly."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import yaml
@@ -146,6 +148,23 @@ def test_a_run_of_a_fitted_scenario_names_its_posterior_in_the_manifest(tmp_path
     manifest = json.loads(next(tmp_path.glob("*/*/manifest.json")).read_text())
     assert manifest["posterior"]["calibration"] == "record_and_sales_2025"
     assert "demand.inventory_cover_weeks" in manifest["posterior"]["fitted"]
+    # the manifest and the scenario hash name the posterior's contents, not only its folder
+    from resim.results.writer import scenario_hash
+    from resim.scenario.posterior import read_posterior
+
+    folder = tmp_path / "posterior_copy"
+    shutil.copytree(SCENARIOS.parent / "posteriors" / "record_and_sales_2025", folder)
+    fitted = tmp_path / "fitted.yaml"
+    fitted.write_text(f"extends: {SCENARIOS / 'backtest_2025_fitted.yaml'}\nposterior: {folder}\n")
+    before = scenario_hash(load(fitted).scenario)
+    assert read_posterior(str(folder)).content_hash == manifest["posterior"]["content_hash"]
+    table = pq.read_table(folder / "posterior.parquet")
+    weights = table.column("weight").to_pylist()
+    weights[0], weights[1] = weights[1], weights[0]  # the same folder, other weights
+    pq.write_table(table.set_column(table.schema.get_field_index("weight"), "weight", pa.array(weights)),
+                   folder / "posterior.parquet")
+    read_posterior.cache_clear()
+    assert scenario_hash(load(fitted).scenario) != before
 
 
 def test_repeated_observation_names_are_refused(tmp_path, write_scenario):

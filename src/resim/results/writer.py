@@ -34,6 +34,7 @@ from resim.plots import fan_chart, save
 from resim.results import statistics
 from resim.results.columns import dictionary, unit_of
 from resim.results.tables import describe, schema_with_units, write_table
+from resim.scenario.posterior import read_posterior
 from resim.scenario.schema import Scenario
 
 KEPT = ("shortfall_t", "demand_t", "vehicles_not_built")  # held in memory for the summary
@@ -59,7 +60,11 @@ def versions() -> dict[str, str]:
 
 
 def scenario_hash(scenario: Scenario) -> str:
+    """A digest of everything a run of `scenario` depends on: the resolved scenario and, when it
+    draws from a posterior, that posterior's contents (not only its folder's path)."""
     canonical = json.dumps(scenario.model_dump(mode="json", by_alias=True), sort_keys=True)
+    if scenario.posterior:
+        canonical += read_posterior(scenario.posterior).content_hash
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -68,7 +73,8 @@ def posterior_provenance(folder: str) -> dict[str, Any]:
     manifest = read_manifest(Path(folder))
     return {"folder": folder, "calibration": manifest["name"], "observations_file": manifest["observations_file"],
             "observations_hash": manifest["observations_hash"], "fitted": list(manifest["priors"]),
-            "effective_sample_size": manifest["diagnostics"]["effective_sample_size"]}
+            "effective_sample_size": manifest["diagnostics"]["effective_sample_size"],
+            "content_hash": read_posterior(folder).content_hash}
 
 
 class RunWriter:

@@ -5,6 +5,7 @@ one accepted set per replication, picked by weight with a keyed uniform."""
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 from pathlib import Path
 
@@ -26,6 +27,7 @@ class Posterior(BaseModel):
     weights: list[float]
     observations_hash: str
     effective_sample_size: float
+    content_hash: str  # of posterior.parquet: the accepted sets and weights a run drew from
 
     def pick(self, u: float) -> dict[str, float]:
         """The accepted set at cumulative weight u (one uniform per replication)."""
@@ -47,7 +49,8 @@ def read_posterior(folder: str) -> Posterior:
     return Posterior(folder=str(path.resolve()), weights=table["weight"],
                      parameters={p: table[f"param.{p}"] for p in manifest["priors"]},
                      observations_hash=manifest["observations_hash"],
-                     effective_sample_size=manifest["diagnostics"]["effective_sample_size"])
+                     effective_sample_size=manifest["diagnostics"]["effective_sample_size"],
+                     content_hash=hashlib.sha256(table_file.read_bytes()).hexdigest())
 
 
 def check_posterior_fits(folder: str, scenario: Scenario, file: Path, line: int | None) -> None:
