@@ -110,6 +110,12 @@ def markdown(scenario: Scenario) -> str:
              "Written by `resim run` to `series.parquet` (one row per replication and reported month; dates as",
              "dates), with each column's unit in the Parquet field metadata and the whole dictionary in",
              "`columns.csv` beside it. Generated from `resim.results.columns` (a test keeps this page current).", "",
+             "Every other table resim writes (summaries, replications, sweep points, comparisons, indices,",
+             "draws) carries each column's unit in its Parquet field metadata too, and every results folder has",
+             "a Frictionless Data Package descriptor, `datapackage.json`, listing its tables with each field's",
+             "type and unit, for tools that cannot see Parquet metadata (polars, DuckDB). `open_run`,",
+             "`open_sweep`, `open_comparison` and `open_sensitivity` give them as DataFrames with dates as",
+             "dates and the units in `attrs[\"units\"]`.", "",
              "| column | unit | per | meaning |", "|---|---|---|---|"]
     lines += [f"| `{c.name}` | {c.unit} | {c.per} | {c.meaning} |" for c in rows]
     lines += ["", "Per segment and per maker group (`column.segment`, `column.segment.group`, e.g.",
