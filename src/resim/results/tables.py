@@ -17,6 +17,7 @@ from resim.results.columns import GROUP_ONLY, PER_GROUP, TOTALS, unit_of
 from resim.scenario.provenance import unit_of as field_unit
 
 DATES = ("month", "first_short_month")
+YEARLY = {"year": "calendar year", "months": "months"}  # the yearly summary's year and its months reported
 SERIES = {*TOTALS, *PER_GROUP, *GROUP_ONLY}  # the bases of series columns
 PREFIXES = ("mean_", "median_", "p95_", "p5_", "cumulative_", "reference_", "other_")
 SUFFIXES = ("_low", "_high", "_p5", "_p25", "_p50", "_p75", "_p95", "_mean", "_conf")
@@ -40,8 +41,8 @@ def unit(column: str) -> str:
         return unit_of(column)
     if "." in column:  # a scenario field (a sensitivity design's factor)
         return _field_unit(column)
-    if column in ("year", "months"):  # the yearly summary's year and the months of it reported
-        return {"year": "calendar year", "months": "months"}[column]
+    if column in YEARLY:
+        return YEARLY[column]
     base = column
     for suffix in SUFFIXES:
         base = base.removesuffix(suffix)
