@@ -31,8 +31,8 @@ from resim.scenario.provenance import parameter_rows
 
 
 class Bar(Protocol):
-    """A ready progress bar (tqdm, tqdm.notebook, tqdm.auto), which every `on_progress`, `on_point`
-    and `on_batch` below accepts in place of a callback."""
+    """A ready progress bar (tqdm, tqdm.notebook, tqdm.auto, tqdm.rich), which every `on_progress`,
+    `on_point` and `on_batch` below accepts in place of a callback."""
 
     n: float
     total: float | None
