@@ -37,6 +37,7 @@ from scipy.stats import qmc
 
 from resim import __version__
 from resim.analysis import workfolder
+from resim.analysis.abcsmc import distance as misfit
 from resim.errors import InputError, Problem
 from resim.folders import (
     FolderName,
@@ -314,7 +315,7 @@ def posterior_of(table: dict[str, list[Any]], manifest: dict[str, Any]) -> dict[
     sim = np.array([[v if v is not None else np.nan for v in table[f"sim.{o['name']}"]] for o in observations]).T
     observed = np.array([o["value"] for o in observations])
     scale = np.array([o["uncertainty"] for o in observations])
-    distance = np.sqrt(np.mean(((sim - observed) / scale) ** 2, axis=1))
+    distance = misfit(sim, observed, scale)  # root mean square of the misses, in observation SDs
     distance = np.where(np.isfinite(distance), distance, np.inf)
     n = len(distance)
     keep = max(2, int(round(settings["accept_share"] * n)))
