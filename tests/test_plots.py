@@ -63,5 +63,5 @@ def test_every_other_chart_returns_figures():
     assert isinstance(plots.index_chart("sobol", rows[:1], "t"), Figure)
     table = {"param.a": [0.0, 1.0, 2.0], "o": [5.0, 1.0, 9.0]}
     assert isinstance(plots.tornado_chart(table, ["a"], "o", "t", "t"), Figure)
-    assert isinstance(plots.prior_posterior_chart(table, [0.2, 0.3, 0.5], ["a"], "t"), Figure)
+    assert isinstance(plots.prior_posterior_chart(table, table, [0.2, 0.3, 0.5], ["a"], "t"), Figure)
     assert isinstance(plots.prim_tradeoff_chart([1, 0.5], [0.3, 0.9], [0, 1], 1), Figure)

@@ -185,16 +185,18 @@ def tornado_chart(table: dict[str, list[Any]], params: list[str], outcome: str, 
     return fig
 
 
-def prior_posterior_chart(table: dict[str, list[Any]], weights: list[float], params: list[str],
-                          title: str) -> Figure:
-    """Calibration: each fitted parameter's prior draws (grey) against the weighted posterior (blue)."""
+def prior_posterior_chart(prior: dict[str, list[Any]], posterior: dict[str, list[Any]], weights: list[float],
+                          params: list[str], title: str) -> Figure:
+    """Calibration: each fitted parameter's prior draws (grey) against the weighted posterior sets
+    (blue); a rejection fit's posterior sets are its prior draws, an ABC-SMC's its last generation."""
     fig, axes = subplots(1, len(params), figsize=(3.6 * len(params), 3.2), squeeze=False)
     w = np.array(weights)
     for ax, param in zip(axes[0], params, strict=True):
-        x = np.array(table[f"param.{param}"], dtype=float)
+        x = np.array(prior[f"param.{param}"], dtype=float)
+        y = np.array(posterior[f"param.{param}"], dtype=float)
         bins = np.linspace(x.min(), x.max(), 21) if x.max() > x.min() else 10
         ax.hist(x, bins=bins, density=True, color="#bbbbbb", label="prior")
-        ax.hist(x, bins=bins, weights=w, density=True, color="#2166ac", alpha=0.75, label="posterior")
+        ax.hist(y, bins=bins, weights=w, density=True, color="#2166ac", alpha=0.75, label="posterior")
         ax.set_xlabel(param.replace(".", ".\u200b"), fontsize=7, wrap=True)
         ax.set_yticks([])
         ax.legend(fontsize=7)

@@ -43,6 +43,7 @@ class Generation:
     particles: np.ndarray  # sets x parameters
     weights: np.ndarray  # normalised
     distances: np.ndarray
+    keys: np.ndarray  # each set's simulation key (what the caller ran it under)
     simulations: int  # model evaluations it took
     acceptance_rate: float
 
@@ -70,7 +71,8 @@ def run(priors: dict[str, _Continuous], simulate: Simulate, observed: np.ndarray
     rng = np.random.default_rng([seed, key, 0])
     x = np.column_stack([f.ppf(rng.random(population)) for f in frozen])
     d = distance(simulate(sets(x), list(range(population))), observed, sd)
-    generations = [Generation(np.inf, x, np.full(population, 1.0 / population), d, population, 1.0)]
+    generations = [Generation(np.inf, x, np.full(population, 1.0 / population), d, np.arange(population), population,
+                              1.0)]
     if on_generation:
         on_generation(generations[-1])
     while len(generations) <= max_generations and generations[-1].epsilon > TARGET_EPSILON:
@@ -96,6 +98,7 @@ def _generation(t: int, last: Generation, epsilon: float, frozen: list, simulate
     kernel = stats.multivariate_normal(np.zeros(cov.shape[0]), cov, allow_singular=True)
     kept_x: list[np.ndarray] = []
     kept_d: list[float] = []
+    kept_k: list[int] = []
     proposed = 0
     batch = 0
     while len(kept_x) < n:
@@ -103,11 +106,12 @@ def _generation(t: int, last: Generation, epsilon: float, frozen: list, simulate
         x = _proposals(rng, last, cov, frozen, n)
         keys = [t * KEY_STRIDE + batch * n + i for i in range(n)]  # each proposal's own simulation luck
         d = distance(simulate(sets(x), keys), observed, sd)
-        for row, dist in zip(x, d, strict=True):
+        for row, dist, k in zip(x, d, keys, strict=True):
             proposed += 1
             if dist <= epsilon and len(kept_x) < n:
                 kept_x.append(row)
                 kept_d.append(float(dist))
+                kept_k.append(k)
         batch += 1
         if len(kept_x) < n and len(kept_x) < min_acceptance * proposed:
             return None
@@ -116,7 +120,7 @@ def _generation(t: int, last: Generation, epsilon: float, frozen: list, simulate
     moves = (x[:, None, :] - last.particles[None, :, :]).reshape(-1, x.shape[1])  # each kept set from each particle
     mixture = kernel.pdf(moves).reshape(n, n) @ last.weights
     w = prior / mixture
-    return Generation(epsilon, x, w / w.sum(), np.array(kept_d), proposed, n / proposed)
+    return Generation(epsilon, x, w / w.sum(), np.array(kept_d), np.array(kept_k), proposed, n / proposed)
 
 
 def _proposals(rng: np.random.Generator, last: Generation, cov: np.ndarray, frozen: list, n: int) -> np.ndarray:

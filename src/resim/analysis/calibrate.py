@@ -43,6 +43,7 @@ from resim.folders import (
     FolderName,
     read_manifest,
     read_resumable,
+    read_table,
 )
 from resim.model import columns
 from resim.montecarlo.executor import Tasks, as_completed
@@ -105,6 +106,12 @@ class Observations(BaseModel):
     draws: int = Field(200, ge=10, le=100_000, description="Parameter sets drawn from the priors.")
     replications: int = Field(10, ge=1, le=10_000, description="Replications per set (the same for every set).")
     accept_share: float = Field(0.2, gt=0, le=1, description="Share of the sets, nearest first, accepted.")
+    method: Literal["rejection", "smc"] = Field(
+        "rejection", description="rejection: the nearest accept_share of `draws` prior sets; smc: ABC-SMC "
+                                 "(resim.analysis.abcsmc), `population` sets through generations of shrinking "
+                                 "tolerance.")
+    population: int = Field(200, ge=50, le=5_000, description="smc: sets in each generation.")
+    max_generations: int = Field(8, ge=1, le=30, description="smc: generations after the prior's at most.")
     observations: list[Observation] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -112,7 +119,7 @@ class Observations(BaseModel):
         """Fewer accepted sets than this cannot describe a posterior (the weights' effective sample
         size falls to 1-3): refused, rather than a posterior that looks finished."""
         kept = round(self.accept_share * self.draws)
-        if kept < MIN_ACCEPTED:
+        if self.method == "rejection" and kept < MIN_ACCEPTED:
             raise ValueError(f"accept_share {self.accept_share:g} of {self.draws:,} draws keeps {kept} set(s); "
                              f"allowed: at least {MIN_ACCEPTED} accepted sets: raise draws or accept_share")
         return self
@@ -265,9 +272,12 @@ def start(observations_file: Path, results: Path, seed: int | None, command: lis
         "observations_hash": file_hash(observations_file), "scenario_file": str(spec.scenario),
         "scenario": scenario.name, "scenario_hash": scenario_hash(scenario),
         "priors": {path: json.loads(p.model_dump_json()) for path, p in prior.items()},
-        "settings": {"draws": spec.draws, "replications": spec.replications, "accept_share": spec.accept_share},
+        "settings": {"method": spec.method, "draws": spec.draws, "replications": spec.replications,
+                     "accept_share": spec.accept_share, "population": spec.population,
+                     "max_generations": spec.max_generations},
         "seed": seed, "observations": [json.loads(o.model_dump_json(by_alias=True)) for o in spec.observations],
-        "points": prior_draws(prior, spec.draws, seed), "command": command,
+        "points": prior_draws(prior, spec.draws, seed) if spec.method == "rejection" else [],  # smc: as it goes
+        "command": command,
         "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     })
 
@@ -287,6 +297,8 @@ def check_resumable(folder: Path) -> dict[str, Any]:
 def run(folder: Path, workers: int, on_point: Any = None) -> dict[str, Any]:
     """Run (or finish) the calibration in `folder`; write the posterior and diagnostics; return them."""
     manifest = read_manifest(folder)
+    if manifest["settings"].get("method") == "smc":
+        return run_smc(folder, manifest, workers, on_point)
     points, settings = manifest["points"], manifest["settings"]
     function = functools.partial(simulate_statistics, manifest["scenario_file"], replications=settings["replications"],
                                  seed=manifest["seed"], observations=manifest["observations"])
@@ -301,7 +313,8 @@ def run(folder: Path, workers: int, on_point: Any = None) -> dict[str, Any]:
     write_table(pa.Table.from_pydict(result.pop("posterior")), folder / "posterior.parquet")
     from resim.plots import prior_posterior_chart, save
 
-    save(prior_posterior_chart(table.to_pydict(), result["weights_by_point"], list(manifest["priors"]),
+    drawn = table.to_pydict()
+    save(prior_posterior_chart(drawn, drawn, result["weights_by_point"], list(manifest["priors"]),
                                f"{manifest['name']}: prior (grey) and posterior (blue) of the fitted parameters"),
          folder / "prior_posterior.png")
     del result["weights_by_point"]
@@ -376,3 +389,88 @@ def weighted_quantile(x: np.ndarray, w: np.ndarray, q: float) -> float:
     order = np.argsort(x)
     cum = np.cumsum(w[order])
     return float(x[order][min(len(x) - 1, int(np.searchsorted(cum, q * cum[-1])))])
+
+
+# --- ABC-SMC -----------------------------------------------------------------------------------
+
+def particle_seed(seed: int, key: int) -> int:
+    """A particle's own master seed: its simulations share no stream with any other particle's."""
+    return int(np.random.SeedSequence([seed, key]).generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
+
+
+def _particle(scenario_file: str, replications: int, observations: list[dict[str, Any]],
+              item: tuple[dict[str, float], int]) -> dict[str, float]:
+    overrides, seed = item
+    return simulate_statistics(scenario_file, overrides, replications, seed, observations)
+
+
+def run_smc(folder: Path, manifest: dict[str, Any], workers: int, on_point: Any = None) -> dict[str, Any]:
+    """ABC-SMC (resim.analysis.abcsmc) over the folder's priors: each simulation is a particle run
+    for `replications` fresh replications keyed by the particle, saved as points/<key>.parquet as it
+    finishes, so --resume re-runs the (deterministic) algorithm and computes only what is missing."""
+    from resim.analysis import abcsmc
+    from resim.scenario.params import _Continuous
+
+    settings, observations = manifest["settings"], manifest["observations"]
+    found = {path: obj for path, obj, _ in iter_specs(load(Path(manifest["scenario_file"])).scenario)}
+    prior = {path: found[path] for path in manifest["priors"]}  # the scenario is unchanged (check_resumable)
+    if not all(isinstance(p, _Continuous) for p in prior.values()):
+        raise InputError.one(Path(manifest["observations_file"]), "method smc needs a continuous prior for every "
+                             "fitted parameter; allowed: method rejection", field="method")
+    function = functools.partial(_particle, manifest["scenario_file"], settings["replications"], observations)
+    names = [f"sim.{o['name']}" for o in observations]
+    points = folder / "points"
+
+    def statistics_of(keys: list[int]) -> np.ndarray:
+        rows = [read_table(points / f"{k}.parquet").to_pylist()[0] for k in keys]
+        return np.array([[np.nan if r[n] is None else r[n] for n in names] for r in rows], dtype=float)
+
+    def simulate(sets: list[dict[str, float]], keys: list[int]) -> np.ndarray:
+        todo = [i for i, k in enumerate(keys) if not (points / f"{k}.parquet").is_file()]
+        items = [(sets[i], particle_seed(manifest["seed"], keys[i])) for i in todo]
+        tasks = Tasks(items, function, label=lambda j: f"particle {keys[todo[j]]} {sets[todo[j]]}")
+        for j, outcome in as_completed(tasks, list(range(len(todo))), workers):
+            workfolder.save(folder, keys[todo[j]], workfolder.point_row(keys[todo[j]], sets[todo[j]], outcome))
+            if on_point:
+                on_point(keys[todo[j]])
+        return statistics_of(keys)
+
+    observed = np.array([o["value"] for o in observations])
+    sd = np.array([o["uncertainty"] for o in observations])
+    generations = abcsmc.run(prior, simulate, observed, sd, settings["population"], manifest["seed"],
+                             settings["max_generations"])
+    first, last = generations[0], generations[-1]
+    params = list(prior)
+
+    def sets(g: abcsmc.Generation) -> dict[str, list[float]]:
+        return {f"param.{p}": g.particles[:, j].tolist() for j, p in enumerate(params)}
+
+    summary = {}
+    for j, path in enumerate(params):
+        x0, x, w = first.particles[:, j], last.particles[:, j], last.weights
+        mean = float(np.sum(w * x))
+        summary[path] = {"prior_mean": float(x0.mean()), "prior_sd": float(x0.std()), "posterior_mean": mean,
+                         "posterior_sd": float(np.sqrt(np.sum(w * (x - mean) ** 2))),
+                         "posterior_p5": weighted_quantile(x, w, 0.05), "posterior_p95": weighted_quantile(x, w, 0.95)}
+    write_table(pa.Table.from_pydict({"point": last.keys.tolist(), **sets(last), "weight": last.weights.tolist()}),
+                folder / "posterior.parquet")
+    every = sorted(int(p.stem) for p in points.glob("[0-9]*.parquet"))  # every simulation, by key
+    write_table(pa.concat_tables([read_table(points / f"{k}.parquet") for k in every]), folder / "draws.parquet")
+    prior_sim, posterior_sim = statistics_of(first.keys.tolist()), statistics_of(last.keys.tolist())
+    predictive = predictive_check(prior_sim, observations, np.ones(len(prior_sim)))
+    for name, row in predictive_check(posterior_sim, observations, last.weights).items():
+        predictive[name]["posterior"] = row["prior"]  # the last generation's sets, weighted
+    result = {"method": "smc", "accepted": len(last.weights), "effective_sample_size": last.effective_sample_size,
+              "best_distance": float(last.distances.min()), "distance_threshold": last.epsilon,
+              "generations": [{"epsilon": g.epsilon if np.isfinite(g.epsilon) else None, "simulations": g.simulations,
+                               "acceptance_rate": g.acceptance_rate, "effective_sample_size": g.effective_sample_size}
+                              for g in generations],
+              "simulations": sum(g.simulations for g in generations), "parameters": summary,
+              "predictive": predictive}
+    from resim.plots import prior_posterior_chart, save
+
+    save(prior_posterior_chart(sets(first), sets(last), last.weights.tolist(), params,
+                               f"{manifest['name']}: prior (grey) and ABC-SMC posterior (blue)"),
+         folder / "prior_posterior.png")
+    workfolder.complete(folder, {**manifest, "diagnostics": result})
+    return result

@@ -269,18 +269,18 @@ def calibrate(
     resume: Annotated[Path | None, typer.Option(help="Finish an interrupted calibration in this folder.")] = None,
 ) -> None:
     """Fit uncertain world parameters to observed history by approximate Bayesian computation
-    (rejection with kernel weights; the scenario's distributions are the priors). Writes
-    results/calibrations/<name>/<run-id>/: posterior.parquet (accepted sets and weights),
-    draws.parquet (every set, its simulated figures and distance), prior_posterior.png and the
-    manifest with diagnostics. A scenario uses it with `posterior: <folder>`."""
+    (the scenario's distributions are the priors): rejection with kernel weights, or ABC-SMC with
+    `method: smc` in the file. Writes results/calibrations/<name>/<run-id>/: posterior.parquet
+    (accepted sets and weights), draws.parquet (every set, its simulated figures), prior_posterior.png
+    and the manifest with diagnostics. A scenario uses it with `posterior: <folder>`."""
     from resim import pipeline
 
-    with views.progress("prior draws") as progress:
-        task = progress.add_task("draws", total=None)
+    with views.progress("simulations") as progress:
+        task = progress.add_task("simulations", total=None)
 
         def started(folder: Path, manifest: dict[str, Any]) -> None:
             views.calibration_header(folder, manifest)
-            progress.reset(task, total=len(manifest["points"]))
+            progress.reset(task, total=len(manifest["points"]) or None)  # ABC-SMC: as many as it takes
 
         folder, result = pipeline.calibrate(
             file,

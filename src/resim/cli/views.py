@@ -330,11 +330,16 @@ def sensitivity_header(folder: Path, manifest: dict[str, Any]) -> None:
 
 def calibration_header(folder: Path, manifest: dict[str, Any]) -> None:
     total, settings = len(manifest["points"]), manifest["settings"]
-    _resuming(folder, total, "prior draws")
+    if settings.get("method") == "smc":
+        how = (f"ABC-SMC, {settings['population']} sets a generation for at most {settings['max_generations']} "
+               f"generations x {settings['replications']} replications each")
+    else:
+        _resuming(folder, total, "prior draws")
+        how = f"{total} prior draws x {settings['replications']} replications, accepting the nearest " \
+              f"{settings['accept_share']:.0%}"
     out.print(
-        f"calibration {manifest['name']} of {manifest['scenario']}: {total} prior draws x "
-        f"{settings['replications']} replications, {len(manifest['observations'])} observations, accepting "
-        f"the nearest {settings['accept_share']:.0%}; seed {manifest['seed']}; folder {folder}",
+        f"calibration {manifest['name']} of {manifest['scenario']}: {how}, {len(manifest['observations'])} "
+        f"observations; seed {manifest['seed']}; folder {folder}",
         highlight=False,
         soft_wrap=True,
     )
@@ -353,11 +358,19 @@ def show_calibration(folder: Path, result: dict[str, Any]) -> None:
             f"{p['posterior_sd'] / p['prior_sd']:.2f}" if p["prior_sd"] > 0 else "-",
         )
     out.print(table)
-    total = len(read_manifest(folder)["points"])
+    if result.get("method") == "smc":
+        for i, g in enumerate(result["generations"]):
+            tolerance = "prior" if g["epsilon"] is None else f"tolerance {g['epsilon']:.3g}"
+            out.print(f"generation {i}: {tolerance}, {g['simulations']:,} simulations, acceptance "
+                      f"{g['acceptance_rate']:.0%}, effective sample size {g['effective_sample_size']:.0f}",
+                      highlight=False)
+        accepted = f"{result['accepted']} sets in the last generation, {result['simulations']:,} simulations in all"
+    else:
+        total = len(read_manifest(folder)["points"])
+        accepted = f"accepted {result['accepted']} of {total} ({result['acceptance_share']:.0%})"
     out.print(
-        f"accepted {result['accepted']} of {total} ({result['acceptance_share']:.0%}); distance threshold "
-        f"{result['distance_threshold']:.3g} (best {result['best_distance']:.3g}, in observation SDs); "
-        f"effective sample size {result['effective_sample_size']:.1f}",
+        f"{accepted}; distance threshold {result['distance_threshold']:.3g} (best {result['best_distance']:.3g}, "
+        f"in observation SDs); effective sample size {result['effective_sample_size']:.1f}",
         highlight=False,
         soft_wrap=True,
     )
