@@ -88,12 +88,17 @@ def staged(final: Path) -> Iterator[Path]:
     that the next write beside it removes staging folders whose owner is dead (a kill -9 leaves one)."""
     clean_stale(final.parent)
     tmp = final.parent / f".incomplete-{final.name}"
-    tmp.mkdir(parents=True)
+    # made under another name with its owner inside, then renamed: a staging folder never exists
+    # without its owner (a kill -9 between the two writes left one that no later run could judge)
+    claim = final.parent / f".claim-{final.name}"
+    claim.mkdir(parents=True)
     try:
-        (tmp / OWNER_FILE).write_text(owner_id())
+        (claim / OWNER_FILE).write_text(owner_id())
+        claim.rename(tmp)
         yield tmp
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(claim, ignore_errors=True)
         raise
     (tmp / OWNER_FILE).unlink()
     tmp.rename(final)
@@ -165,7 +170,7 @@ def clean_stale(folder: Path) -> list[Path]:
     """Remove the staging folders in `folder` whose owner is provably gone (never a live run's,
     whatever container or host it runs in); return what was removed."""
     removed = []
-    for tmp in folder.glob(".incomplete-*") if folder.is_dir() else []:
+    for tmp in [*folder.glob(".incomplete-*"), *folder.glob(".claim-*")] if folder.is_dir() else []:
         try:
             gone = _owner_gone((tmp / OWNER_FILE).read_text())
         except (OSError, ValueError, IndexError):

@@ -197,4 +197,6 @@ def _gather(pool: ProcessPoolExecutor, futures: deque[Future[list[Replication]]]
         if not finished:
             for process in list(getattr(pool, "_processes", {}).values()):
                 process.kill()
-        pool.shutdown(wait=finished, cancel_futures=True)
+        # wait even when stopping: the pool's manager thread must be gone before the interpreter's
+        # exit hook writes to its wake-up pipe (else, at times, an EBADF traceback after the message)
+        pool.shutdown(wait=True, cancel_futures=True)
