@@ -100,3 +100,18 @@ def test_the_simulation_batch_is_what_the_caller_runs():
     generations = abcsmc.run({"theta": PRIOR}, recording, np.array([OBSERVED]),
                              np.array([1.0]), 100, 5)
     assert len(seen) == len(set(seen)) == sum(g.simulations for g in generations)
+
+
+def test_sets_without_a_number_are_infinitely_far_and_a_model_without_any_stops_with_a_reason():
+    # an index over a base of zero gives NaN: such sets are never accepted, the others carry on
+    def partly(sets: list[dict[str, float]], keys: list[int]) -> np.ndarray:
+        out = _simulate(sets, keys)
+        out[[p["theta"] < -10 for p in sets]] = np.nan
+        return out
+
+    generations = abcsmc.run({"theta": PRIOR}, partly, np.array([OBSERVED]), np.array([1.0]), 100, 2)
+    assert len(generations) > 2 and np.isfinite(generations[-1].distances).all()
+    assert np.isinf(abcsmc.distance(np.array([[np.nan]]), np.array([0.0]), np.array([1.0]))).all()
+    with pytest.raises(ValueError, match="no tolerance can be set"):
+        abcsmc.run({"theta": PRIOR}, lambda sets, keys: np.full((len(sets), 1), np.nan), np.array([OBSERVED]),
+                   np.array([1.0]), 100, 2)

@@ -34,6 +34,7 @@ Simulate = Callable[[list[dict[str, float]], list[int]], np.ndarray]
 
 TARGET_EPSILON = 1.0  # stop once the tolerance is within one stated SD (root mean square)
 QUANTILE = 0.5  # the next tolerance: this quantile of the last generation's distances
+MIN_ACCEPTANCE = 0.02  # a generation accepting fewer of its proposals ends the schedule
 KEY_STRIDE = 10**9  # a simulation's key: generation x KEY_STRIDE + its proposal's number
 
 
@@ -53,12 +54,14 @@ class Generation:
 
 
 def distance(simulated: np.ndarray, observed: np.ndarray, sd: np.ndarray) -> np.ndarray:
-    """Root mean square of the standardised misses, one per simulated set (rows)."""
-    return np.sqrt(np.mean(((simulated - observed) / sd) ** 2, axis=-1))
+    """Root mean square of the standardised misses, one per simulated set (rows); a set whose
+    statistics are not all numbers (an index over a base of zero) is infinitely far."""
+    d = np.sqrt(np.mean(((simulated - observed) / sd) ** 2, axis=-1))
+    return np.where(np.isfinite(d), d, np.inf)
 
 
 def run(priors: dict[str, _Continuous], simulate: Simulate, observed: np.ndarray, sd: np.ndarray,
-        population: int, seed: int, max_generations: int = 8, min_acceptance: float = 0.02,
+        population: int, seed: int, max_generations: int = 8, min_acceptance: float = MIN_ACCEPTANCE,
         on_generation: Callable[[Generation], None] | None = None) -> list[Generation]:
     """Every generation, the prior's first; the last is the posterior."""
     names = list(priors)
@@ -78,6 +81,9 @@ def run(priors: dict[str, _Continuous], simulate: Simulate, observed: np.ndarray
     while len(generations) <= max_generations and generations[-1].epsilon > TARGET_EPSILON:
         last = generations[-1]
         epsilon = max(float(np.quantile(last.distances, QUANTILE)), TARGET_EPSILON)  # not below the data's noise
+        if not np.isfinite(epsilon):
+            raise ValueError(f"over half of generation {len(generations) - 1}'s simulations give no number for some "
+                             "observation: no tolerance can be set")
         following = _generation(len(generations), last, epsilon, frozen, simulate, sets, observed, sd, seed, key,
                                 min_acceptance)
         if following is None:  # too few proposals accepted: the schedule has gone as far as it can

@@ -38,7 +38,7 @@ from scipy.stats import qmc
 from resim import __version__
 from resim.analysis import workfolder
 from resim.analysis.abcsmc import distance as misfit
-from resim.errors import InputError, Problem
+from resim.errors import InputError, Problem, TaskFailed
 from resim.folders import (
     FolderName,
     read_manifest,
@@ -328,8 +328,7 @@ def posterior_of(table: dict[str, list[Any]], manifest: dict[str, Any]) -> dict[
     sim = np.array([[v if v is not None else np.nan for v in table[f"sim.{o['name']}"]] for o in observations]).T
     observed = np.array([o["value"] for o in observations])
     scale = np.array([o["uncertainty"] for o in observations])
-    distance = misfit(sim, observed, scale)  # root mean square of the misses, in observation SDs
-    distance = np.where(np.isfinite(distance), distance, np.inf)
+    distance = misfit(sim, observed, scale)  # root mean square of the misses, in observation SDs (inf: no number)
     n = len(distance)
     keep = max(2, int(round(settings["accept_share"] * n)))
     order = np.argsort(distance, kind="stable")
@@ -437,8 +436,15 @@ def run_smc(folder: Path, manifest: dict[str, Any], workers: int, on_point: Any 
 
     observed = np.array([o["value"] for o in observations])
     sd = np.array([o["uncertainty"] for o in observations])
-    generations = abcsmc.run(prior, simulate, observed, sd, settings["population"], manifest["seed"],
-                             settings["max_generations"])
+    try:
+        generations = abcsmc.run(prior, simulate, observed, sd, settings["population"], manifest["seed"],
+                                 settings["max_generations"])
+    except ValueError as exc:
+        raise TaskFailed(f"ABC-SMC stopped: {exc}") from None
+    if len(generations) == 1:  # never a prior presented as a posterior
+        raise TaskFailed(f"ABC-SMC accepted fewer than {abcsmc.MIN_ACCEPTANCE:.0%} of the proposals at its first "
+                         "tolerance: nothing was learned; widen the observations' uncertainty or the priors, or use "
+                         "method rejection")
     first, last = generations[0], generations[-1]
     params = list(prior)
 
