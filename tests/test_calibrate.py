@@ -214,6 +214,12 @@ def test_abc_smc_recovers_known_parameters_and_resumes_to_the_same_posterior(tmp
         assert p["posterior_sd"] < 0.5 * p["prior_sd"], (param, p)
     posterior = pq.read_table(folder / "posterior.parquet")
     assert abs(sum(posterior.column("weight").to_pylist()) - 1) < 1e-9 and posterior.num_rows == 100
+    # the posterior predictive is the last generation's statistics under its weights
+    sims = dict(zip(*pq.read_table(folder / "draws.parquet", columns=["point", "sim.demand_h1"]).to_pydict().values(),
+                    strict=True))
+    x = np.array([sims[k] for k in posterior.column("point").to_pylist()])
+    w = np.array(posterior.column("weight").to_pylist())
+    assert diagnostics["predictive"]["demand_h1"]["posterior"]["p50"] == calibrate.weighted_quantile(x, w, 0.5)
     # a run killed part-way: some simulations lost; --resume recomputes them and lands on the same posterior
     draws = pq.read_table(folder / "draws.parquet").column("point").to_pylist()
     for key in draws[::7]:

@@ -465,7 +465,7 @@ def run_smc(folder: Path, manifest: dict[str, Any], workers: int, on_point: Any 
     prior_sim, posterior_sim = statistics_of(first.keys.tolist()), statistics_of(last.keys.tolist())
     predictive = predictive_check(prior_sim, observations, np.ones(len(prior_sim)))
     for name, row in predictive_check(posterior_sim, observations, last.weights).items():
-        predictive[name]["posterior"] = row["prior"]  # the last generation's sets, weighted
+        predictive[name]["posterior"] = row["posterior"]  # the last generation's sets, weighted
     result = {"method": "smc", "accepted": len(last.weights), "effective_sample_size": last.effective_sample_size,
               "best_distance": float(last.distances.min()), "distance_threshold": last.epsilon,
               "generations": [{"epsilon": g.epsilon if np.isfinite(g.epsilon) else None, "simulations": g.simulations,
