@@ -26,6 +26,7 @@ from mypy_extensions import mypyc_attr
 from resim.model.clock import after, clock_now
 from resim.model.regime import Regime
 
+FILES_PER_PERIOD: Final = 64  # an applicant's files per product and rule span with their own luck (later ones wrap)
 SOURCES: Final[tuple[str, ...]] = ("china", "china_motor", "non_china", "recycling", "domestic", "inputs_china",
                                    "inputs_non_china", "stockpile", "opening")  # where a lot comes from
 SOURCE_INDEX: Final = {name: i for i, name in enumerate(SOURCES)}
@@ -89,7 +90,7 @@ class Applicant:
     licence_spans: dict[str, list[tuple[float, float]]] = field(default_factory=dict)  # product -> (granted, until)
     refused_at: dict[str, float] = field(default_factory=dict)  # product -> when its last file was abandoned
     files: dict[str, LicenceFile] = field(default_factory=dict)  # product -> open file
-    filed: dict[str, int] = field(default_factory=dict)  # product -> files filed so far (numbers the next)
+    filed: dict[tuple[str, int], int] = field(default_factory=dict)  # (product, rule span) -> files filed in it
 
     def holds_licence(self, product: str, day: float) -> bool:
         return self.valid_until.get(product, -math.inf) >= day
@@ -100,13 +101,15 @@ Draw = Callable[[int, int], float]  # (file number, slot) -> a draw: KeyedDraws.
 
 @dataclass(frozen=True)
 class LicenceDraws:
-    """The luck of one product's licence files, keyed by file number (an applicant's first, second,
-    ... file for the product) and slot (applicant, attempt): decision delays, re-filing delays and
-    approval uniforms. An applicant's n-th file has the same luck in every scenario, whenever it is
-    filed, so raising the approval odds turns refusals into approvals and never the reverse, and
-    the n-th approval comes no later in the file count (keyed by filing week instead, a maker that
-    files in other weeks meets other luck: 14 against 5 of 100 paired replications of pause_ends
-    worse with better odds)."""
+    """The luck of one product's licence files, keyed by file number and slot (applicant, attempt):
+    decision delays, re-filing delays and approval uniforms. A file's number is its place among the
+    applicant's files for the product filed under the same rules (the n-th file of the k-th span of
+    constant rules), so it has the same luck in every scenario, whenever it is filed: raising the
+    approval odds turns refusals into approvals and never the reverse, and once the rules change
+    both scenarios meet the same luck again, however many files each filed before (numbered over
+    the whole run instead, 22, 24, 14 and 18 of 400 paired replications of pause_ends were worse
+    with better 2026 odds, domestic x2, Korea/Vietnam and Japan capacity, against 19, 20, 11 and 14;
+    keyed by filing week, 14 against 5 of 100 worse with better odds)."""
 
     decision_delay_days: Draw
     refile_delay_days: Draw
@@ -119,7 +122,7 @@ class LicenceFile:
 
     applicant: Applicant
     product: str
-    number: int  # the applicant's n-th file for this product: keys its luck
+    number: int  # keys its luck: the applicant's n-th file for this product in the k-th rule span
     slot: int  # first keyed draw of this file; attempt k uses slot + k
     shipments: list[Shipment]
     rejections: int = 0
@@ -168,8 +171,10 @@ class LicenceOffice:
         """The applicant's open file for `product`, filed now if it has none."""
         file = applicant.files.get(product)
         if file is None:
-            number = applicant.filed.get(product, 0)
-            applicant.filed[product] = number + 1
+            span = self.regime.period_at(clock_now(self.env))
+            n = applicant.filed.get((product, span), 0)
+            applicant.filed[product, span] = n + 1
+            number = span * FILES_PER_PERIOD + n % FILES_PER_PERIOD
             file = applicant.files[product] = LicenceFile(applicant, product, number,
                                                           applicant.index * self.attempts, [])
             self._file(file)

@@ -28,7 +28,7 @@ import simpy
 from resim.model.books import OTHER_COLUMNS, Books
 from resim.model.clock import DAYS_PER_MONTH, Months, after, weeks_in
 from resim.model.domestic import INPUT_PRODUCTS, DomesticPlants
-from resim.model.licensing import LicenceDraws, LicenceOffice
+from resim.model.licensing import FILES_PER_PERIOD, LicenceDraws, LicenceOffice
 from resim.model.luck import Keyed, KeyedDraws
 from resim.model.makers import MONTH_FIELDS, GroupSpec, MakerGroup
 from resim.model.market import PRODUCT, Market, PlannedDays
@@ -57,9 +57,14 @@ TOTALS_FROM_GROUPS = ("demand_units", "built_units", "vehicles_not_built", "lost
                       "ferrite_units", "demand_t", "used_t", "shortfall_t", "maker_stock_t", "chain_stock_t",
                       "delivered_chain_t", "magnet_spend_inr",
                       "premium_inr", "value_not_built_inr")
-LICENCE_FILES_KEYED = 128  # an applicant's files per product with their own luck (later ones wrap; a file lasts weeks)
 OPENING_TRANCHES = 8  # the opening pipeline lands at lead x (k - 1/2) / 8: the first well within any cover
 ROUTES = sorted(set(ROUTE.values()))
+# Magnets bought abroad, from China or elsewhere, share a week's transit luck (each route its own
+# lead-time distribution at one uniform): the sea leg into India's ports and its customs are common,
+# and a lever that moves tonnes between sources keeps their luck (of 400 paired replications of
+# pause_ends, worse by over 1 t with domestic x2, Korea/Vietnam and Japan capacity: 20, 11 and 14,
+# against 31, 32 and 52 with a stream per supplier and one for China).
+MAGNET_TRANSIT = "magnets.transit"
 
 
 def group_specs(scenario: Scenario) -> list[GroupSpec]:
@@ -166,7 +171,7 @@ def simulate(world: World, seed: int, replication: int, check: bool = False) -> 
     shipping = Shipping(env)
 
     def by_file(spec: _Spec | None, component: str) -> KeyedDraws:
-        return KeyedDraws(spec, seed, replication, component, LICENCE_FILES_KEYED, licence_slots)
+        return KeyedDraws(spec, seed, replication, component, regime.periods * FILES_PER_PERIOD, licence_slots)
 
     china: ChinaExporter  # made below: the office tells it of each decision
     office = LicenceOffice(env, regime, {p: LicenceDraws(
@@ -181,7 +186,8 @@ def simulate(world: World, seed: int, replication: int, check: bool = False) -> 
     china = ChinaExporter(
         env, regime, office, shipping,
         {r: keyed(china_spec.export_processing_days, f"china.export_processing.{r}") for r in ROUTES},
-        {r: keyed(china_spec.lead_time_days, f"china.lead_time.{r}") for r in ROUTES},
+        {r: keyed(china_spec.lead_time_days, MAGNET_TRANSIT if r == "magnets" else f"china.lead_time.{r}")
+         for r in ROUTES},
         {"motor": drawn(china_spec.motor_extra_lead_days)}, general_from)
     for day in sorted({d for d, _ in world.timeline if d > 0} | ({general_from} - {math.inf})):
         after(env, day, china.release_covered)  # goods held at a port ship once nothing stops them
@@ -200,7 +206,7 @@ def simulate(world: World, seed: int, replication: int, check: bool = False) -> 
 
     shares, dytb_shares = contract_shares(groups, months)
     carry = sc.demand.non_china_carry_months
-    suppliers = [Supplier(name, spec, months, keyed(spec.lead_time_days, f"supplier.{name}.lead_time"), first_control,
+    suppliers = [Supplier(name, spec, months, keyed(spec.lead_time_days, MAGNET_TRANSIT), first_control,
                           shares, dytb_shares, carry)
                  for name, spec in sc.suppliers.items()]
     plants = DomesticPlants(sc.domestic, sc.heavy_ree, world.plants, months, len(specs), china,
