@@ -116,7 +116,9 @@ class MakerGroup(Buyer):
         self.stock = OnHand()
         self.pipeline = floats([0.0, 0.0, 0.0])  # ordered, not yet arrived or cancelled
         self.at_port = floats([0.0, 0.0, 0.0])  # of which waiting at a Chinese port for a licence
-        self.outside_share = floats([0.0, 0.0])  # of its last order needing a licence, filled outside China
+        self.outside_share = floats([0.0, 0.0])  # of its orders needing a licence, filled outside China
+        self.outside_t = floats([0.0, 0.0])  # since China last shipped freely: filled outside China
+        self.asked_t = floats([0.0, 0.0])  # and ordered
         self.opening_t = self.received_t = 0.0
         self.delivered_month_t = self.spend_month_inr = self.premium_month_inr = 0.0
         units, ferrite, motor = self._plans(months, motor_from_day)
@@ -244,6 +246,16 @@ class MakerGroup(Buyer):
 
     def ordered(self, grade: int, tonnes: float) -> None:
         self.pipeline[grade] += tonnes
+
+    def plan_outside(self, grade: int, tonnes: float, bought: float, china_free: bool) -> None:
+        """What the group plans on for its next order needing a licence: the share of the tonnes it
+        ordered since China last shipped freely that came from elsewhere."""
+        if china_free:
+            self.outside_t[grade] = self.asked_t[grade] = 0.0
+            return
+        self.outside_t[grade] += min(bought, tonnes)
+        self.asked_t[grade] += tonnes
+        self.outside_share[grade] = self.outside_t[grade] / self.asked_t[grade]
 
     def withdraw(self, grade: int, tonnes: float) -> None:
         """Cut `tonnes` of `grade` from the shipments waiting at a Chinese port (bought elsewhere)."""

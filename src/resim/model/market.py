@@ -61,8 +61,8 @@ class Market:
     def expected_lead_days(self, group: MakerGroup, day: float) -> tuple[list[float], list[float]]:
         """What a buyer plans on for an order of each grade (dytb, light, motor) placed now, as (mean
         lead days, safety margin days): China's route (with a licence decision if one is needed, mixed
-        with the non-China suppliers' lead time for the share of its last such order filled outside
-        China), else the non-China suppliers' lead time when China's product is banned. A route's
+        with the non-China suppliers' lead time for the share of its orders needing a licence filled
+        outside China, `MakerGroup.plan_outside`), else the non-China suppliers' lead time when China's product is banned. A route's
         margin is the root sum of squares of its legs' margins (their spreads add as variances)."""
         rules = self.regime.rules_at(day)
         mean, margin = self.mean_days, self.margin_days
@@ -81,7 +81,7 @@ class Market:
                                                                      next_border + mean.licence):
                 lead += mean.licence
                 spread += margin.licence * margin.licence
-                if grade != MOTOR:  # what its last order got outside China comes on the suppliers' lead time
+                if grade != MOTOR:  # what it gets outside China comes on the suppliers' lead time
                     outside = group.outside_share[grade]
                     leads[grade] = outside * mean.non_china + (1 - outside) * lead
                     margins[grade] = outside * margin.non_china + (1 - outside) * math.sqrt(spread)
@@ -141,8 +141,7 @@ class Market:
                 for supplier, lot in self._non_china(group, grade, name, want - bought, m, exposed, dytb_secured):
                     by_supplier.setdefault(supplier, []).append(lot)
                     bought += lot.tonnes
-            if not china_free:
-                group.outside_share[grade] = min(1.0, bought / tonnes)
+            group.plan_outside(grade, tonnes, bought, china_free)
             if bought > tonnes:
                 group.withdraw(grade, bought - tonnes)
             left = tonnes - bought
