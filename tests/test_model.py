@@ -437,6 +437,36 @@ def test_files_under_new_rules_meet_the_same_luck_however_many_were_filed_before
         (1, pytest.approx(1.0 + 2 * FILES_PER_PERIOD / 1000))
 
 
+def test_a_file_decided_under_new_rules_meets_their_luck():
+    # Filed on day 90 under the first rules, decided on day 110 under the second: its verdict is
+    # drawn with the second span's first key, as the next file under those rules would be, so two
+    # scenarios whose files straddle a change differently meet the same luck after it.
+    from resim.analysis.oracles import _Sink
+    from resim.model.licensing import CHINA, FILES_PER_PERIOD, Applicant, LicenceDraws, LicenceOffice, Shipment
+    from resim.model.regime import Regime
+    from resim.scenario.schema import RuleSet
+
+    env, product = simpy.Environment(), "dytb_magnet"
+    rules = RuleSet(licensed=[product])
+    asked: list[tuple[str, int]] = []
+
+    def draw(what: str, value: float):
+        def keyed(n: int, slot: int) -> float:
+            asked.append((what, n))
+            return value
+        return keyed
+
+    office = LicenceOffice(env, Regime([(-1.0, rules), (100.0, rules)], 1.0, {}),
+                           {product: LicenceDraws(draw("delay", 20.0), draw("refile", 0.0), draw("approval", 0.0))},
+                           max_refilings=0, reviewers=None, validity_days=0.0, applicants=1,
+                           on_decided=lambda f, ok: None)
+    applicant = Applicant("maker", "maker", 0, _Sink())
+    after(env, 90.0, office.hold, applicant, Shipment(applicant.buyer, 0, 1.0, product, CHINA))
+    env.run(until=200.0)
+    assert asked == [("delay", FILES_PER_PERIOD), ("approval", 2 * FILES_PER_PERIOD)]
+    assert applicant.filed == {(product, 1): 1, (product, 2): 1}
+
+
 def test_magnets_from_any_source_travel_on_the_same_weeks_luck():
     # China's magnets and every supplier's share one transit uniform a week, so splitting the same
     # capacity differently between two otherwise identical suppliers moves tonnes between them and

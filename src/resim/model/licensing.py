@@ -103,13 +103,15 @@ Draw = Callable[[int, int], float]  # (file number, slot) -> a draw: KeyedDraws.
 class LicenceDraws:
     """The luck of one product's licence files, keyed by file number and slot (applicant, attempt):
     decision delays, re-filing delays and approval uniforms. A file's number is its place among the
-    applicant's files for the product filed under the same rules (the n-th file of the k-th span of
-    constant rules), so it has the same luck in every scenario, whenever it is filed: raising the
+    applicant's files for the product decided under the same rules (the n-th file of the k-th span
+    of constant rules; a file still open when the rules change is renumbered as the next file under
+    the new ones). So it has the same luck in every scenario, whenever it is filed: raising the
     approval odds turns refusals into approvals and never the reverse, and once the rules change
-    both scenarios meet the same luck again, however many files each filed before (numbered over
-    the whole run instead, 22, 24, 14 and 18 of 400 paired replications of pause_ends were worse
-    with better 2026 odds, domestic x2, Korea/Vietnam and Japan capacity, against 19, 20, 11 and 14;
-    keyed by filing week, 14 against 5 of 100 worse with better odds)."""
+    both scenarios meet the same luck again, however many files each filed before and whichever
+    straddled the change. Paired replications of pause_ends (400) worse by over 1 t with better
+    2026 odds: numbered over the whole run 22, by span at filing 19, renumbered at a change 14 (of
+    the 14 pairs worse before spans, 12 were in worlds where those odds end in November 2026 or
+    January 2027); keyed by filing week, 14 against 5 of 100 worse with better odds."""
 
     decision_delay_days: Draw
     refile_delay_days: Draw
@@ -171,14 +173,21 @@ class LicenceOffice:
         """The applicant's open file for `product`, filed now if it has none."""
         file = applicant.files.get(product)
         if file is None:
-            span = self.regime.period_at(clock_now(self.env))
-            n = applicant.filed.get((product, span), 0)
-            applicant.filed[product, span] = n + 1
-            number = span * FILES_PER_PERIOD + n % FILES_PER_PERIOD
-            file = applicant.files[product] = LicenceFile(applicant, product, number,
-                                                          applicant.index * self.attempts, [])
+            file = applicant.files[product] = LicenceFile(applicant, product, -1, applicant.index * self.attempts, [])
+            self._key(file, clock_now(self.env))
             self._file(file)
         return file
+
+    def _key(self, file: LicenceFile, day: float) -> None:
+        """Key `file`'s luck from `day` on: its place among the applicant's files for the product
+        under the rules in force on `day` (a file still open when the rules change meets the new
+        rules' luck, as the next file under them)."""
+        span = self.regime.period_at(day)
+        if file.number < 0 or file.number // FILES_PER_PERIOD != span:
+            applicant, product = file.applicant, file.product
+            n = applicant.filed.get((product, span), 0)
+            applicant.filed[product, span] = n + 1
+            file.number = span * FILES_PER_PERIOD + n % FILES_PER_PERIOD
 
     def _renew(self, applicant: Applicant, product: str, expires: float) -> None:
         """Renewal time for a licence that expires on `expires`: file again if the licence was not
@@ -212,6 +221,7 @@ class LicenceOffice:
         t = now
         while True:
             t += draws.decision_delay_days(file.number, file.slot + file.rejections)
+            self._key(file, t)
             verdict = self._verdict(file, t)
             if verdict != "refile":
                 break
@@ -236,6 +246,7 @@ class LicenceOffice:
         self.in_review -= 1
         if self.queue:
             self._review(self.queue.popleft())
+        self._key(file, clock_now(self.env))
         verdict = self._verdict(file, clock_now(self.env))
         if verdict == "refile":
             delay = self.draws[file.product].refile_delay_days(file.number, file.slot + file.rejections)

@@ -62,8 +62,9 @@ class Market:
         """What a buyer plans on for an order of each grade (dytb, light, motor) placed now, as (mean
         lead days, safety margin days): China's route (with a licence decision if one is needed, mixed
         with the non-China suppliers' lead time for the share of its orders needing a licence filled
-        outside China, `MakerGroup.plan_outside`), else the non-China suppliers' lead time when China's product is banned. A route's
-        margin is the root sum of squares of its legs' margins (their spreads add as variances)."""
+        outside China, `MakerGroup.plan_outside`), else the non-China suppliers' lead time when
+        China's product is banned. A route's margin is the root sum of squares of its legs' margins
+        (their spreads add as variances)."""
         rules = self.regime.rules_at(day)
         mean, margin = self.mean_days, self.margin_days
         # under today's rules (makers do not foresee rule changes), a licence held now counts only if
