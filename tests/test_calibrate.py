@@ -3,6 +3,7 @@ drawing from the posterior gets accepted sets, reproducibly."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 from pathlib import Path
@@ -165,6 +166,35 @@ def test_a_run_of_a_fitted_scenario_names_its_posterior_in_the_manifest(tmp_path
                    folder / "posterior.parquet")
     read_posterior.cache_clear()
     assert scenario_hash(load(fitted).scenario) != before
+
+
+def test_an_observation_without_a_number_in_any_set_stops_the_fit_and_leaves_it_incomplete(tmp_path, write_scenario):
+    # An index over a base window in which nothing is ever delivered (no stockpile) has no number in
+    # any replication: every distance is infinite, and a posterior with NaN weights must never be
+    # written (the 2026-12-07 re-fit wrote one when a March without Chinese arrivals hit every set).
+    path = _observations_file(tmp_path, write_scenario)
+    doc = yaml.safe_load(path.read_text())
+    doc["observations"].append({"name": "nothing", "column": "delivered_stockpile_t", "aggregation": "index",
+                                "window": {"from": "2026-02-01", "to": "2026-02-01"},
+                                "base": {"from": "2026-01-01", "to": "2026-01-01"},
+                                "value": 1.0, "uncertainty": 0.1, "source": "x"})
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    res = cli.invoke(app, ["calibrate", str(path), "--results", str(tmp_path / "results"), "-n", "50"])
+    assert res.exit_code == 1 and "none for: nothing" in res.output, res.output
+    assert not list((tmp_path / "results").rglob("posterior.parquet"))
+
+
+def test_a_replication_without_a_number_leaves_the_others_to_count():
+    # Per replication an index over an empty base has no number; a set's statistic is the mean over
+    # the replications that have one, and NaN only when none has.
+    ob = calibrate.Observation.model_validate({
+        "name": "i", "column": "x", "aggregation": "index", "value": 1, "uncertainty": 1, "source": "x",
+        "window": {"from": "2026-02-01", "to": "2026-02-01"}, "base": {"from": "2026-01-01", "to": "2026-01-01"}})
+    months = [dt.date(2026, 1, 1), dt.date(2026, 2, 1)]
+    values = [calibrate.statistic(ob, np.array(rows), ["x"], months) for rows in ([[0.0], [5.0]], [[2.0], [3.0]])]
+    assert np.isnan(values[0]) and values[1] == 1.5
+    means = calibrate.mean_of_numbers(np.array([[values[0], np.nan], [values[1], np.nan], [2.5, np.nan]]))
+    assert means[0] == 2.0 and np.isnan(means[1])
 
 
 def test_repeated_observation_names_are_refused(tmp_path, write_scenario):

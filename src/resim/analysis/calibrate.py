@@ -238,15 +238,21 @@ def statistic(ob: Observation, series: np.ndarray, cols: list[str], months: list
 
 def simulate_statistics(scenario_file: str, overrides: dict[str, float], replications: int, seed: int,
                         observations: list[dict[str, Any]]) -> dict[str, float]:
-    """The calibration's model function: each observation's mean statistic over the replications."""
+    """The calibration's model function: each observation's mean statistic over the replications
+    that give it a number (an index whose base month received nothing has none; NaN if none do)."""
     sc = load(Path(scenario_file), overrides).scenario
     obs = [Observation.model_validate(o) for o in observations]
     cols, months = columns(sc), sc.reported_dates
-    sums = np.zeros(len(obs))
-    for i in range(replications):
-        series = run_one(sc, seed, i).series
-        sums += [statistic(o, series, cols, months) for o in obs]
-    return {f"sim.{o.name}": float(s / replications) for o, s in zip(obs, sums, strict=True)}
+    values = np.array([[statistic(o, run_one(sc, seed, i).series, cols, months) for o in obs]
+                       for i in range(replications)])
+    return {f"sim.{o.name}": float(m) for o, m in zip(obs, mean_of_numbers(values), strict=True)}
+
+
+def mean_of_numbers(values: np.ndarray) -> np.ndarray:
+    """Each column's mean over its finite entries (replications x statistics); NaN where none is."""
+    counted = np.isfinite(values).sum(axis=0)
+    total = np.where(np.isfinite(values), values, 0.0).sum(axis=0)
+    return np.where(counted > 0, total / np.maximum(counted, 1), np.nan)
 
 
 # --- the calibration folder --------------------------------------------------------------------
@@ -335,6 +341,11 @@ def posterior_of(table: dict[str, list[Any]], manifest: dict[str, Any]) -> dict[
     accepted = np.zeros(n, dtype=bool)
     accepted[order[:keep]] = True
     bandwidth = float(distance[order[keep - 1]])
+    if not np.isfinite(bandwidth):  # never a posterior with NaN weights
+        missing = [o["name"] for o, col in zip(observations, sim.T, strict=True) if not np.isfinite(col).any()]
+        raise TaskFailed(f"fewer than {keep} of the {n} parameter sets gave a number for every observation "
+                         f"(none for: {', '.join(missing) or 'various'}); nothing was accepted. Check those "
+                         "observations' windows and base months, or raise replications")
     weights = np.where(accepted, 1 - (distance / bandwidth) ** 2 if bandwidth > 0 else 1.0, 0.0)
     weights = np.where(accepted, np.maximum(weights, 1e-12), 0.0)  # the farthest accepted set keeps a sliver
     weights = weights / weights.sum()
