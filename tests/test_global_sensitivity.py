@@ -171,3 +171,22 @@ def test_the_run_records_its_pace(tmp_path):
                               factors=["x1", "x2", "x3", "x4"], results=tmp_path)
     manifest = json.loads((analysis.folder / "manifest.json").read_text())
     assert manifest["computed_points"] == 16 * 6 and manifest["compute_s"] > 0 and manifest["workers"] == 1
+
+
+def test_a_fitted_scenarios_fitted_parameters_are_one_factor_drawn_jointly_from_the_posterior():
+    # Parameters a posterior fitted take no uniform of their own (they would read exactly 0): the
+    # posterior pick draws them together, as one accepted set, in the group "posterior".
+    from resim.montecarlo.worlds import sample_world
+    from resim.scenario.posterior import read_posterior
+
+    sc = load(SCENARIOS / "backtest_2025_fitted.yaml").scenario
+    fitted = read_posterior(sc.posterior).parameters
+    factors = world_uniforms(sc)
+    assert not set(fitted) & set(factors) and "posterior" in factors
+    assert gs.groups_for(["posterior"], "mechanism") == ["posterior"]
+    unfitted = world_uniforms(load(SCENARIOS / "backtest_2025.yaml").scenario)
+    assert set(fitted) <= set(unfitted) and len(factors) == len(unfitted) - len(fitted) + 1
+    posterior = read_posterior(sc.posterior)
+    for u in (0.0, 0.5, 0.999):
+        draws = sample_world(sc, sc.seed, 0, {"posterior": u}).draws
+        assert {p: draws[p] for p in fitted} == posterior.pick(u)

@@ -20,8 +20,9 @@ from resim.scenario.walk import is_per_event, map_specs
 
 def world_uniforms(scenario: Scenario) -> list[str]:
     """The name of every uniform a replication draws for its world, in a fixed order: each uncertain
-    parameter's path, each uncertain regime change (`china.regimes.<i>`), each rule-set choice and
-    the posterior pick. These are the world's factors for a global sensitivity analysis."""
+    parameter's path (but those a posterior fitted), each uncertain regime change
+    (`china.regimes.<i>`), each rule-set choice and the posterior pick, which draws the fitted
+    parameters jointly. These are the world's factors for a global sensitivity analysis."""
     return list(_plan_of(scenario).names)
 
 
@@ -44,12 +45,13 @@ def _plan_of(scenario: Scenario) -> _Plan:
     global _plan
     if _plan is None or _plan.scenario is not scenario:
         paths: list[str] = []  # every parameter drawn once per replication
-        names: list[str] = []  # of which those that are uncertain: each takes a uniform
+        names: list[str] = []  # of which those that are uncertain and not fitted: each takes a uniform
+        fitted = read_posterior(scenario.posterior).parameters if scenario.posterior is not None else {}
 
         def visit(spec: Any, path: str, field: Any) -> Any:
             if _drawn(spec, path, field):
                 paths.append(path)
-                if not spec.is_fixed:
+                if not spec.is_fixed and path not in fitted:  # fitted ones come jointly, with the posterior pick
                     names.append(path)
             return spec
 
