@@ -413,7 +413,7 @@ def test_files_under_new_rules_meet_the_same_luck_however_many_were_filed_before
     # old rules meets, with its first file under the new rules, the same keyed draws (here a delay
     # that names its key), so histories that part under one rule set meet again under the next.
     from resim.analysis.oracles import _Sink
-    from resim.model.licensing import CHINA, FILES_PER_PERIOD, Applicant, LicenceDraws, LicenceOffice, Shipment
+    from resim.model.licensing import CHINA, FILES_PER_SPAN, Applicant, LicenceDraws, LicenceOffice, Shipment
     from resim.model.regime import Regime
     from resim.scenario.schema import RuleSet
 
@@ -434,7 +434,7 @@ def test_files_under_new_rules_meet_the_same_luck_however_many_were_filed_before
         return applicant.filed[product, 2], decided[-1] - 150
 
     assert first_file_after_the_change(1) == first_file_after_the_change(3) == \
-        (1, pytest.approx(1.0 + 2 * FILES_PER_PERIOD / 1000))
+        (1, pytest.approx(1.0 + 2 * FILES_PER_SPAN / 1000))
 
 
 def test_a_file_decided_under_new_rules_meets_their_luck():
@@ -442,7 +442,7 @@ def test_a_file_decided_under_new_rules_meets_their_luck():
     # drawn with the second span's first key, as the next file under those rules would be, so two
     # scenarios whose files straddle a change differently meet the same luck after it.
     from resim.analysis.oracles import _Sink
-    from resim.model.licensing import CHINA, FILES_PER_PERIOD, Applicant, LicenceDraws, LicenceOffice, Shipment
+    from resim.model.licensing import CHINA, FILES_PER_SPAN, Applicant, LicenceDraws, LicenceOffice, Shipment
     from resim.model.regime import Regime
     from resim.scenario.schema import RuleSet
 
@@ -463,7 +463,7 @@ def test_a_file_decided_under_new_rules_meets_their_luck():
     applicant = Applicant("maker", "maker", 0, _Sink())
     after(env, 90.0, office.hold, applicant, Shipment(applicant.buyer, 0, 1.0, product, CHINA))
     env.run(until=200.0)
-    assert asked == [("delay", FILES_PER_PERIOD), ("approval", 2 * FILES_PER_PERIOD)]
+    assert asked == [("delay", FILES_PER_SPAN), ("approval", 2 * FILES_PER_SPAN)]
     assert applicant.filed == {(product, 1): 1, (product, 2): 1}
 
 

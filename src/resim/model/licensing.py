@@ -26,7 +26,7 @@ from mypy_extensions import mypyc_attr
 from resim.model.clock import after, clock_now
 from resim.model.regime import Regime
 
-FILES_PER_PERIOD: Final = 64  # an applicant's files per product and rule span with their own luck (later ones wrap)
+FILES_PER_SPAN: Final = 64  # an applicant's files per product and rule span with their own luck (later ones wrap)
 SOURCES: Final[tuple[str, ...]] = ("china", "china_motor", "non_china", "recycling", "domestic", "inputs_china",
                                    "inputs_non_china", "stockpile", "opening")  # where a lot comes from
 SOURCE_INDEX: Final = {name: i for i, name in enumerate(SOURCES)}
@@ -90,7 +90,7 @@ class Applicant:
     licence_spans: dict[str, list[tuple[float, float]]] = field(default_factory=dict)  # product -> (granted, until)
     refused_at: dict[str, float] = field(default_factory=dict)  # product -> when its last file was abandoned
     files: dict[str, LicenceFile] = field(default_factory=dict)  # product -> open file
-    filed: dict[tuple[str, int], int] = field(default_factory=dict)  # (product, rule span) -> files filed in it
+    filed: dict[tuple[str, int], int] = field(default_factory=dict)  # (product, rule span) -> files keyed in it
 
     def holds_licence(self, product: str, day: float) -> bool:
         return self.valid_until.get(product, -math.inf) >= day
@@ -182,12 +182,12 @@ class LicenceOffice:
         """Key `file`'s luck from `day` on: its place among the applicant's files for the product
         under the rules in force on `day` (a file still open when the rules change meets the new
         rules' luck, as the next file under them)."""
-        span = self.regime.period_at(day)
-        if file.number < 0 or file.number // FILES_PER_PERIOD != span:
+        span = self.regime.span_at(day)
+        if file.number < 0 or file.number // FILES_PER_SPAN != span:
             applicant, product = file.applicant, file.product
             n = applicant.filed.get((product, span), 0)
             applicant.filed[product, span] = n + 1
-            file.number = span * FILES_PER_PERIOD + n % FILES_PER_PERIOD
+            file.number = span * FILES_PER_SPAN + n % FILES_PER_SPAN
 
     def _renew(self, applicant: Applicant, product: str, expires: float) -> None:
         """Renewal time for a licence that expires on `expires`: file again if the licence was not

@@ -62,11 +62,11 @@ class Regime:
         return self.class_approval.get(applicant_class, self.default_approval)
 
     @property
-    def periods(self) -> int:
+    def spans(self) -> int:
         """Spans of constant rules: before the first dated entry, then one from each entry."""
         return len(self.days) + 1
 
-    def period_at(self, day: float) -> int:
+    def span_at(self, day: float) -> int:
         """Which span of constant rules `day` falls in (0 before the first dated entry)."""
         return bisect.bisect_right(self.days, day)
 

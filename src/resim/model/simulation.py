@@ -28,7 +28,7 @@ import simpy
 from resim.model.books import OTHER_COLUMNS, Books
 from resim.model.clock import DAYS_PER_MONTH, Months, after, weeks_in
 from resim.model.domestic import INPUT_PRODUCTS, DomesticPlants
-from resim.model.licensing import FILES_PER_PERIOD, LicenceDraws, LicenceOffice
+from resim.model.licensing import FILES_PER_SPAN, LicenceDraws, LicenceOffice
 from resim.model.luck import Keyed, KeyedDraws
 from resim.model.makers import MONTH_FIELDS, GroupSpec, MakerGroup
 from resim.model.market import PRODUCT, Market, PlannedDays
@@ -171,7 +171,7 @@ def simulate(world: World, seed: int, replication: int, check: bool = False) -> 
     shipping = Shipping(env)
 
     def by_file(spec: _Spec | None, component: str) -> KeyedDraws:
-        return KeyedDraws(spec, seed, replication, component, regime.periods * FILES_PER_PERIOD, licence_slots)
+        return KeyedDraws(spec, seed, replication, component, regime.spans * FILES_PER_SPAN, licence_slots)
 
     china: ChinaExporter  # made below: the office tells it of each decision
     office = LicenceOffice(env, regime, {p: LicenceDraws(
