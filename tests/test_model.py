@@ -63,6 +63,19 @@ def test_a_maker_supplied_outside_china_while_china_needs_a_licence_holds_only_i
     assert s["cover_days"][2:].mean() == pytest.approx(28.0, abs=0.3)
 
 
+@pytest.mark.parametrize("scale", [1.0, 2.0])
+def test_a_worlds_lead_time_scale_stretches_every_china_shipment_and_the_makers_plan_on_it(write_scenario, scale):
+    # China open, no other source, a week of cover: a 20-day lead at scale s takes 20 s days, so by
+    # Little's law 1 t/day of need keeps 20 s t in transit; makers plan on the scaled lead, so
+    # their order-up-to level covers it and no month is short (planning on 20 days, 20 more than a
+    # week's cover could absorb).
+    sc, s = series(write_scenario({"china.regimes": [{"from": "2020-01-01", "rules": "open"}],
+                                   "demand.inventory_cover_weeks": 1, "suppliers.alt.capacity_t_per_year": 0,
+                                   "china.lead_time_scale": scale}))
+    assert np.all(s["shortfall_t"][1:] < 1e-6)
+    assert s["in_transit_t"][2:].mean() == pytest.approx(20 * scale, rel=0.15)
+
+
 def test_no_china_shortfall_equals_demand_minus_other_capacity(write_scenario):
     # Two non-China suppliers with random lead times: once the pipeline fills, deliveries run at
     # their joint capacity and the shortfall is demand minus that capacity.

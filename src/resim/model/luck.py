@@ -23,12 +23,13 @@ class KeyedDraws:
     the array's, tested)."""
 
     def __init__(self, spec: _Spec | None, seed: int, replication: int, component: str, periods: int,
-                 slots: int = 1):
+                 slots: int = 1, scale: float = 1.0):
         self.spec, self.stream, self.shape = spec, (seed, replication, component), (periods, slots)
+        self.scale = scale  # this world's multiplier on the spec's values (not on plain uniforms)
         self.uniforms: np.ndarray | None = None  # [period, slot], drawn on first use: unused streams cost nothing
         self.values: list[list[float] | None] = [None] * slots  # [slot][period], NaN until computed
         if spec is not None and spec.is_fixed:
-            self.values = [[spec.support()[0]] * periods] * slots
+            self.values = [[spec.support()[0] * scale] * periods] * slots
 
     def draw(self, period: int, slot: int = 0) -> float:
         values = self.values[slot]
@@ -45,11 +46,11 @@ class KeyedDraws:
         if self.shape[1] > 1:
             return [math.nan] * self.shape[0]
         u = self._uniforms()[:, slot]
-        return (u if self.spec is None else self.spec.ppf(u)).tolist()
+        return (u if self.spec is None else self.spec.ppf(u) * self.scale).tolist()
 
     def _value(self, period: int, slot: int) -> float:
         u = float(self._uniforms()[period, slot])
-        return u if self.spec is None else float(self.spec.ppf(u))
+        return u if self.spec is None else float(self.spec.ppf(u)) * self.scale
 
     def _uniforms(self) -> np.ndarray:
         if self.uniforms is None:

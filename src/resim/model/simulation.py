@@ -159,10 +159,11 @@ def simulate(world: World, seed: int, replication: int, check: bool = False) -> 
     horizon_days = float(months.first_day[-1] + months.days[-1])
     weeks = weeks_in(horizon_days)  # per-event draws are keyed by calendar week (licences: by file number)
 
-    def keyed(spec: Any, component: str) -> Keyed:
-        return Keyed(KeyedDraws(spec, seed, replication, component, weeks))
+    def keyed(spec: Any, component: str, scale: float = 1.0) -> Keyed:
+        return Keyed(KeyedDraws(spec, seed, replication, component, weeks, scale=scale))
 
     lic, china_spec = sc.china.licensing, sc.china
+    lead_scale = drawn(china_spec.lead_time_scale)
     service = drawn(sc.demand.service_level)
     regime = Regime(world.timeline, drawn(lic.approval_probability),
                     {k: drawn(v) for k, v in lic.class_approval_probability.items()})
@@ -186,8 +187,8 @@ def simulate(world: World, seed: int, replication: int, check: bool = False) -> 
     china = ChinaExporter(
         env, regime, office, shipping,
         {r: keyed(china_spec.export_processing_days, f"china.export_processing.{r}") for r in ROUTES},
-        {r: keyed(china_spec.lead_time_days, MAGNET_TRANSIT if r == "magnets" else f"china.lead_time.{r}")
-         for r in ROUTES},
+        {r: keyed(china_spec.lead_time_days, MAGNET_TRANSIT if r == "magnets" else f"china.lead_time.{r}",
+                  lead_scale) for r in ROUTES},
         {"motor": drawn(china_spec.motor_extra_lead_days)}, general_from)
     for day in sorted({d for d, _ in world.timeline if d > 0} | ({general_from} - {math.inf})):
         after(env, day, china.release_covered)  # goods held at a port ship once nothing stops them
@@ -217,11 +218,12 @@ def simulate(world: World, seed: int, replication: int, check: bool = False) -> 
                     drawn(sc.demand.non_china_min_share),
                     (drawn(sc.prices.china_inr_per_kg["dytb"]), drawn(sc.prices.china_inr_per_kg["light"])),
                     drawn(sc.domestic.cost_premium_share),
-                    PlannedDays(mean_of(china_spec.export_processing_days), mean_of(china_spec.lead_time_days),
+                    PlannedDays(mean_of(china_spec.export_processing_days),
+                                mean_of(china_spec.lead_time_days) * lead_scale,
                                 mean_of(lic.decision_delay_days),
                                 float(np.mean([mean_of(s) for s in imports])) if imports else 0.0),
                     PlannedDays(margin_of(china_spec.export_processing_days, service),
-                                margin_of(china_spec.lead_time_days, service),
+                                margin_of(china_spec.lead_time_days, service) * lead_scale,
                                 margin_of(lic.decision_delay_days, service),
                                 float(np.mean([margin_of(s, service) for s in imports])) if imports else 0.0))
     pile = sc.levers.stockpile

@@ -411,4 +411,6 @@ KgPerVehicle = Annotated[Param, _bounded(0.0, 100.0), JsonBounds(0.0, 100.0)]  #
 CoverWeeks = Annotated[Param, _bounded(0.0, 520.0), JsonBounds(0.0, 520.0)]  # stock for ten years is not stock
 CoverMonths = Annotated[Param, _bounded(0.0, 120.0), JsonBounds(0.0, 120.0)]
 EventDays = Annotated[Param, _bounded(0.0, None), JsonBounds(0.0, None), PerEvent()]
+# a world's multiplier on a per-event distribution (drawn once per replication; calibration can fit it)
+Scale = Annotated[Param, _bounded(0.05, 20.0), JsonBounds(0.05, 20.0)]
 PositiveEventDays = Annotated[Param, _positive(), JsonBounds(0.0, None, exclusive_low=True), PerEvent()]

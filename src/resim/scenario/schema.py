@@ -25,6 +25,7 @@ from resim.scenario.params import (
     NonNegative,
     Param,
     PositiveEventDays,
+    Scale,
     ServiceLevel,
     TonnesPerYear,
     VehiclesPerYear,
@@ -145,6 +146,9 @@ class China(Section):
         description="Order to the Chinese border (production, paperwork); the rules then in force decide."
     )
     lead_time_days: EventDays = Field(description="Shipping and customs, Chinese border to Indian maker.")
+    lead_time_scale: Scale = Field(
+        1.0, description="This world's multiplier on every China shipping lead time, drawn once per replication "
+                         "(1: the lead times as given): how slow the route is this time, a factor calibration can fit.")
     motor_extra_lead_days: NonNegative = Field(
         0.0, description="Extra lead time of motors imported whole (assembly in China, longer logistics)."
     )
