@@ -64,6 +64,7 @@ MECHANISMS: list[tuple[str, str, tuple[str, ...]]] = [
      ("china.licensing.*", "china.rule_sets.*.approval_probability", "*.general_licence_customer")),
     ("inventory", "stock cover: the makers' own and safety stock, and the chain's",
      ("demand.inventory_cover_weeks", "*.inventory_cover_weeks", "demand.service_level", "*.chain_cover_weeks")),
+    ("shipping", "how slow China's route is in this world (its lead-time scale)", ("china.lead_time_scale",)),
     ("motor_imports", "motors imported whole from China",
      ("*motor_import*", "*motor_shift*", "china.motor_extra_lead_days")),
     ("designs", "magnet per vehicle, Dy/Tb-grade shares, redesign, ferrite",
