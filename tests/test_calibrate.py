@@ -179,7 +179,7 @@ def test_an_observation_without_a_number_in_any_set_stops_the_fit_and_leaves_it_
                                 "base": {"from": "2026-01-01", "to": "2026-01-01"},
                                 "value": 1.0, "uncertainty": 0.1, "source": "x"})
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
-    res = cli.invoke(app, ["calibrate", str(path), "--results", str(tmp_path / "results"), "-n", "50"])
+    res = cli.invoke(app, ["calibrate", str(path), "--results", str(tmp_path / "results"), "--draws", "50"])
     assert res.exit_code == 1 and "none for: nothing" in res.output, res.output
     assert not list((tmp_path / "results").rglob("posterior.parquet"))
 

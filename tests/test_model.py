@@ -480,6 +480,7 @@ def test_a_file_decided_under_new_rules_meets_their_luck():
     assert applicant.filed == {(product, 1): 1, (product, 2): 1}
 
 
+@pytest.mark.slow
 def test_magnets_from_any_source_travel_on_the_same_weeks_luck():
     # China's magnets and every supplier's share one transit uniform a week, so splitting the same
     # capacity differently between two otherwise identical suppliers moves tonnes between them and
