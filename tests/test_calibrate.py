@@ -228,7 +228,7 @@ def test_the_predictive_check_places_the_observed_value_in_prior_and_posterior()
 def test_abc_smc_recovers_known_parameters_and_resumes_to_the_same_posterior(tmp_path, write_scenario):
     path = _observations_file(tmp_path, write_scenario)
     doc = yaml.safe_load(path.read_text())
-    path.write_text(yaml.safe_dump({**doc, "method": "smc", "population": 100, "max_generations": 5}, sort_keys=False))
+    path.write_text(yaml.safe_dump({**doc, "method": "smc", "population": 50, "max_generations": 5}, sort_keys=False))
     res = cli.invoke(app, ["calibrate", str(path), "--results", str(tmp_path / "results"), "-w", "2"])
     assert res.exit_code == 0, res.output
     assert "generation 0: prior" in res.output
@@ -243,7 +243,7 @@ def test_abc_smc_recovers_known_parameters_and_resumes_to_the_same_posterior(tmp
         assert p["posterior_p5"] <= truth <= p["posterior_p95"], (param, p)
         assert p["posterior_sd"] < 0.5 * p["prior_sd"], (param, p)
     posterior = pq.read_table(folder / "posterior.parquet")
-    assert abs(sum(posterior.column("weight").to_pylist()) - 1) < 1e-9 and posterior.num_rows == 100
+    assert abs(sum(posterior.column("weight").to_pylist()) - 1) < 1e-9 and posterior.num_rows == 50
     # the posterior predictive is the last generation's statistics under its weights
     sims = dict(zip(*pq.read_table(folder / "draws.parquet", columns=["point", "sim.demand_h1"]).to_pydict().values(),
                     strict=True))
