@@ -76,6 +76,24 @@ def test_a_worlds_lead_time_scale_stretches_every_china_shipment_and_the_makers_
     assert s["in_transit_t"][2:].mean() == pytest.approx(20 * scale, rel=0.15)
 
 
+@pytest.mark.parametrize("scale", [1.0, 2.5])
+def test_a_worlds_decision_delay_scale_stretches_every_decision_and_applicants_plan_on_it(write_scenario, scale):
+    # One group needs a licence for everything; each decision takes 15 days, always approves, and the
+    # licence then lasts the horizon out. At scale s its first file is decided on day 15 s (February at
+    # s = 2.5, January at 1). It opens with the pipeline of the lead it plans on (processing, 20 days'
+    # shipping and the licence decision), so it is never short only if that plan is 15 s days: planning
+    # on 15 would leave it short by about 1 t/day x 22.5 days (checked by mutation).
+    overrides = {**TWO_GROUPS, "china.lead_time_days": 20, "demand.inventory_cover_weeks": 1, "horizon_months": 3,
+                 "china.rule_sets": {"dytb_licensed": {"licensed": ["dytb_magnet"]}},
+                 "china.licensing": {"approval_probability": 1.0, "decision_delay_days": 15, "refile_delay_days": 0,
+                                     "max_refilings": 0, "validity_days": 90, "decision_delay_scale": scale},
+                 "demand.segments.seg.groups": {"heavy": {"share": 1.0, "dytb_grade_share": 1.0,
+                                                          "min_dytb_grade_share": 1.0}}}
+    sc, s = series(write_scenario(overrides))
+    np.testing.assert_array_equal(s["licences_decided"], [1, 0, 0] if scale == 1 else [0, 1, 0])
+    assert s["shortfall_t"].sum() < 1e-3
+
+
 def test_no_china_shortfall_equals_demand_minus_other_capacity(write_scenario):
     # Two non-China suppliers with random lead times: once the pipeline fills, deliveries run at
     # their joint capacity and the shortfall is demand minus that capacity.

@@ -163,7 +163,7 @@ def simulate(world: World, seed: int, replication: int, check: bool = False) -> 
         return Keyed(KeyedDraws(spec, seed, replication, component, weeks, scale=scale))
 
     lic, china_spec = sc.china.licensing, sc.china
-    lead_scale = drawn(china_spec.lead_time_scale)
+    lead_scale, decision_scale = drawn(china_spec.lead_time_scale), drawn(lic.decision_delay_scale)
     service = drawn(sc.demand.service_level)
     regime = Regime(world.timeline, drawn(lic.approval_probability),
                     {k: drawn(v) for k, v in lic.class_approval_probability.items()})
@@ -171,17 +171,17 @@ def simulate(world: World, seed: int, replication: int, check: bool = False) -> 
     licence_products = (*PRODUCT, *INPUT_PRODUCTS)
     shipping = Shipping(env)
 
-    def by_file(spec: _Spec | None, component: str) -> KeyedDraws:
-        return KeyedDraws(spec, seed, replication, component, regime.spans * FILES_PER_SPAN, licence_slots)
+    def by_file(spec: _Spec | None, component: str, scale: float = 1.0) -> KeyedDraws:
+        return KeyedDraws(spec, seed, replication, component, regime.spans * FILES_PER_SPAN, licence_slots, scale)
 
     china: ChinaExporter  # made below: the office tells it of each decision
     office = LicenceOffice(env, regime, {p: LicenceDraws(
-        by_file(per_event(lic.decision_delay_days), f"licensing.decision_delay.{p}").draw,
+        by_file(per_event(lic.decision_delay_days), f"licensing.decision_delay.{p}", decision_scale).draw,
         by_file(per_event(lic.refile_delay_days), f"licensing.refile_delay.{p}").draw,
         by_file(None, f"licensing.approval.{p}").draw,
     ) for p in licence_products}, lic.max_refilings, lic.reviewers, drawn(lic.validity_days), buyers,
         on_decided=lambda file, approved: china.decided(file, approved),
-        renewal_lead_days=mean_of(lic.decision_delay_days) if lic.renewal_lead_days is None
+        renewal_lead_days=mean_of(lic.decision_delay_days) * decision_scale if lic.renewal_lead_days is None
         else drawn(lic.renewal_lead_days))
     general_from = (lic.general_licences_from - sc.start).days if lic.general_licences_from else math.inf
     china = ChinaExporter(
@@ -220,11 +220,11 @@ def simulate(world: World, seed: int, replication: int, check: bool = False) -> 
                     drawn(sc.domestic.cost_premium_share),
                     PlannedDays(mean_of(china_spec.export_processing_days),
                                 mean_of(china_spec.lead_time_days) * lead_scale,
-                                mean_of(lic.decision_delay_days),
+                                mean_of(lic.decision_delay_days) * decision_scale,
                                 float(np.mean([mean_of(s) for s in imports])) if imports else 0.0),
                     PlannedDays(margin_of(china_spec.export_processing_days, service),
                                 margin_of(china_spec.lead_time_days, service) * lead_scale,
-                                margin_of(lic.decision_delay_days, service),
+                                margin_of(lic.decision_delay_days, service) * decision_scale,
                                 float(np.mean([margin_of(s, service) for s in imports])) if imports else 0.0))
     pile = sc.levers.stockpile
     for group in groups:

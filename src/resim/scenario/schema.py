@@ -125,6 +125,10 @@ class Licensing(Section):
         0.0, description="A granted licence covers the applicant's shipments for this long (0: the filed ones only)."
     )
     decision_delay_days: EventDays = Field(description="Filing (or start of review) to decision.")
+    decision_delay_scale: Scale = Field(
+        1.0, description="This world's multiplier on every decision delay and on the delay applicants plan on, "
+                         "drawn once per replication (1: the delays as given): how slow the office is this time, "
+                         "a factor calibration can fit.")
     refile_delay_days: EventDays = Field(description="Rejection to re-filing.")
     max_refilings: Count = Field(ge=0, description="Rejections after which an order is abandoned.")
     reviewers: Annotated[int, Field(ge=1), BeforeValidator(_not_a_boolean)] | None = Field(
@@ -135,7 +139,7 @@ class Licensing(Section):
     )
     renewal_lead_days: NonNegative | None = Field(
         None, description="Days before a licence expires that its holder files to renew it; null: the mean "
-                          "decision delay (so that the renewal lands about when the licence lapses).")
+                          "decision delay, scaled (so that the renewal lands about when the licence lapses).")
 
 
 class China(Section):
