@@ -243,8 +243,8 @@ def simulate_statistics(scenario_file: str, overrides: dict[str, float], replica
     sc = load(Path(scenario_file), overrides).scenario
     obs = [Observation.model_validate(o) for o in observations]
     cols, months = columns(sc), sc.reported_dates
-    values = np.array([[statistic(o, run_one(sc, seed, i).series, cols, months) for o in obs]
-                       for i in range(replications)])
+    runs = (run_one(sc, seed, i).series for i in range(replications))
+    values = np.array([[statistic(o, series, cols, months) for o in obs] for series in runs])
     return {f"sim.{o.name}": float(m) for o, m in zip(obs, mean_of_numbers(values), strict=True)}
 
 
