@@ -184,17 +184,17 @@ def test_an_observation_without_a_number_in_any_set_stops_the_fit_and_leaves_it_
     assert not list((tmp_path / "results").rglob("posterior.parquet"))
 
 
-def test_a_replication_without_a_number_leaves_the_others_to_count():
-    # Per replication an index over an empty base has no number; a set's statistic is the mean over
-    # the replications that have one, and NaN only when none has.
+def test_a_sets_index_is_a_ratio_of_its_replications_means():
+    # One replication's index over an empty base month has no number; the set's index is the mean
+    # window over the mean base (4 / 1 here), not a mean of per-replication ratios (which would be 1.5).
     ob = calibrate.Observation.model_validate({
         "name": "i", "column": "x", "aggregation": "index", "value": 1, "uncertainty": 1, "source": "x",
         "window": {"from": "2026-02-01", "to": "2026-02-01"}, "base": {"from": "2026-01-01", "to": "2026-01-01"}})
     months = [dt.date(2026, 1, 1), dt.date(2026, 2, 1)]
-    values = [calibrate.statistic(ob, np.array(rows), ["x"], months) for rows in ([[0.0], [5.0]], [[2.0], [3.0]])]
-    assert np.isnan(values[0]) and values[1] == 1.5
-    means = calibrate.mean_of_numbers(np.array([[values[0], np.nan], [values[1], np.nan], [2.5, np.nan]]))
-    assert means[0] == 2.0 and np.isnan(means[1])
+    runs = np.array([[[0.0], [5.0]], [[2.0], [3.0]]])  # replications x months x columns
+    assert np.isnan(calibrate.statistic(ob, runs[0], ["x"], months))
+    assert calibrate.set_statistics([ob], runs, ["x"], months).tolist() == [4.0]
+    assert np.isnan(calibrate.set_statistics([ob], runs[:1], ["x"], months)[0])  # no base in any replication
 
 
 def test_repeated_observation_names_are_refused(tmp_path, write_scenario):

@@ -5,7 +5,7 @@ Algorithm (rejection ABC with kernel weights, as in Beaumont, Zhang & Balding 20
 regression adjustment): draw `draws` parameter sets from the scenario's own distributions of the
 fitted parameters (the priors; a Latin hypercube over their quantiles); run each set as a sweep
 point with the same replications (common random numbers, so sets differ by their parameters, not
-their luck); take each observation's statistic as its mean over the replications, and the distance
+their luck); take each observation's statistic on the replications' mean series, and the distance
 of a set as the root mean square of (simulated - observed) / uncertainty; accept the
 `accept_share` nearest sets, weighted by an Epanechnikov kernel of their distance with the largest
 accepted distance as bandwidth. pyabc and elfi were considered: both bring their own samplers and
@@ -238,21 +238,21 @@ def statistic(ob: Observation, series: np.ndarray, cols: list[str], months: list
 
 def simulate_statistics(scenario_file: str, overrides: dict[str, float], replications: int, seed: int,
                         observations: list[dict[str, Any]]) -> dict[str, float]:
-    """The calibration's model function: each observation's mean statistic over the replications
-    that give it a number (an index whose base month received nothing has none; NaN if none do)."""
+    """The calibration's model function: each observation's statistic for one parameter set."""
     sc = load(Path(scenario_file), overrides).scenario
     obs = [Observation.model_validate(o) for o in observations]
-    cols, months = columns(sc), sc.reported_dates
-    runs = (run_one(sc, seed, i).series for i in range(replications))
-    values = np.array([[statistic(o, series, cols, months) for o in obs] for series in runs])
-    return {f"sim.{o.name}": float(m) for o, m in zip(obs, mean_of_numbers(values), strict=True)}
+    runs = np.array([run_one(sc, seed, i).series for i in range(replications)])
+    values = set_statistics(obs, runs, columns(sc), sc.reported_dates)
+    return {f"sim.{o.name}": float(v) for o, v in zip(obs, values, strict=True)}
 
 
-def mean_of_numbers(values: np.ndarray) -> np.ndarray:
-    """Each column's mean over its finite entries (replications x statistics); NaN where none is."""
-    counted = np.isfinite(values).sum(axis=0)
-    total = np.where(np.isfinite(values), values, 0.0).sum(axis=0)
-    return np.where(counted > 0, total / np.maximum(counted, 1), np.nan)
+def set_statistics(obs: list[Observation], runs: np.ndarray, cols: list[str], months: list[dt.date]) -> np.ndarray:
+    """Each observation's statistic on the replications' mean series (runs: replications x months x
+    columns), so an index or share is a ratio of means: one replication's month of China arrivals
+    is a few lots (its April/March index alone varied by 8-25 observation SDs), and a mean of such
+    ratios is dominated by the replications whose base month happened to be small."""
+    mean = runs.mean(axis=0)
+    return np.array([statistic(o, mean, cols, months) for o in obs])
 
 
 # --- the calibration folder --------------------------------------------------------------------
@@ -373,7 +373,7 @@ def posterior_of(table: dict[str, list[Any]], manifest: dict[str, Any]) -> dict[
 
 def predictive_check(sim: np.ndarray, observations: list[dict[str, Any]], weights: np.ndarray) -> dict[str, Any]:
     """Per observation, where the observed value falls in the model's predictive distribution of its
-    statistic (the mean over a point's replications, as the distance uses it), under the prior (all
+    statistic (on the mean of a point's replications, as the distance uses it), under the prior (all
     draws alike) and the posterior (accepted draws, weighted): p5, median, p95 and the observed
     value's percentile (mid-rank: statistics within 1e-9 SDs of it count half, so an observed 0 that
     the model often gives exactly sits at half that share, not at 0). A percentile outside 0.05-0.95
