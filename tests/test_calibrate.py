@@ -138,6 +138,17 @@ def test_a_posterior_folder_that_is_incomplete_or_from_another_scenario_is_refus
     res = cli.invoke(app, ["validate", str(tmp_path / "fitted.yaml")])
     assert res.exit_code == 2 and "fitted with prior" in res.output
     assert "suppliers.alt.capacity_t_per_year" in res.output
+    # one value set for a fitted parameter (a lever) wins; the other fitted one still comes from the fit
+    doc["suppliers"]["alt"]["capacity_t_per_year"] = 77.0
+    (tmp_path / "fitted.yaml").write_text(yaml.safe_dump(doc))
+    res = cli.invoke(app, ["validate", str(tmp_path / "fitted.yaml")])
+    assert res.exit_code == 0, res.output
+    lever, posterior = load(tmp_path / "fitted.yaml").scenario, read_posterior(str(folder))
+    units = "demand.segments.seg.units_per_year"
+    for i in range(5):
+        world = sample_world(lever, 3, i)
+        assert world.scenario.suppliers["alt"].capacity_t_per_year == 77.0
+        assert world.draws[units] in posterior.parameters[units]
 
 
 def test_a_run_of_a_fitted_scenario_names_its_posterior_in_the_manifest(tmp_path):

@@ -79,11 +79,11 @@ def sample_world(scenario: Scenario, seed: int, replication: int, given: dict[st
     fitted = read_posterior(scenario.posterior).pick(u["posterior"]) if scenario.posterior is not None else {}
 
     def draw(spec: Any, path: str, field: Any) -> Any:  # the walk reaches only drawn parameters (plan.within)
+        if spec.is_fixed:  # a value the scenario or a lever sets wins over the fit
+            return spec.support()[0]
         if path in fitted:  # an accepted set of the calibration (the other draws keep their streams)
             draws[path] = fitted[path]
             return fitted[path]
-        if spec.is_fixed:
-            return spec.support()[0]
         draws[path] = value = spec.ppf(u[path])
         return value
 

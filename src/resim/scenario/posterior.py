@@ -55,7 +55,8 @@ def read_posterior(folder: str) -> Posterior:
 
 def check_posterior_fits(folder: str, scenario: Scenario, file: Path, line: int | None) -> None:
     """A posterior reweights its priors: every fitted parameter must be uncertain in this scenario
-    with the same distribution, else the posterior is from another scenario."""
+    with the same distribution, else the posterior is from another scenario; or set to one value
+    (a lever, a sweep point), which then wins over the fit while the rest come from the fit."""
     try:
         posterior = read_posterior(folder)
     except InputError as exc:  # name the scenario file and line that asked for it
@@ -64,8 +65,10 @@ def check_posterior_fits(folder: str, scenario: Scenario, file: Path, line: int 
     found = {path: obj for path, obj, _ in iter_specs(scenario)}
     for path, prior in manifest["priors"].items():
         mine = found.get(path)
+        if mine is not None and mine.is_fixed:
+            continue
         if mine is None or json.loads(mine.model_dump_json()) != prior:
             raise InputError.one(file, f"posterior {posterior.folder} was fitted with prior {prior} for {path}, but "
                                        f"this scenario has {mine.describe() if mine is not None else 'no such field'}; "
-                                       "allowed: a posterior fitted on this scenario's distributions",
+                                       "allowed: a posterior fitted on this scenario's distributions, or one value set",
                                  field="posterior", line=line)
