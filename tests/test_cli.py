@@ -322,6 +322,7 @@ def test_loads_are_cached_per_file_version_and_never_shared_between_callers(tmp_
     import time
 
     shutil.copytree(SCENARIOS.parent / "seeds", tmp_path / "seeds")
+    shutil.copytree(SCENARIOS.parent / "posteriors", tmp_path / "posteriors")
     (tmp_path / "scenarios").mkdir()
     shutil.copy(SCENARIOS / "baseline.yaml", tmp_path / "scenarios" / "baseline.yaml")
     child = tmp_path / "scenarios" / "child.yaml"

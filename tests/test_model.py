@@ -591,7 +591,8 @@ def test_the_plants_sell_what_they_make_beyond_their_warehouse_cap():
     # the pile never exceeds c months of output plus about a review period's output.
     null = SCENARIOS / "oracles" / "no_controls.yaml"
     early = {"domestic.tender_date": "2025-01-01", "domestic.irel_ndpr_oxide_start_t_per_year": 100_000,
-             "domestic.irel_ndpr_oxide_target_t_per_year": 100_000, "heavy_ree.domestic_dytb_t_per_year": 100_000}
+             "domestic.irel_ndpr_oxide_target_t_per_year": 100_000, "heavy_ree.domestic_dytb_t_per_year": 100_000,
+             "posterior": None, "china.lead_time_scale": 1.0}  # China's route at its typical lead time
     cols: list[str] = []
     runs = {}
     for cap in (None, 0.0, 1.0):

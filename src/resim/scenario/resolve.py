@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from resim.errors import InputError, Problem
+from resim.scenario import bundled
 from resim.scenario.explain import problems_of
 from resim.scenario.params import Fixed, Pert, Ref, Triangular, Uniform
 from resim.scenario.schema import Scenario
@@ -120,14 +121,18 @@ def check_group_shares(scenario: Scenario, marks: Marks, path: Path) -> None:
 
 
 def resolve_posterior(scenario: Scenario, marks: Marks, path: Path) -> Scenario:
-    """`posterior:` is a folder relative to the file that sets it; it must be a finished calibration
-    fitted on this scenario's distributions."""
+    """`posterior:` is a folder relative to the file that sets it (or, as with seeds, a shipped one of
+    that name when there is none: a scenario copied away from the repository still runs); it must
+    be a finished calibration fitted on this scenario's distributions."""
     if scenario.posterior is None:
         return scenario
     from resim.scenario.posterior import check_posterior_fits  # reads Parquet: only when a scenario asks for it
 
     file, line = marks.get(("posterior",), (path, None))
     folder = (file.parent / scenario.posterior).resolve()
+    shipped = bundled.root() / "posteriors" / folder.name
+    if not folder.exists() and shipped.is_dir():
+        folder = shipped
     check_posterior_fits(str(folder), scenario, file, line)
     return scenario.model_copy(update={"posterior": str(folder)})
 
