@@ -269,3 +269,22 @@ def test_abc_smc_recovers_known_parameters_and_resumes_to_the_same_posterior(tmp
     again = cli.invoke(app, ["calibrate", "--resume", str(folder)])
     assert again.exit_code == 0, again.output
     assert pq.read_table(folder / "posterior.parquet").equals(posterior)
+
+
+@pytest.mark.slow
+def test_a_calibration_on_a_dask_cluster_gives_the_local_posterior_bit_for_bit(tmp_path, write_scenario):
+    from dask.distributed import LocalCluster
+
+    path = _observations_file(tmp_path, write_scenario)
+    doc = yaml.safe_load(path.read_text())
+    path.write_text(yaml.safe_dump({**doc, "method": "smc", "population": 50, "max_generations": 2}, sort_keys=False))
+    local = cli.invoke(app, ["calibrate", str(path), "-w", "2", "--results", str(tmp_path / "local")])
+    assert local.exit_code == 0, local.output
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None) as cluster:
+        res = cli.invoke(app, ["calibrate", str(path), "--dask", cluster.scheduler_address,
+                               "--results", str(tmp_path / "dask")])
+    assert res.exit_code == 0, res.output
+    a, b = (pq.read_table(next((tmp_path / d).glob("calibrations/*/*")) / "posterior.parquet")
+            for d in ("local", "dask"))
+    assert a.num_rows == 50 and a.equals(b)

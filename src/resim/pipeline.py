@@ -242,18 +242,20 @@ def sensitivity(scenario_file: Path | None = None, n: int = 256, by: str = "mech
 
 def calibrate(file: Path | None = None, draws: int | None = None, replications: int | None = None,
               seed: int | None = None, workers: int | None = None, results: Path | str = "results",
-              resume: Path | None = None, on_start: OnStart | None = None,
+              resume: Path | None = None, dask_scheduler: str | None = None, on_start: OnStart | None = None,
               on_point: Ticks | None = None, command: list[str] | None = None,
               ) -> tuple[Path, dict[str, Any]]:
-    """Start a calibration (or resume one) and run it: (its folder, the posterior's summary)."""
+    """Start a calibration (or resume one) and run it, on local processes or the dask.distributed
+    cluster at `dask_scheduler`: (its folder, the posterior's summary)."""
     from resim.analysis import calibrate as calibration
 
+    _reach(dask_scheduler)
     folder, _ = _work_folder(
         resume, None if file is None else lambda: calibration.start(
             file, Path(results), seed, sys.argv if command is None else command, draws, replications),
         calibration.check_resumable, "give an observations file, or --resume FOLDER", on_start)
     with _resumable(folder, "calibrate"):
-        return folder, calibration.run(folder, runner.checked_workers(workers), _ticks(on_point))
+        return folder, calibration.run(folder, runner.checked_workers(workers), _ticks(on_point), dask_scheduler)
 
 
 # --- sweeps ------------------------------------------------------------------------------------

@@ -50,7 +50,7 @@ from resim.montecarlo.executor import Tasks, as_completed
 from resim.montecarlo.runner import run_one
 from resim.results.tables import write_table
 from resim.results.writer import scenario_hash
-from resim.scenario.loader import load
+from resim.scenario.loader import Document, load, read_document
 from resim.scenario.params import _Spec
 from resim.scenario.schema import Scenario
 from resim.scenario.walk import is_per_event, iter_specs
@@ -239,7 +239,17 @@ def statistic(ob: Observation, series: np.ndarray, cols: list[str], months: list
 def simulate_statistics(scenario_file: str, overrides: dict[str, float], replications: int, seed: int,
                         observations: list[dict[str, Any]]) -> dict[str, float]:
     """The calibration's model function: each observation's statistic for one parameter set."""
-    sc = load(Path(scenario_file), overrides).scenario
+    return statistics_of(load(Path(scenario_file), overrides).scenario, replications, seed, observations)
+
+
+def shipped_statistics(document: Document, overrides: dict[str, float], replications: int, seed: int,
+                       observations: list[dict[str, Any]]) -> dict[str, float]:
+    """The same on a cluster worker, from the scenario's parsed files shipped to it."""
+    return statistics_of(document.load(overrides).scenario, replications, seed, observations)
+
+
+def statistics_of(sc: Scenario, replications: int, seed: int, observations: list[dict[str, Any]]) -> dict[str, float]:
+    """Each observation's statistic over `replications` runs of one scenario (named `sim.<name>`)."""
     obs = [Observation.model_validate(o) for o in observations]
     runs = np.array([run_one(sc, seed, i).series for i in range(replications)])
     values = set_statistics(obs, runs, columns(sc), sc.reported_dates)
@@ -300,16 +310,21 @@ def check_resumable(folder: Path) -> dict[str, Any]:
     return manifest
 
 
-def run(folder: Path, workers: int, on_point: Any = None) -> dict[str, Any]:
-    """Run (or finish) the calibration in `folder`; write the posterior and diagnostics; return them."""
+def run(folder: Path, workers: int, on_point: Any = None, dask_scheduler: str | None = None) -> dict[str, Any]:
+    """Run (or finish) the calibration in `folder` on local processes, or on the dask.distributed
+    cluster at `dask_scheduler`; write the posterior and diagnostics; return them."""
     manifest = read_manifest(folder)
     if manifest["settings"].get("method") == "smc":
-        return run_smc(folder, manifest, workers, on_point)
+        return run_smc(folder, manifest, workers, on_point, dask_scheduler)
     points, settings = manifest["points"], manifest["settings"]
-    function = functools.partial(simulate_statistics, manifest["scenario_file"], replications=settings["replications"],
-                                 seed=manifest["seed"], observations=manifest["observations"])
-    tasks = Tasks(points, function, label=lambda i: f"point {i} {points[i]}")
-    for index, outcome in as_completed(tasks, workfolder.to_do(folder, len(points), on_point), workers):
+    common = {"replications": settings["replications"], "seed": manifest["seed"],
+              "observations": manifest["observations"]}
+    tasks = Tasks(points, functools.partial(simulate_statistics, manifest["scenario_file"], **common),
+                  functools.partial(shipped_statistics, **common),
+                  read_document(manifest["scenario_file"]) if dask_scheduler else None,
+                  lambda i: f"point {i} {points[i]}")
+    for index, outcome in as_completed(tasks, workfolder.to_do(folder, len(points), on_point), workers,
+                                       dask_scheduler):
         workfolder.save(folder, index, workfolder.point_row(index, points[index], outcome))
         if on_point:
             on_point(index)
@@ -414,7 +429,14 @@ def _particle(scenario_file: str, replications: int, observations: list[dict[str
     return simulate_statistics(scenario_file, overrides, replications, seed, observations)
 
 
-def run_smc(folder: Path, manifest: dict[str, Any], workers: int, on_point: Any = None) -> dict[str, Any]:
+def _shipped_particle(document: Document, item: tuple[dict[str, float], int], replications: int,
+                      observations: list[dict[str, Any]]) -> dict[str, float]:
+    overrides, seed = item
+    return shipped_statistics(document, overrides, replications, seed, observations)
+
+
+def run_smc(folder: Path, manifest: dict[str, Any], workers: int, on_point: Any = None,
+            dask_scheduler: str | None = None) -> dict[str, Any]:
     """ABC-SMC (resim.analysis.abcsmc) over the folder's priors: each simulation is a particle run
     for `replications` fresh replications keyed by the particle, saved as points/<key>.parquet as it
     finishes, so --resume re-runs the (deterministic) algorithm and computes only what is missing."""
@@ -428,6 +450,8 @@ def run_smc(folder: Path, manifest: dict[str, Any], workers: int, on_point: Any 
         raise InputError.one(Path(manifest["observations_file"]), "method smc needs a continuous prior for every "
                              "fitted parameter; allowed: method rejection", field="method")
     function = functools.partial(_particle, manifest["scenario_file"], settings["replications"], observations)
+    shipped = functools.partial(_shipped_particle, replications=settings["replications"], observations=observations)
+    document = read_document(manifest["scenario_file"]) if dask_scheduler else None
     names = [f"sim.{o['name']}" for o in observations]
     points = folder / "points"
 
@@ -438,8 +462,8 @@ def run_smc(folder: Path, manifest: dict[str, Any], workers: int, on_point: Any 
     def simulate(sets: list[dict[str, float]], keys: list[int]) -> np.ndarray:
         todo = [i for i, k in enumerate(keys) if not (points / f"{k}.parquet").is_file()]
         items = [(sets[i], particle_seed(manifest["seed"], keys[i])) for i in todo]
-        tasks = Tasks(items, function, label=lambda j: f"particle {keys[todo[j]]} {sets[todo[j]]}")
-        for j, outcome in as_completed(tasks, list(range(len(todo))), workers):
+        tasks = Tasks(items, function, shipped, document, lambda j: f"particle {keys[todo[j]]} {sets[todo[j]]}")
+        for j, outcome in as_completed(tasks, list(range(len(todo))), workers, dask_scheduler):
             workfolder.save(folder, keys[todo[j]], workfolder.point_row(keys[todo[j]], sets[todo[j]], outcome))
             if on_point:
                 on_point(keys[todo[j]])

@@ -267,6 +267,10 @@ def calibrate(
     workers: Workers = None,
     results: Results = Path("results"),
     resume: Annotated[Path | None, typer.Option(help="Finish an interrupted calibration in this folder.")] = None,
+    dask: Annotated[
+        str | None,
+        typer.Option(help="Run the simulations on an existing dask.distributed cluster (scheduler address)."),
+    ] = None,
 ) -> None:
     """Fit uncertain world parameters to observed history by approximate Bayesian computation
     (the scenario's distributions are the priors): rejection with kernel weights, or ABC-SMC with
@@ -290,6 +294,7 @@ def calibrate(
             workers,
             results,
             resume,
+            dask,
             on_start=started,
             on_point=lambda _i: progress.advance(task),
         )
