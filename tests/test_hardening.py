@@ -178,6 +178,8 @@ def test_bad_sweep_and_compare_input(tmp_path):
         (["calibrate", "--resume", str(tmp_path)], ["not a resim calibration folder"]),
         (["sweep", str(SCENARIOS / "baseline.yaml"), "--vary", "demand.deferred_share=0:1:2", "--dask", "notanaddress"],
          ["--dask", "cannot reach the Dask scheduler"]),
+        (["calibrate", str(SCENARIOS.parent / "observations" / "record_and_sales_2025.yaml"), "--dask", "notanaddress"],
+         ["--dask", "cannot reach the Dask scheduler"]),
     ]
     for args, expected in cases:
         res = cli.invoke(app, [*args, "--results", str(tmp_path / "r")] if args[0] != "compare" else args)
