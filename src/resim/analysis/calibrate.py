@@ -1,8 +1,10 @@
-"""Calibration to observed history: approximate Bayesian computation (ABC) by rejection, run on the
-sweep machinery (points streamed to disk, resumable, local processes).
+"""Calibration to observed history: approximate Bayesian computation (ABC), run on the sweep
+machinery (points streamed to disk, resumable, local processes or a Dask cluster).
 
-Algorithm (rejection ABC with kernel weights, as in Beaumont, Zhang & Balding 2002, without their
-regression adjustment): draw `draws` parameter sets from the scenario's own distributions of the
+Two algorithms. `method: smc` (what the shipped fit uses): ABC-SMC, resim.analysis.abcsmc, each
+particle run for fresh replications under its own seed (`run_smc`). `method: rejection`
+(rejection ABC with kernel weights, as in Beaumont, Zhang & Balding 2002, without their regression
+adjustment): draw `draws` parameter sets from the scenario's own distributions of the
 fitted parameters (the priors; a Latin hypercube over their quantiles); run each set as a sweep
 point with the same replications (common random numbers, so sets differ by their parameters, not
 their luck); take each observation's statistic on the replications' mean series, and the distance
