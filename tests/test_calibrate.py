@@ -149,6 +149,15 @@ def test_a_posterior_folder_that_is_incomplete_or_from_another_scenario_is_refus
         world = sample_world(lever, 3, i)
         assert world.scenario.suppliers["alt"].capacity_t_per_year == 77.0
         assert world.draws[units] in posterior.parameters[units]
+    # `resim sources` shows the fitted one with the posterior's spread and where it came from, the set one as set
+    from resim.scenario.provenance import parameter_rows
+
+    rows = {r["parameter"]: r for r in parameter_rows(load(tmp_path / "fitted.yaml"))}
+    fitted = rows[units]
+    assert fitted["value"].startswith("fitted; prior uniform") and "posterior of calibration recovery" in fitted["source"]
+    x, w = np.array(posterior.parameters[units]), np.array(posterior.weights)
+    assert fitted["p5"] == calibrate.weighted_quantile(x, w, 0.05) and fitted["p95"] >= fitted["median"] >= fitted["p5"]
+    assert rows["suppliers.alt.capacity_t_per_year"]["value"] == "77"
 
 
 def test_a_run_of_a_fitted_scenario_names_its_posterior_in_the_manifest(tmp_path):

@@ -54,6 +54,7 @@ from resim.results.tables import write_table
 from resim.results.writer import scenario_hash
 from resim.scenario.loader import Document, load, read_document
 from resim.scenario.params import _Spec
+from resim.scenario.posterior import weighted_quantile
 from resim.scenario.schema import Scenario
 from resim.scenario.walk import is_per_event, iter_specs
 from resim.scenario.yamlfile import find_mark, read_yaml
@@ -410,12 +411,6 @@ def predictive_check(sim: np.ndarray, observations: list[dict[str, Any]], weight
                                               / w[ok].sum())}
         out[ob["name"]] = row
     return out
-
-
-def weighted_quantile(x: np.ndarray, w: np.ndarray, q: float) -> float:
-    order = np.argsort(x)
-    cum = np.cumsum(w[order])
-    return float(x[order][min(len(x) - 1, int(np.searchsorted(cum, q * cum[-1])))])
 
 
 # --- ABC-SMC -----------------------------------------------------------------------------------

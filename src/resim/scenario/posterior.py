@@ -23,6 +23,7 @@ class Posterior(BaseModel):
 
     model_config = ConfigDict(frozen=True)
     folder: str
+    calibration: str  # its observations file's name
     parameters: dict[str, list[float]]
     weights: list[float]
     observations_hash: str
@@ -35,6 +36,17 @@ class Posterior(BaseModel):
                 len(self.weights) - 1)
         return {path: values[j] for path, values in self.parameters.items()}
 
+    def quantile(self, path: str, q: float) -> float:
+        """The fitted parameter's q-quantile under the weights."""
+        return weighted_quantile(np.array(self.parameters[path]), np.array(self.weights), q)
+
+
+def weighted_quantile(x: np.ndarray, w: np.ndarray, q: float) -> float:
+    """The smallest x whose cumulative weight reaches q of the total."""
+    order = np.argsort(x)
+    cum = np.cumsum(w[order])
+    return float(x[order][min(len(x) - 1, int(np.searchsorted(cum, q * cum[-1])))])
+
 
 @functools.lru_cache(maxsize=8)
 def read_posterior(folder: str) -> Posterior:
@@ -46,7 +58,7 @@ def read_posterior(folder: str) -> Posterior:
         raise InputError.one(path, "calibration incomplete; allowed: a finished calibration folder "
                                    "(`resim calibrate --resume` finishes one)", field="posterior")
     table = read_table(table_file).to_pydict()
-    return Posterior(folder=str(path.resolve()), weights=table["weight"],
+    return Posterior(folder=str(path.resolve()), calibration=manifest.get("name", path.name), weights=table["weight"],
                      parameters={p: table[f"param.{p}"] for p in manifest["priors"]},
                      observations_hash=manifest["observations_hash"],
                      effective_sample_size=manifest["diagnostics"]["effective_sample_size"],

@@ -7,6 +7,7 @@ from typing import Any
 
 from resim.scenario.loader import Loaded
 from resim.scenario.params import Fixed, _Spec, plain
+from resim.scenario.posterior import read_posterior
 from resim.scenario.schema import rule_sets_in_force
 from resim.scenario.walk import is_per_event, iter_specs
 
@@ -24,20 +25,37 @@ def unit_of(path: str) -> str:
     return next((unit for suffix, unit in UNIT_SUFFIXES if name.endswith(suffix)), "")
 
 
+QUANTILES = (("p5", 0.05), ("median", 0.5), ("p95", 0.95))
+
+
 def parameter_rows(loaded: Loaded) -> list[dict[str, Any]]:
     """Every parameter: value or distribution, p5-p95 (as text, and its median, p5 and p95 as
-    numbers), unit, its meaning in words, when drawn, source, and where set."""
-    return [{
-        "parameter": path,
-        "meaning": (field.description or "") if field else "",
-        "value": spec.describe(),
-        "p5_p95": _spread(spec),
-        **{name: float(spec.ppf(q)) for name, q in (("p5", 0.05), ("median", 0.5), ("p95", 0.95))},
-        "unit": unit_of(path),
-        "drawn": "per event" if is_per_event(field) else "per replication",
-        "source": _source_text(loaded, spec),
-        "set_in": loaded.where(path),
-    } for path, spec, field in iter_specs(loaded.scenario)]
+    numbers), unit, its meaning in words, when drawn, source, and where set. A parameter the
+    scenario's posterior fitted (and the scenario does not set) shows the posterior's spread."""
+    posterior = read_posterior(loaded.scenario.posterior) if loaded.scenario.posterior is not None else None
+    rows = []
+    for path, spec, field in iter_specs(loaded.scenario):
+        row = {
+            "parameter": path,
+            "meaning": (field.description or "") if field else "",
+            "value": spec.describe(),
+            "p5_p95": _spread(spec),
+            **{name: float(spec.ppf(q)) for name, q in QUANTILES},
+            "unit": unit_of(path),
+            "drawn": "per event" if is_per_event(field) else "per replication",
+            "source": _source_text(loaded, spec),
+            "set_in": loaded.where(path),
+        }
+        if posterior is not None and path in posterior.parameters and not spec.is_fixed:
+            fitted = {name: posterior.quantile(path, q) for name, q in QUANTILES}
+            row.update(fitted, value=f"fitted; prior {spec.describe()}",
+                       p5_p95=f"{plain(fitted['p5'], 3)} - {plain(fitted['p95'], 3)}",
+                       drawn="per replication, with the posterior's pick",
+                       source=f"posterior of calibration {posterior.calibration} ({posterior.folder}); prior: "
+                              f"{row['source']}")
+        rows.append(row)
+    return rows
+
 
 
 def _spread(spec: _Spec) -> str:
