@@ -154,7 +154,8 @@ def test_a_posterior_folder_that_is_incomplete_or_from_another_scenario_is_refus
 
     rows = {r["parameter"]: r for r in parameter_rows(load(tmp_path / "fitted.yaml"))}
     fitted = rows[units]
-    assert fitted["value"].startswith("fitted; prior uniform") and "posterior of calibration recovery" in fitted["source"]
+    assert fitted["value"].startswith("fitted; prior uniform")
+    assert "posterior of calibration recovery" in fitted["source"]
     x, w = np.array(posterior.parameters[units]), np.array(posterior.weights)
     assert fitted["p5"] == calibrate.weighted_quantile(x, w, 0.05) and fitted["p95"] >= fitted["median"] >= fitted["p5"]
     assert rows["suppliers.alt.capacity_t_per_year"]["value"] == "77"
