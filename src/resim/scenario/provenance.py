@@ -57,7 +57,6 @@ def parameter_rows(loaded: Loaded) -> list[dict[str, Any]]:
     return rows
 
 
-
 def _spread(spec: _Spec) -> str:
     if spec.is_fixed:
         return ""
