@@ -569,10 +569,35 @@ def test_licence_coverage_counts_open_rules_own_licences_and_general_licences():
                      (40.0, RuleSet(banned=["dytb_magnet"]))], 0.5, {})
     applicant = Applicant("g", "maker", 0, Buyer())
     applicant.licence_spans["dytb_magnet"] = [(15.0, 20.0), (18.0, 25.0)]
-    assert covered_days(0.0, 50.0, regime, applicant, 30.0) == pytest.approx(20.0)
-    assert covered_days(16.0, 19.0, regime, applicant, 30.0) == pytest.approx(3.0)
+    assert covered_days(0.0, 50.0, regime, [applicant], 30.0) == pytest.approx([20.0])
+    assert covered_days(16.0, 19.0, regime, [applicant], 30.0) == pytest.approx([3.0])
+    named = Applicant("g#1", "maker", 1, Buyer())  # a firm of the same group: only its own licences count
+    named.general_customer = True
+    assert covered_days(0.0, 50.0, regime, [applicant, named], 30.0) == pytest.approx([20.0, 10.0 + 10.0])
     applicant.general_customer = True
-    assert covered_days(0.0, 50.0, regime, applicant, 30.0) == pytest.approx(30.0)
+    assert covered_days(0.0, 50.0, regime, [applicant], 30.0) == pytest.approx([30.0])
+
+
+@pytest.mark.parametrize("firms", [1, 5])
+def test_a_groups_firms_are_decided_independently_so_its_licensed_share_is_binomial(write_scenario, firms):
+    # China licenses Dy/Tb-grade magnets (all the group needs) from the start with odds 0.3, one
+    # attempt a file, 60-day decisions and licences that last the year. The group's first order
+    # (about day 8) is its firms' in equal parts: each firm files and is decided about day 68; a
+    # refused firm files again and waits to about day 128. So all through April the group's
+    # licensed share is K/n with K ~ Binomial(n, 0.3): mean 0.3, variance 0.21/n.
+    p, n, reps = 0.3, firms, 400
+    path = write_scenario({"china.rule_sets.licensed": {"licensed": ["dytb_magnet", "light_magnet"]},
+                           "china.regimes": [{"from": "2020-01-01", "rules": "licensed"}],
+                           "china.licensing.approval_probability": p, "china.licensing.validity_days": 365,
+                           "china.licensing.decision_delay_days": 60,
+                           "demand.licence_applicants_per_group": n, "suppliers.alt.capacity_t_per_year": 0,
+                           "demand.segments.seg.dytb_grade_share": 1, "demand.segments.seg.min_dytb_grade_share": 1})
+    sc = load(path).scenario
+    april = np.array([run_one(sc, 11, i).series[3, columns(sc).index("licence_cover_share.seg.all")]
+                      for i in range(reps)])
+    np.testing.assert_allclose(april * n, np.round(april * n), atol=1e-9)  # whole firms, all month
+    assert abs(april.mean() - p) < 4 * np.sqrt(p * (1 - p) / n / reps)
+    assert april.var() == pytest.approx(p * (1 - p) / n, rel=0.3)
 
 
 def test_with_nothing_controlled_every_group_is_covered_all_the_time():

@@ -13,18 +13,21 @@ from resim.model.stock import DYTB
 PRODUCT = PRODUCTS[DYTB]  # what China's rules call the Dy/Tb grade (model/market.py names them)
 
 
-def covered_days(first: float, last: float, regime: Regime, applicant: Applicant, general_from_day: float) -> float:
-    """Days of [first, last) in which `applicant` could ship Dy/Tb-grade magnets without a new licence."""
+def covered_days(first: float, last: float, regime: Regime, applicants: list[Applicant],
+                 general_from_day: float) -> list[float]:
+    """Days of [first, last) in which each of `applicants` could ship Dy/Tb-grade magnets without a new licence."""
     cuts = sorted({first, last, *(d for d in (*regime.days, general_from_day) if first < d < last)})
-    covered = 0.0
+    covered = [0.0] * len(applicants)
     for a, b in zip(cuts, cuts[1:], strict=False):
         rules = regime.rules_at(a)
         if PRODUCT in rules.banned:
             continue
-        if PRODUCT not in rules.licensed or (applicant.general_customer and a >= general_from_day):
-            covered += b - a
-        else:
-            covered += _licensed_days(applicant.licence_spans.get(PRODUCT, []), a, b)
+        free = PRODUCT not in rules.licensed
+        for k, applicant in enumerate(applicants):
+            if free or (applicant.general_customer and a >= general_from_day):
+                covered[k] += b - a
+            else:
+                covered[k] += _licensed_days(applicant.licence_spans.get(PRODUCT, []), a, b)
     return covered
 
 

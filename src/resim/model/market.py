@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Final
 
-from resim.model.licensing import CHINA, CHINA_MOTOR, DOMESTIC, NON_CHINA, RECYCLING, Shipment
+from resim.model.licensing import CHINA, CHINA_MOTOR, DOMESTIC, NON_CHINA, RECYCLING, Applicant, Shipment
 from resim.model.luck import Keyed
 from resim.model.regime import Regime
 from resim.model.stock import DYTB, GRADES, LIGHT, MOTOR, ORDER_EPS_T
@@ -78,16 +78,27 @@ class Market:
                 continue
             lead = mean.processing + mean.china + (group.motor_extra_lead_days if grade == MOTOR else 0.0)
             spread = margin.processing * margin.processing + margin.china * margin.china
-            if product in rules.licensed and not self.china.covered(group.applicant, product, day,
-                                                                     next_border + mean.licence):
-                lead += mean.licence
-                spread += margin.licence * margin.licence
-                if grade != MOTOR:  # what it gets outside China comes on the suppliers' lead time
-                    outside = group.outside_share[grade]
-                    leads[grade] = outside * mean.non_china + (1 - outside) * lead
-                    margins[grade] = outside * margin.non_china + (1 - outside) * math.sqrt(spread)
-                    continue
             leads[grade], margins[grade] = lead, math.sqrt(spread)
+            if product not in rules.licensed:
+                continue
+            covered = sum([self.china.covered(a, product, day, next_border + mean.licence) for a in group.applicants])
+            if covered == len(group.applicants):
+                continue
+            # the share of its firms without a licence waits for one, or buys outside China
+            lead += mean.licence
+            spread += margin.licence * margin.licence
+            if grade != MOTOR:  # what it gets outside China comes on the suppliers' lead time
+                outside = group.outside_share[grade]
+                waiting_lead = outside * mean.non_china + (1 - outside) * lead
+                waiting_margin = outside * margin.non_china + (1 - outside) * math.sqrt(spread)
+            else:
+                waiting_lead, waiting_margin = lead, math.sqrt(spread)
+            if covered == 0:
+                leads[grade], margins[grade] = waiting_lead, waiting_margin
+            else:
+                free = covered / len(group.applicants)
+                leads[grade] = free * leads[grade] + (1 - free) * waiting_lead
+                margins[grade] = free * margins[grade] + (1 - free) * waiting_margin
         return leads, margins
 
     def opening_lot(self, group: MakerGroup, grade: int, tonnes: float) -> Shipment:
@@ -105,57 +116,92 @@ class Market:
 
     def buy(self, group: MakerGroup, wanted: list[float], day: float) -> None:
         """Place a review's order for `group` on `day`: `wanted` tonnes by grade (dytb, light, motor).
-        What each source supplies travels together: one consignment per source (China: one order,
-        judged lot by lot at the border)."""
+        What each source supplies travels together: one consignment per source (China: one order per
+        firm, judged lot by lot at the border). A grade's China tonnes are its firms' in equal parts:
+        the part of firms that may ship freely goes as one lot, the rest waits on each firm's licence."""
         rules = self.regime.rules_at(day)
         m = self.month_of.index(day)
         exposed = rules.non_china_exposed_share
         dytb_secured = rules.dytb_secured
-        china: list[Shipment] = []
+        china: dict[Applicant, list[Shipment]] = {}
         domestic: list[Shipment] = []
         by_supplier: dict[Supplier, list[Shipment]] = {}
+        firms = len(group.applicants)
         for grade, tonnes in enumerate(wanted):
             if tonnes <= 0:
                 continue
             product = PRODUCT[grade]
-            china_price = self.china_inr_per_t[DYTB if grade == MOTOR else grade]
-            if grade == MOTOR:  # motors come only from China
-                if product not in rules.banned:
-                    premium = group.motor_premium_inr_per_t
-                    china.append(self._lot(group, grade, tonnes, CHINA_MOTOR, china_price + premium, premium))
-                continue
-            # a licence held now counts only if it still covers the order's (expected) border crossing
-            china_free = self.china.may_ship(group.applicant, product, day, rules,
-                                             licence_until=day + self.mean_days.processing)
-            name = GRADES[grade]
-            # cheapest first; when China needs a licence, the others also replace tonnes held at its port
-            want = tonnes if china_free else tonnes + group.at_port[grade]
+            if product in rules.banned:
+                free, waiting = [], group.applicants
+            elif product not in rules.licensed:
+                free, waiting = group.applicants, []
+            else:  # a licence held now counts only if it still covers the order's (expected) border crossing
+                until = day + self.mean_days.processing
+                free = [a for a in group.applicants if self.china.may_ship(a, product, day, rules, until)]
+                waiting = [a for a in group.applicants if a not in free] if len(free) < firms else []
+            waiting_t = tonnes * len(waiting) / firms  # what would wait at the port for a licence
             bought = 0.0
-            if self.domestic_premium < 0 or not china_free or group.stock.level[grade] <= group.stock.chain[grade] \
-                    or self.domestic.pressing(day):
-                take = self.domestic.sell(name, want, day)
-                if take > 0:
-                    premium = self.china_inr_per_t[grade] * self.domestic_premium
-                    domestic.append(self._lot(group, grade, take, DOMESTIC, china_price + premium, premium))
-                    bought += take
-            if not china_free and group.non_china_access > 0:
-                for supplier, lot in self._non_china(group, grade, name, want - bought, m, exposed, dytb_secured):
-                    by_supplier.setdefault(supplier, []).append(lot)
-                    bought += lot.tonnes
-            group.plan_outside(grade, tonnes, bought, china_free)
-            if bought > tonnes:
-                group.withdraw(grade, bought - tonnes)
-            left = tonnes - bought
-            refused = group.applicant.refused_at.get(product)
-            refused_now = refused is not None and refused == day  # no re-filing in the same instant
-            if left > 0 and product not in rules.banned and not refused_now:
-                china.append(self._lot(group, grade, left, CHINA, china_price, 0.0))
+            if grade != MOTOR:  # motors come only from China
+                bought = self._elsewhere(group, grade, tonnes, waiting_t, not waiting, day, m, exposed, dytb_secured,
+                                         domestic, by_supplier)
+            if product in rules.banned:
+                continue
+            if waiting:  # what was bought elsewhere replaces what would wait first
+                self._from_china(group, grade, tonnes - waiting_t, max(0.0, waiting_t - bought), free, waiting, day,
+                                 china)
+            else:
+                self._from_china(group, grade, tonnes - bought, 0.0, free, waiting, day, china)
         if domestic:
             self.domestic.shipping.consign(domestic, day, self.domestic_lead.at(day))
         for supplier, lots in by_supplier.items():
             self.china.shipping.consign(lots, day, supplier.lead_time.at(day))
-        if china:
-            self.china.order(group.applicant, china, day)
+        for applicant, lots in china.items():
+            self.china.order(applicant, lots, day)
+
+    def _elsewhere(self, group: MakerGroup, grade: int, tonnes: float, waiting_t: float, china_free: bool, day: float,
+                   m: int, exposed: float, dytb_secured: bool, domestic: list[Shipment],
+                   by_supplier: dict[Supplier, list[Shipment]]) -> float:
+        """Buy magnets of `grade` outside China, cheapest first: the domestic warehouse when China
+        needs a licence or the group's own cover is gone; non-China suppliers when China needs a
+        licence, for what would wait for one (`waiting_t` of `tonnes`) and what already waits at the
+        port (which is cut by as much). Returns the tonnes bought."""
+        name = GRADES[grade]
+        china_price = self.china_inr_per_t[grade]
+        want = tonnes if china_free else waiting_t + group.at_port[grade]
+        bought = 0.0
+        if self.domestic_premium < 0 or not china_free or group.stock.level[grade] <= group.stock.chain[grade] \
+                or self.domestic.pressing(day):
+            take = self.domestic.sell(name, want, day)
+            if take > 0:
+                premium = china_price * self.domestic_premium
+                domestic.append(self._lot(group, grade, take, DOMESTIC, china_price + premium, premium))
+                bought += take
+        if not china_free and group.non_china_access > 0:
+            for supplier, lot in self._non_china(group, grade, name, want - bought, m, exposed, dytb_secured):
+                by_supplier.setdefault(supplier, []).append(lot)
+                bought += lot.tonnes
+        group.plan_outside(grade, waiting_t, bought, china_free)
+        if not china_free and bought > waiting_t:
+            group.withdraw(grade, bought - waiting_t)
+        return bought
+
+    def _from_china(self, group: MakerGroup, grade: int, free_t: float, waiting_t: float, free: list[Applicant],
+                    waiting: list[Applicant], day: float, china: dict[Applicant, list[Shipment]]) -> None:
+        """Add a grade's China lots to the firms' orders: `free_t` as one lot of the first firm that
+        may ship freely, `waiting_t` in equal lots of the firms that need a licence. A firm whose file
+        was abandoned at this instant orders nothing (no re-filing in the same instant)."""
+        product = PRODUCT[grade]
+        price = self.china_inr_per_t[DYTB if grade == MOTOR else grade]
+        premium = group.motor_premium_inr_per_t if grade == MOTOR else 0.0
+        source = CHINA_MOTOR if grade == MOTOR else CHINA
+        free = [a for a in free if a.refused_at.get(product) != day]
+        if free_t > 0 and free:
+            china.setdefault(free[0], []).append(self._lot(group, grade, free_t, source, price + premium, premium))
+        if waiting_t > 0:
+            each = waiting_t / len(waiting)
+            for a in waiting:
+                if a.refused_at.get(product) != day:
+                    china.setdefault(a, []).append(self._lot(group, grade, each, source, price + premium, premium))
 
     @staticmethod
     def _lot(group: MakerGroup, grade: int, tonnes: float, source: int, inr_per_t: float, premium: float) -> Shipment:

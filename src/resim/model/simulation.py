@@ -84,7 +84,9 @@ def group_specs(scenario: Scenario) -> list[GroupSpec]:
                 pick(g.redesign_to_light_ree_months, dem.redesign_to_light_ree_months), cover_days, chain_days,
                 drawn(seg.ferrite_share_start), drawn(seg.ferrite_share_target), seg.ferrite_target_date,
                 drawn(g.non_china_access), drawn(g.motor_import_start_share), drawn(g.motor_import_max_share),
-                drawn(g.motor_shift_per_month), g.licence_class, drawn(g.general_licence_customer), g.priority,
+                drawn(g.motor_shift_per_month), g.licence_class,
+                dem.licence_applicants_per_group if g.licence_applicants is None else g.licence_applicants,
+                drawn(g.general_licence_customer), g.priority,
                 drawn(seg.vehicle_value_inr)))
     return out
 
@@ -154,7 +156,12 @@ def simulate(world: World, seed: int, replication: int, check: bool = False) -> 
     months = Months.of(sc.start, sc.horizon_months)
     month_of = MonthOf(months)
     specs = sorted(group_specs(sc), key=lambda g: -g.priority)  # stable: file order within a priority
-    buyers = len(specs) + 1  # the groups, then the domestic plants
+    # licence applicants: each group's first firm, the domestic plants, then the groups' other firms
+    firm_indices: list[list[int]] = []
+    extra = len(specs) + 1
+    for spec in specs:
+        firm_indices.append([len(firm_indices), *range(extra, extra + spec.licence_applicants - 1)])
+        extra += spec.licence_applicants - 1
 
     horizon_days = float(months.first_day[-1] + months.days[-1])
     weeks = weeks_in(horizon_days)  # per-event draws are keyed by calendar week (licences: by file number)
@@ -167,7 +174,7 @@ def simulate(world: World, seed: int, replication: int, check: bool = False) -> 
     service = drawn(sc.demand.service_level)
     regime = Regime(world.timeline, drawn(lic.approval_probability),
                     {k: drawn(v) for k, v in lic.class_approval_probability.items()})
-    licence_slots = LicenceOffice.slots(buyers, lic.max_refilings + 1)
+    licence_slots = LicenceOffice.slots(extra, lic.max_refilings + 1)
     licence_products = (*PRODUCT, *INPUT_PRODUCTS)
     shipping = Shipping(env)
 
@@ -179,7 +186,7 @@ def simulate(world: World, seed: int, replication: int, check: bool = False) -> 
         by_file(per_event(lic.decision_delay_days), f"licensing.decision_delay.{p}", decision_scale).draw,
         by_file(per_event(lic.refile_delay_days), f"licensing.refile_delay.{p}").draw,
         by_file(None, f"licensing.approval.{p}").draw,
-    ) for p in licence_products}, lic.max_refilings, lic.reviewers, drawn(lic.validity_days), buyers,
+    ) for p in licence_products}, lic.max_refilings, lic.reviewers, drawn(lic.validity_days), extra,
         on_decided=lambda file, approved: china.decided(file, approved),
         renewal_lead_days=mean_of(lic.decision_delay_days) * decision_scale if lic.renewal_lead_days is None
         else drawn(lic.renewal_lead_days))
@@ -198,11 +205,13 @@ def simulate(world: World, seed: int, replication: int, check: bool = False) -> 
     groups: list[MakerGroup] = []
     for i, spec in enumerate(specs):
         redesign_day = None if first_control is None else first_control + spec.redesign_months * DAYS_PER_MONTH
-        group = MakerGroup(spec, i, months, redesign_day, first_control, review.period_days, review.order_batch_days,
+        group = MakerGroup(spec, i, firm_indices[i], months, redesign_day, first_control, review.period_days,
+                           review.order_batch_days,
                            drawn(sc.demand.deferred_share), drawn(sc.demand.backlog_half_life_days),
                            drawn(china_spec.motor_extra_lead_days), motor_premium_inr_per_t(sc, spec))
-        group.applicant.general_customer = bool(
-            event_rng(seed, replication, f"general_licence.{spec.key}").random() < spec.general_licence_customer)
+        for firm in group.applicants:  # each firm's Chinese suppliers hold a general licence naming it, or not
+            firm.general_customer = bool(
+                event_rng(seed, replication, f"general_licence.{firm.name}").random() < spec.general_licence_customer)
         groups.append(group)
 
     shares, dytb_shares = contract_shares(groups, months)

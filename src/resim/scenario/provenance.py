@@ -100,6 +100,12 @@ def structural_rows(loaded: Loaded) -> list[dict[str, str]]:
                              + (f", {o.shift_days:+d} days" if o.shift_days else "") + ")" for o in change.outcomes)
         rows.append({"choice": f"from {change.from_}", "what": what, "basis": change.note,
                      "set_in": loaded.where(f"china.regimes.{i}")})
+    firms = loaded.scenario.demand.licence_applicants_per_group
+    rows.append({"choice": "licence applicants",
+                 "what": f"each maker group is {firms} firm(s) applying for China's licences on their own; its "
+                         "orders for China are theirs in equal parts",
+                 "basis": _basis(loaded, "licence_applicants_per_group"),
+                 "set_in": loaded.where("demand.licence_applicants_per_group")})
     carry = loaded.scenario.demand.non_china_carry_months
     rows.append({"choice": "non-China contracts",
                  "what": "each group buys only its own share of each supplier's output for India (planned need x "

@@ -193,6 +193,8 @@ class Group(Section):
     )
     motor_shift_per_month: Fraction = Field(0.0, description="How fast that share can grow, per month.")
     licence_class: LicenceClass = Field("maker", description="Applicant class, for the licence odds.")
+    licence_applicants: Count | None = Field(
+        None, ge=1, le=64, description="Firms in the group that apply for licences on their own (null: demand's).")
     general_licence_customer: Fraction = Field(
         0.0, description="Chance that its Chinese suppliers hold general licences naming it (drawn per replication)."
     )
@@ -221,7 +223,7 @@ class Segment(Section):
 
 class Review(Section):
     """When makers review their position: every `period_days` (null: continuously, reordering when
-    the position falls to the reorder point), and at once on every regime change and licence outcome."""
+    the position falls to the reorder point), and at once on every regime change and licence refused for good."""
 
     period_days: PositiveDays | None = Field(14.0, description="Days between reviews; null = continuous review.")
     order_batch_days: Number = Field(
@@ -246,6 +248,9 @@ class Demand(Section):
         description="From a control on Dy/Tb-grade magnets to qualified light-REE designs."
     )
     non_china_min_share: Fraction = Field(description="Ordered outside China even when China is open (contracts).")
+    licence_applicants_per_group: Count = Field(
+        1, ge=1, le=64, description="Firms in a maker group that apply for China's licences on their own; the group's "
+                                    "orders needing a licence are theirs in equal parts.")
     non_china_carry_months: Count = Field(
         1, ge=0, le=24, description="Months a group can still call contracted non-China volumes it left uncalled."
     )
