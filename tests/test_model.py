@@ -498,6 +498,32 @@ def test_a_file_decided_under_new_rules_meets_their_luck():
     assert applicant.filed == {(product, 1): 1, (product, 2): 1}
 
 
+@pytest.mark.parametrize("change_day", [None, 40.0])
+def test_a_file_open_at_a_rule_change_is_decided_afresh_with_all_its_attempts(change_day):
+    # Always refused (odds 0.5, every draw 0.9), one re-filing allowed, decisions 20 days apart:
+    # filed on day 10, refused on day 30, abandoned on day 50. With the rules changing on day 40,
+    # the day-50 decision is the new rules' first on that file, with its re-filing still to come:
+    # abandoned on day 70. (Carried over, attempts spent under the old rules shortened a file in
+    # one run and not in a paired run that filed after the change, and shifted every later file.)
+    from resim.analysis.oracles import _Sink
+    from resim.model.licensing import CHINA, Applicant, LicenceDraws, LicenceOffice, Shipment
+    from resim.model.regime import Regime
+    from resim.scenario.schema import RuleSet
+
+    env, product = simpy.Environment(), "dytb_magnet"
+    rules = RuleSet(licensed=[product])
+    timeline = [(-1.0, rules)] + ([] if change_day is None else [(change_day, rules)])
+    settled: list[tuple[float, bool]] = []
+    office = LicenceOffice(env, Regime(timeline, 0.5, {}),
+                           {product: LicenceDraws(lambda n, s: 20.0, lambda n, s: 0.0, lambda n, s: 0.9)},
+                           max_refilings=1, reviewers=None, validity_days=0.0, applicants=1,
+                           on_decided=lambda f, ok: settled.append((clock_now(env), ok)))
+    applicant = Applicant("maker", "maker", 0, _Sink())
+    after(env, 10.0, office.hold, applicant, Shipment(applicant.buyer, 0, 1.0, product, CHINA))
+    env.run(until=200.0)
+    assert settled == [(50.0 if change_day is None else 70.0, False)]
+
+
 @pytest.mark.slow
 def test_magnets_from_any_source_travel_on_the_same_weeks_luck():
     # China's magnets and every supplier's share one transit uniform a week, so splitting the same

@@ -105,13 +105,16 @@ class LicenceDraws:
     decision delays, re-filing delays and approval uniforms. A file's number is its place among the
     applicant's files for the product decided under the same rules (the n-th file of the k-th span
     of constant rules; a file still open when the rules change is renumbered as the next file under
-    the new ones). So it has the same luck in every scenario, whenever it is filed: raising the
-    approval odds turns refusals into approvals and never the reverse, and once the rules change
-    both scenarios meet the same luck again, however many files each filed before and whichever
-    straddled the change. Paired replications of pause_ends (400) worse by over 1 t with better
-    2026 odds: numbered over the whole run 22, by span at filing 19, renumbered at a change 14 (of
-    the 14 pairs worse before spans, 12 were in worlds where those odds end in November 2026 or
-    January 2027); keyed by filing week, 14 against 5 of 100 worse with better odds."""
+    the new ones, and decided afresh with all its attempts). So it has the same luck in every
+    scenario, whenever it is filed: raising the approval odds turns refusals into approvals and
+    never the reverse, and once the rules change both scenarios meet the same luck again, however
+    many files each filed before and whichever straddled the change. Paired replications of
+    pause_ends (400) worse by over 1 t with better 2026 odds: numbered over the whole run 22, by
+    span at filing 19, renumbered at a change 14 (12 of the 14 in worlds where those odds end in
+    November 2026 or January 2027); keyed by filing week, 14 against 5 of 100 worse with better
+    odds. With six firms a group, 13 (all in those worlds: a renumbered file kept the attempts it
+    had spent, so it was abandoned months before the same file in a paired run that filed after
+    the change, and every later file lagged); with a renumbered file's attempts restored, 3."""
 
     decision_delay_days: Draw
     refile_delay_days: Draw
@@ -184,6 +187,8 @@ class LicenceOffice:
         rules' luck, as the next file under them)."""
         span = self.regime.span_at(day)
         if file.number < 0 or file.number // FILES_PER_SPAN != span:
+            if file.number >= 0:  # decided afresh under the new rules, with its full set of attempts
+                file.rejections = 0
             applicant, product = file.applicant, file.product
             n = applicant.filed.get((product, span), 0)
             applicant.filed[product, span] = n + 1
