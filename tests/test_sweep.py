@@ -191,10 +191,11 @@ def test_sobol_indices_through_the_sweep_machinery_match_ishigami():
 
 @pytest.mark.slow
 def test_sobol_ranks_the_only_parameter_that_matters_first(tmp_path):
-    # pause_ends over 24 months; the stockpile's release rule (no stockpile) and full_ban's rule (not
-    # in this timeline) cannot matter: with common random numbers their indices are zero.
+    # pause_ends over 24 months, reported from 2025 (its squeeze; December 2026 alone is rarely
+    # short); the stockpile's release rule (no stockpile) and full_ban's rule (not in this
+    # timeline) cannot matter: with common random numbers their indices are zero.
     short = tmp_path / "short.yaml"
-    short.write_text(f"extends: {ENDS}\nname: short\nhorizon_months: 24\n")
+    short.write_text(f"extends: {ENDS}\nname: short\nhorizon_months: 24\nreport_from: 2025-01-01\n")
     res = cli.invoke(app, ["sweep", str(short), "--vary", "demand.inventory_cover_weeks=1:8",
                            "--vary", "levers.stockpile.release_below_cover_weeks=1:4",
                            "--vary", "china.rule_sets.full_ban.non_china_exposed_share=0.1:0.9",
