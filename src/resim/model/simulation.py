@@ -85,7 +85,7 @@ def group_specs(scenario: Scenario) -> list[GroupSpec]:
                 drawn(seg.ferrite_share_start), drawn(seg.ferrite_share_target), seg.ferrite_target_date,
                 drawn(g.non_china_access), drawn(g.motor_import_start_share), drawn(g.motor_import_max_share),
                 drawn(g.motor_shift_per_month), g.licence_class,
-                dem.licence_applicants_per_group if g.licence_applicants is None else g.licence_applicants,
+                dem.licence_applicants_per_group,
                 drawn(g.general_licence_customer), g.priority,
                 drawn(seg.vehicle_value_inr)))
     return out
@@ -158,10 +158,10 @@ def simulate(world: World, seed: int, replication: int, check: bool = False) -> 
     specs = sorted(group_specs(sc), key=lambda g: -g.priority)  # stable: file order within a priority
     # licence applicants: each group's first firm, the domestic plants, then the groups' other firms
     firm_indices: list[list[int]] = []
-    extra = len(specs) + 1
+    applicants = len(specs) + 1
     for spec in specs:
-        firm_indices.append([len(firm_indices), *range(extra, extra + spec.licence_applicants - 1)])
-        extra += spec.licence_applicants - 1
+        firm_indices.append([len(firm_indices), *range(applicants, applicants + spec.licence_applicants - 1)])
+        applicants += spec.licence_applicants - 1
 
     horizon_days = float(months.first_day[-1] + months.days[-1])
     weeks = weeks_in(horizon_days)  # per-event draws are keyed by calendar week (licences: by file number)
@@ -174,7 +174,7 @@ def simulate(world: World, seed: int, replication: int, check: bool = False) -> 
     service = drawn(sc.demand.service_level)
     regime = Regime(world.timeline, drawn(lic.approval_probability),
                     {k: drawn(v) for k, v in lic.class_approval_probability.items()})
-    licence_slots = LicenceOffice.slots(extra, lic.max_refilings + 1)
+    licence_slots = LicenceOffice.slots(applicants, lic.max_refilings + 1)
     licence_products = (*PRODUCT, *INPUT_PRODUCTS)
     shipping = Shipping(env)
 
@@ -186,7 +186,7 @@ def simulate(world: World, seed: int, replication: int, check: bool = False) -> 
         by_file(per_event(lic.decision_delay_days), f"licensing.decision_delay.{p}", decision_scale).draw,
         by_file(per_event(lic.refile_delay_days), f"licensing.refile_delay.{p}").draw,
         by_file(None, f"licensing.approval.{p}").draw,
-    ) for p in licence_products}, lic.max_refilings, lic.reviewers, drawn(lic.validity_days), extra,
+    ) for p in licence_products}, lic.max_refilings, lic.reviewers, drawn(lic.validity_days), applicants,
         on_decided=lambda file, approved: china.decided(file, approved),
         renewal_lead_days=mean_of(lic.decision_delay_days) * decision_scale if lic.renewal_lead_days is None
         else drawn(lic.renewal_lead_days))

@@ -193,8 +193,6 @@ class Group(Section):
     )
     motor_shift_per_month: Fraction = Field(0.0, description="How fast that share can grow, per month.")
     licence_class: LicenceClass = Field("maker", description="Applicant class, for the licence odds.")
-    licence_applicants: Count | None = Field(
-        None, ge=1, le=64, description="Firms in the group that apply for licences on their own (null: demand's).")
     general_licence_customer: Fraction = Field(
         0.0, description="Chance that its Chinese suppliers hold general licences naming it (drawn per replication)."
     )
