@@ -76,6 +76,28 @@ def test_a_worlds_lead_time_scale_stretches_every_china_shipment_and_the_makers_
     assert s["in_transit_t"][2:].mean() == pytest.approx(20 * scale, rel=0.15)
 
 
+@pytest.mark.parametrize("spread", [0.5, 1.0, 2.0])
+def test_a_worlds_lead_time_spread_multiplies_the_lognormal_sigma_and_makers_plan_on_it(spread):
+    # Lognormal lead times (median 30, p90 55: sigma = ln(55/30) / z90): with spread s a world's
+    # draws are lognormal with the same median and sigma s x sigma, and what makers plan on is that
+    # distribution's mean exp(s^2 sigma^2 / 2) x median and its 95th percentile exp(s sigma z95) x median.
+    from scipy.stats import norm
+
+    from resim.model.simulation import margin_of, mean_of
+
+    spec = LogNormal(dist="lognormal", median=30, p90=55)
+    sigma = np.log(55 / 30) / norm.ppf(0.9)
+    draws = KeyedDraws(spec, 7, 0, "china.lead_time.test", 40_000, spread=spread)
+    days = np.array([draws.draw(week) for week in range(40_000)])
+    assert np.median(days) == pytest.approx(30, rel=0.02)
+    assert np.log(days).std() == pytest.approx(spread * sigma, rel=0.02)
+    mean = 30 * np.exp((spread * sigma) ** 2 / 2)
+    assert mean_of(spec, spread) == pytest.approx(mean, rel=0.01)
+    assert margin_of(spec, 0.95, spread) == pytest.approx(30 * np.exp(spread * sigma * norm.ppf(0.95)) - mean, rel=0.02)
+    if spread == 1.0:  # the spec's own draws, bit for bit
+        assert days.tolist() == spec.ppf(event_rng(7, 0, "china.lead_time.test").random((40_000, 1))[:, 0]).tolist()
+
+
 @pytest.mark.parametrize("scale", [1.0, 2.5])
 def test_a_worlds_decision_delay_scale_stretches_every_decision_and_applicants_plan_on_it(write_scenario, scale):
     # One group needs a licence for everything; each decision takes 15 days, always approves, and the

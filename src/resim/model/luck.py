@@ -6,6 +6,7 @@ numbers)."""
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -23,9 +24,10 @@ class KeyedDraws:
     the array's, tested)."""
 
     def __init__(self, spec: _Spec | None, seed: int, replication: int, component: str, periods: int,
-                 slots: int = 1, scale: float = 1.0):
+                 slots: int = 1, scale: float = 1.0, spread: float = 1.0):
         self.spec, self.stream, self.shape = spec, (seed, replication, component), (periods, slots)
         self.scale = scale  # this world's multiplier on the spec's values (not on plain uniforms)
+        self.spread = spread  # and its factor on their spread around the median (_Spec.widened)
         self.uniforms: np.ndarray | None = None  # [period, slot], drawn on first use: unused streams cost nothing
         self.values: list[list[float] | None] = [None] * slots  # [slot][period], NaN until computed
         if spec is not None and spec.is_fixed:
@@ -46,11 +48,17 @@ class KeyedDraws:
         if self.shape[1] > 1:
             return [math.nan] * self.shape[0]
         u = self._uniforms()[:, slot]
-        return (u if self.spec is None else self.spec.ppf(u) * self.scale).tolist()
+        return (u if self.spec is None else self._days(self.spec.ppf(u))).tolist()
 
     def _value(self, period: int, slot: int) -> float:
         u = float(self._uniforms()[period, slot])
-        return u if self.spec is None else float(self.spec.ppf(u)) * self.scale
+        return u if self.spec is None else float(self._days(self.spec.ppf(u)))
+
+    def _days(self, values: Any) -> Any:
+        """The spec's values in this world: widened by `spread`, then times `scale`."""
+        spec = self.spec
+        assert spec is not None
+        return (values if self.spread == 1.0 else spec.widened(values, self.spread)) * self.scale
 
     def _uniforms(self) -> np.ndarray:
         if self.uniforms is None:

@@ -114,23 +114,24 @@ def motor_premium_inr_per_t(sc: Scenario, spec: GroupSpec) -> float:
 
 
 @functools.lru_cache(maxsize=1024)
-def margin_of(spec: Any, service_level: float) -> float:
-    """A per-event parameter's `service_level` quantile minus its mean: the days of spread a buyer's
-    safety stock covers (0 for a fixed value)."""
+def margin_of(spec: Any, service_level: float, spread: float = 1.0) -> float:
+    """A per-event parameter's `service_level` quantile minus its mean, its spread widened by
+    `spread` (`_Spec.widened`): the days of spread a buyer's safety stock covers (0 for a fixed value)."""
     if not isinstance(spec, _Spec) or spec.is_fixed:
         return 0.0
-    return max(0.0, float(spec.ppf(service_level)) - mean_of(spec))
+    return max(0.0, float(spec.widened(spec.ppf(service_level), spread)) - mean_of(spec, spread))
 
 
 @functools.lru_cache(maxsize=256)
-def mean_of(spec: Any) -> float:
-    """The mean of a per-event parameter (what a buyer plans on), from 512 quantiles: once per spec
-    (frozen, so hashable), not per replication (0.11 ms of its set-up)."""
+def mean_of(spec: Any, spread: float = 1.0) -> float:
+    """The mean of a per-event parameter (what a buyer plans on), its spread widened by `spread`,
+    from 512 quantiles: once per spec and spread (frozen, so hashable), not per replication (0.11 ms
+    of its set-up)."""
     if not isinstance(spec, _Spec):
         return float(spec)
     if spec.is_fixed:
         return float(spec.support()[0])
-    return float(np.mean(spec.ppf((np.arange(512) + 0.5) / 512)))
+    return float(np.mean(spec.widened(spec.ppf((np.arange(512) + 0.5) / 512), spread)))
 
 
 def contract_shares(groups: list[MakerGroup], months: Months) -> tuple[list[list[float]], list[list[float]]]:
@@ -166,11 +167,12 @@ def simulate(world: World, seed: int, replication: int, check: bool = False) -> 
     horizon_days = float(months.first_day[-1] + months.days[-1])
     weeks = weeks_in(horizon_days)  # per-event draws are keyed by calendar week (licences: by file number)
 
-    def keyed(spec: Any, component: str, scale: float = 1.0) -> Keyed:
-        return Keyed(KeyedDraws(spec, seed, replication, component, weeks, scale=scale))
+    def keyed(spec: Any, component: str, scale: float = 1.0, spread: float = 1.0) -> Keyed:
+        return Keyed(KeyedDraws(spec, seed, replication, component, weeks, scale=scale, spread=spread))
 
     lic, china_spec = sc.china.licensing, sc.china
     lead_scale, decision_scale = drawn(china_spec.lead_time_scale), drawn(lic.decision_delay_scale)
+    lead_spread = drawn(china_spec.lead_time_spread)
     service = drawn(sc.demand.service_level)
     regime = Regime(world.timeline, drawn(lic.approval_probability),
                     {k: drawn(v) for k, v in lic.class_approval_probability.items()})
@@ -195,7 +197,7 @@ def simulate(world: World, seed: int, replication: int, check: bool = False) -> 
         env, regime, office, shipping,
         {r: keyed(china_spec.export_processing_days, f"china.export_processing.{r}") for r in ROUTES},
         {r: keyed(china_spec.lead_time_days, MAGNET_TRANSIT if r == "magnets" else f"china.lead_time.{r}",
-                  lead_scale) for r in ROUTES},
+                  lead_scale, lead_spread) for r in ROUTES},
         {"motor": drawn(china_spec.motor_extra_lead_days)}, general_from)
     for day in sorted({d for d, _ in world.timeline if d > 0} | ({general_from} - {math.inf})):
         after(env, day, china.release_covered)  # goods held at a port ship once nothing stops them
@@ -228,11 +230,11 @@ def simulate(world: World, seed: int, replication: int, check: bool = False) -> 
                     (drawn(sc.prices.china_inr_per_kg["dytb"]), drawn(sc.prices.china_inr_per_kg["light"])),
                     drawn(sc.domestic.cost_premium_share),
                     PlannedDays(mean_of(china_spec.export_processing_days),
-                                mean_of(china_spec.lead_time_days) * lead_scale,
+                                mean_of(china_spec.lead_time_days, lead_spread) * lead_scale,
                                 mean_of(lic.decision_delay_days) * decision_scale,
                                 float(np.mean([mean_of(s) for s in imports])) if imports else 0.0),
                     PlannedDays(margin_of(china_spec.export_processing_days, service),
-                                margin_of(china_spec.lead_time_days, service) * lead_scale,
+                                margin_of(china_spec.lead_time_days, service, lead_spread) * lead_scale,
                                 margin_of(lic.decision_delay_days, service) * decision_scale,
                                 float(np.mean([margin_of(s, service) for s in imports])) if imports else 0.0))
     pile = sc.levers.stockpile

@@ -153,6 +153,10 @@ class China(Section):
     lead_time_scale: Scale = Field(
         1.0, description="This world's multiplier on every China shipping lead time, drawn once per replication "
                          "(1: the lead times as given): how slow the route is this time, a factor calibration can fit.")
+    lead_time_spread: Scale = Field(
+        1.0, description="This world's factor on the spread of China's shipping lead times around their median, on a "
+                         "log scale (1: as given; 2: a lognormal's sigma doubled), drawn once per replication: how "
+                         "erratic the route is this time (inspections, held cargo), a factor calibration can fit.")
     motor_extra_lead_days: NonNegative = Field(
         0.0, description="Extra lead time of motors imported whole (assembly in China, longer logistics)."
     )
