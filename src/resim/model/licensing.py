@@ -280,4 +280,6 @@ class LicenceOffice:
         self.on_decided(file, approved)
 
     def pending_tonnes(self) -> float:
-        return sum([f.tonnes for f in self.pending])
+        """Tonnes waiting at the port on open files (speed: renewal files hold none, so they are
+        skipped: -3% instructions a replication of pause_ends at six firms, the same sum)."""
+        return sum([f.tonnes for f in self.pending if f.shipments], 0.0)
