@@ -40,6 +40,7 @@ BAD_FILES = [
     (NAMED + "demand.service_level: 1.0\n", ["demand.service_level", "[0.5, 0.999]"]),
     (NAMED + "china.licensing.renewal_lead_days: 400\n", ["china.licensing.renewal_lead_days", "validity"]),
     (NAMED + "demand.licence_applicants_per_group: 0\n", ["demand.licence_applicants_per_group", "1"]),
+    (NAMED + "china.lead_time_spread: 0\n", ["china.lead_time_spread", "[0.05, 20]"]),
     # a yes/no where a count or a quantity belongs (YAML reads on/yes/true as booleans)
     (NAMED + "domestic.plants: on\n", ["domestic.plants", "not a number"]),
     (NAMED + "horizon_months: yes\n", ["horizon_months", "not a number"]),
