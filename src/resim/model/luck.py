@@ -58,7 +58,7 @@ class KeyedDraws:
         """The spec's values in this world: widened by `spread`, then times `scale`."""
         spec = self.spec
         assert spec is not None
-        return (values if self.spread == 1.0 else spec.widened(values, self.spread)) * self.scale
+        return spec.widened(values, self.spread) * self.scale
 
     def _uniforms(self) -> np.ndarray:
         if self.uniforms is None:

@@ -48,10 +48,10 @@ class _Spec(BaseModel):
     def widened(self, days: Any, spread: float) -> Any:
         """Values of this distribution (`days`) with their spread around its median multiplied by
         `spread` on a log scale: a lognormal's sigma times `spread`, the median kept (1: unchanged)."""
-        median = self.ppf(0.5)
-        if spread == 1.0 or median <= 0:
+        if spread == 1.0:
             return days
-        return median * (days / median) ** spread
+        median = self.ppf(0.5)
+        return days if median <= 0 else median * (days / median) ** spread
 
     def describe(self) -> str:
         fields = self.model_dump(exclude={"source", "dist"}, exclude_none=True)
