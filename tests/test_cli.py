@@ -337,9 +337,9 @@ def test_loads_are_cached_per_file_version_and_never_shared_between_callers(tmp_
     base.write_text(base.read_text().replace("horizon_months: 72", "horizon_months: 60"))
     assert load(child).scenario.horizon_months == 60  # so is an edited file it extends
     seeds = tmp_path / "seeds" / "assumptions.yaml"
-    seeds.write_text(seeds.read_text().replace("{id: licence_validity_days, value: 90,",
-                                               "{id: licence_validity_days, value: 120,"))
-    assert load(child).figures["licence_validity_days"].value == 120  # and an edited seed file
+    seeds.write_text(seeds.read_text().replace("{id: deferred_share, value: 0.3,",  # (not a fitted prior)
+                                               "{id: deferred_share, value: 0.4,"))
+    assert load(child).figures["deferred_share"].value == 0.4  # and an edited seed file
 
 
 @pytest.mark.slow
