@@ -58,6 +58,8 @@ class KeyedDraws:
         """The spec's values in this world: widened by `spread`, then times `scale`."""
         spec = self.spec
         assert spec is not None
+        if self.spread == 1.0:  # speed: no call into the (interpreted) spec per licence draw: -1.2%, 287.0M -> 283.7M
+            return values * self.scale
         return spec.widened(values, self.spread) * self.scale
 
     def _uniforms(self) -> np.ndarray:
