@@ -56,8 +56,10 @@ class KeyedDraws:
         return (u if self.spec is None else self._days(self.spec.ppf(u))).tolist()
 
     def _value(self, period: int, slot: int) -> float:
-        u = self._uniform(period, slot)
-        return u if self.spec is None else float(self._days(self.spec.ppf(u)))
+        """A multi-slot stream's value of its spec (a licence delay; plain uniforms are read in `draw`)."""
+        spec = self.spec
+        assert spec is not None
+        return float(self._days(spec.ppf(self._uniform(period, slot))))
 
     def _days(self, values: Any) -> Any:
         """The spec's values in this world: widened by `spread`, then times `scale`."""
