@@ -681,3 +681,12 @@ def test_the_plants_sell_what_they_make_beyond_their_warehouse_cap():
         np.testing.assert_allclose(series[:, out], uncapped[:, out], rtol=1e-12)  # output is not cut
         assert series[:, pile].max() <= (cap + 0.5) * series[:, out].max()
         assert series[:, sold].sum() > 0.9 * series[:, out].sum() - (cap + 0.5) * series[:, out].max()
+
+
+def test_a_licence_streams_rows_drawn_alone_in_any_order_equal_the_whole_array():
+    """A multi-slot stream draws a period's row only when used, at its place in the stream: every value,
+    read in random order (wrapping past the stream's length), is the whole [period, slot] array's."""
+    draws = KeyedDraws(None, 7, 3, "licensing.approval.dytb_magnet", 96, 44)
+    whole = event_rng(7, 3, "licensing.approval.dytb_magnet").random((96, 44))
+    picks = np.random.default_rng(0).integers(0, [200, 44], size=(3000, 2))
+    assert [draws.draw(int(p), int(s)) for p, s in picks] == [whole[p % 96, s] for p, s in picks]
