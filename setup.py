@@ -13,7 +13,7 @@ from setuptools import setup
 
 COMPILED = [f"src/resim/model/{m}.py" for m in
             ("clock", "stock", "luck", "makers", "market", "supply", "licensing", "domestic", "regime", "stockpile",
-             "books", "coverage")]
+             "books", "coverage")] + ["src/resim/scenario/quantile.py"]
 
 
 def compiling() -> bool:

@@ -27,6 +27,7 @@ class KeyedDraws:
     def __init__(self, spec: _Spec | None, seed: int, replication: int, component: str, periods: int,
                  slots: int = 1, scale: float = 1.0, spread: float = 1.0):
         self.spec, self.stream, self.shape = spec, (seed, replication, component), (periods, slots)
+        self.quantile = None if spec is None else spec.quantile()  # its inverse CDF at one uniform
         self.scale = scale  # this world's multiplier on the spec's values (not on plain uniforms)
         self.spread = spread  # and its factor on their spread around the median (_Spec.widened)
         self.uniforms: np.ndarray | None = None  # [period, slot], drawn on first use: unused streams cost nothing
@@ -60,9 +61,10 @@ class KeyedDraws:
 
     def _value(self, period: int, slot: int) -> float:
         """A multi-slot stream's value of its spec (a licence delay; plain uniforms are read in `draw`)."""
-        spec = self.spec
-        assert spec is not None
-        return float(self._days(spec.ppf(self._uniform(period, slot))))
+        quantile = self.quantile
+        assert quantile is not None
+        value = quantile.at(self._uniform(period, slot))
+        return value * self.scale if self.spread == 1.0 else float(self._days(value))
 
     def _days(self, values: Any) -> Any:
         """The spec's values in this world: widened by `spread`, then times `scale`."""

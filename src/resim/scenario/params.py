@@ -19,6 +19,8 @@ import numpy as np
 import scipy.special as sp
 from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
+from resim.scenario.quantile import LogNormalQuantile, Quantile, TriangularQuantile, lognormal_at, triangular_at
+
 Z90 = float(sp.ndtri(0.9))  # lognormal: p90 = median * exp(sigma * Z90)
 PERT_LAMBDA = 4.0
 
@@ -44,6 +46,10 @@ class _Spec(BaseModel):
 
     def ppf(self, u: float | np.ndarray) -> Any:
         raise NotImplementedError
+
+    def quantile(self) -> Quantile:
+        """Its inverse CDF at one uniform, for draws made one at a time (compiled where it pays)."""
+        return Quantile(self)
 
     def widened(self, days: Any, spread: float) -> Any:
         """Values of this distribution (`days`) with their spread around its median multiplied by
@@ -144,12 +150,14 @@ class Triangular(_Continuous):
         width = self.high - self.low
         return st.triang(c=(self.mode - self.low) / width, loc=self.low, scale=width)
 
+    def quantile(self) -> Quantile:
+        return TriangularQuantile(self, self.low, self.mode, self.high)
+
     def ppf(self, u: float | np.ndarray) -> Any:
         low, mode, high = self.low, self.mode, self.high
         c = (mode - low) / (high - low)
         if isinstance(u, float):  # a world draw: math on one float (numpy's per-call cost was 2 us of 3)
-            return low + math.sqrt(u * (high - low) * (mode - low)) if u < c else \
-                high - math.sqrt((1 - u) * (high - low) * (high - mode))
+            return triangular_at(u, low, mode, high)
         left = low + np.sqrt(u * (high - low) * (mode - low))
         right = high - np.sqrt((1 - u) * (high - low) * (high - mode))
         out = np.where(u < c, left, right)
@@ -173,6 +181,9 @@ class Pert(Triangular):
         width = self.high - self.low
         return 1 + PERT_LAMBDA * (self.mode - self.low) / width, 1 + PERT_LAMBDA * (self.high - self.mode) / width
 
+    def quantile(self) -> Quantile:  # not the triangle's
+        return Quantile(self)
+
     def ppf(self, u: float | np.ndarray) -> Any:
         out = self.low + (self.high - self.low) * sp.betaincinv(*self._shape, u)
         return float(out) if np.ndim(out) == 0 else out
@@ -195,13 +206,19 @@ class LogNormal(_Continuous):
     def frozen(self) -> Any:
         import scipy.stats as st
 
-        return st.lognorm(s=math.log(self.p90 / self.median) / Z90, scale=self.median)
+        return st.lognorm(s=self.sigma, scale=self.median)
+
+    @property
+    def sigma(self) -> float:
+        return math.log(self.p90 / self.median) / Z90
+
+    def quantile(self) -> Quantile:
+        return LogNormalQuantile(self, self.median, self.sigma)
 
     def ppf(self, u: float | np.ndarray) -> Any:
-        sigma = math.log(self.p90 / self.median) / Z90
-        if isinstance(u, float):  # speed: a licence file's draw as math on one float (-2% instructions, pause_ends)
-            return self.median * math.exp(sigma * float(sp.ndtri(u)))
-        out = self.median * np.exp(sigma * sp.ndtri(u))
+        if isinstance(u, float):  # one float: plain math, no ufunc
+            return lognormal_at(u, self.median, self.sigma)
+        out = self.median * np.exp(self.sigma * sp.ndtri(u))
         return float(out) if np.ndim(out) == 0 else out
 
 
