@@ -16,7 +16,10 @@ PRODUCT = PRODUCTS[DYTB]  # what China's rules call the Dy/Tb grade (model/marke
 def covered_days(first: float, last: float, regime: Regime, applicants: list[Applicant],
                  general_from_day: float) -> list[float]:
     """Days of [first, last) in which each of `applicants` could ship Dy/Tb-grade magnets without a new licence."""
-    cuts = sorted({first, last, *(d for d in (*regime.days, general_from_day) if first < d < last)})
+    inside = [d for d in regime.days if first < d < last]  # rule changes within the month
+    if first < general_from_day < last:
+        inside.append(general_from_day)
+    cuts = sorted({first, last, *inside}) if inside else [first, last]
     covered = [0.0] * len(applicants)
     for a, b in zip(cuts, cuts[1:], strict=False):
         rules = regime.rules_at(a)

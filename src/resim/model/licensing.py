@@ -93,7 +93,8 @@ class Applicant:
     filed: dict[tuple[str, int], int] = field(default_factory=dict)  # (product, rule span) -> files keyed in it
 
     def holds_licence(self, product: str, day: float) -> bool:
-        return self.valid_until.get(product, -math.inf) >= day
+        until = self.valid_until.get(product)
+        return until is not None and until >= day
 
 
 Draw = Callable[[int, int], float]  # (file number, slot) -> a draw: KeyedDraws.draw, or an oracle's own keying

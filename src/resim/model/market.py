@@ -81,7 +81,10 @@ class Market:
             leads[grade], margins[grade] = lead, math.sqrt(spread)
             if product not in rules.licensed:
                 continue
-            covered = sum([self.china.covered(a, product, day, next_border + mean.licence) for a in group.applicants])
+            covered = 0
+            for a in group.applicants:
+                if self.china.covered(a, product, day, next_border + mean.licence):
+                    covered += 1
             if covered == len(group.applicants):
                 continue
             # the share of its firms without a licence waits for one, or buys outside China
@@ -137,8 +140,9 @@ class Market:
                 free, waiting = group.applicants, []
             else:  # a licence held now counts only if it still covers the order's (expected) border crossing
                 until = day + self.mean_days.processing
-                free = [a for a in group.applicants if self.china.may_ship(a, product, day, rules, until)]
-                waiting = [a for a in group.applicants if a not in free] if len(free) < firms else []
+                free, waiting = [], []
+                for a in group.applicants:
+                    (free if self.china.may_ship(a, product, day, rules, until) else waiting).append(a)
             waiting_t = tonnes * len(waiting) / firms  # what would wait at the port for a licence
             bought = 0.0
             if grade != MOTOR:  # motors come only from China
