@@ -96,6 +96,11 @@ class Applicant:
         until = self.valid_until.get(product)
         return until is not None and until >= day
 
+    def refused_on(self, product: str, day: float) -> bool:
+        """Was its last file for `product` abandoned on `day`?"""
+        refused = self.refused_at.get(product)
+        return refused is not None and refused == day
+
 
 Draw = Callable[[int, int], float]  # (file number, slot) -> a draw: KeyedDraws.draw, or an oracle's own keying
 
