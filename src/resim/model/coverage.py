@@ -42,7 +42,8 @@ def _licensed_days(spans: list[tuple[float, float]], a: float, b: float) -> floa
     while first > 0 and spans[first - 1][1] > a:
         first -= 1
     days, reached = 0.0, a
-    for start, end in spans[first:]:
+    for k in range(first, len(spans)):
+        start, end = spans[k]
         lo, hi = max(start, reached), min(end, b)
         if hi > lo:
             days += hi - lo
