@@ -198,9 +198,11 @@ class Market:
         price = self.china_inr_per_t[DYTB if grade == MOTOR else grade]
         premium = group.motor_premium_inr_per_t if grade == MOTOR else 0.0
         source = CHINA_MOTOR if grade == MOTOR else CHINA
-        free = [a for a in free if not a.refused_on(product, day)]
-        if free_t > 0 and free:
-            china.setdefault(free[0], []).append(self._lot(group, grade, free_t, source, price + premium, premium))
+        if free_t > 0:
+            for a in free:
+                if not a.refused_on(product, day):
+                    china.setdefault(a, []).append(self._lot(group, grade, free_t, source, price + premium, premium))
+                    break
         if waiting_t > 0:
             each = waiting_t / len(waiting)
             for a in waiting:
