@@ -30,7 +30,7 @@ class KeyedDraws:
         self.quantile = None if spec is None else spec.quantile()  # its inverse CDF at one uniform
         self.scale = scale  # this world's multiplier on the spec's values (not on plain uniforms)
         self.spread = spread  # and its factor on their spread around the median (_Spec.widened)
-        self.uniforms: np.ndarray | None = None  # [period, slot], drawn on first use: unused streams cost nothing
+        self.uniforms: np.ndarray | None = None  # a single-slot stream's [period, slot], drawn on first use
         self.rows: dict[int, Any] = {}  # a multi-slot stream's rows drawn so far, as memoryviews of doubles
         self.bits: Any = None  # and its bit generator, set back to `start` to draw a row at its place in the stream
         self.start: Mapping[str, Any] = {}
