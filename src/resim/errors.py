@@ -49,7 +49,7 @@ def optional(module: str, extra: str) -> Any:
             return importlib.import_module(module)
     except ImportError:
         raise InputError.one(None, f"this needs {module.split('.')[0]}, which is not installed; allowed: "
-                                   f"pip install 'resim[{extra}]' (or the dev extras)", field=extra) from None
+                                   f"pip install 'resim[{extra}]' (or pip install --group dev)", field=extra) from None
 
 
 class ResimWarning(UserWarning):
