@@ -25,7 +25,7 @@ def _resim_version() -> str:
 
 def connect(scheduler: str) -> Any:
     """A client of the scheduler at `scheduler` whose workers all run this resim, or an input error
-    saying why not (a malformed address, no scheduler within 10 s, no workers, a worker without
+    saying why not (a malformed address, no scheduler within CONNECT_TIMEOUT_S, no workers, a worker without
     resim or with another version)."""
     distributed = optional("dask.distributed", "cluster")
     attempt: dict[str, Any] = {}
