@@ -125,3 +125,12 @@ def test_vectorised_streams_are_exactly_numpy_seed_sequence_children(seed, repli
     words = [np.random.SeedSequence(seed, spawn_key=(replication, WORLD, k)).generate_state(1, np.uint64)[0]
              for k in lasts]
     assert uniforms(seed, replication, np.array(lasts)).tolist() == [(int(w >> 11) + 0.5) * _U53 for w in words]
+
+
+@given(seed=st.integers(min_value=0, max_value=2**130), replication=st.integers(min_value=0, max_value=2**32 - 1),
+       names=st.lists(st.text(min_size=1, max_size=30), min_size=1, max_size=6))
+@settings(max_examples=200, deadline=None)
+def test_first_uniforms_are_exactly_each_streams_first_draw(seed, replication, names):
+    from resim.model.streams import event_rng, first_uniforms
+
+    assert first_uniforms(seed, replication, names) == [event_rng(seed, replication, n).random() for n in names]

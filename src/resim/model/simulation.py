@@ -34,7 +34,7 @@ from resim.model.makers import MONTH_FIELDS, GroupSpec, MakerGroup
 from resim.model.market import PRODUCT, Market, PlannedDays
 from resim.model.regime import Regime
 from resim.model.stockpile import Stockpile
-from resim.model.streams import event_rng
+from resim.model.streams import first_uniforms
 from resim.model.supply import ROUTE, ChinaExporter, DytbPool, MonthOf, Shipping, Supplier
 from resim.model.world import World, drawn, per_event
 from resim.scenario.params import _Spec
@@ -211,10 +211,12 @@ def simulate(world: World, seed: int, replication: int, check: bool = False) -> 
                            review.order_batch_days,
                            drawn(sc.demand.deferred_share), drawn(sc.demand.backlog_half_life_days),
                            drawn(china_spec.motor_extra_lead_days), motor_premium_inr_per_t(sc, spec))
-        for firm in group.applicants:  # each firm's Chinese suppliers hold a general licence naming it, or not
-            firm.general_customer = bool(
-                event_rng(seed, replication, f"general_licence.{firm.name}").random() < spec.general_licence_customer)
         groups.append(group)
+    # each firm's Chinese suppliers hold a general licence naming it, or not: the first draw of its own stream
+    firms = [(firm, group.spec.general_licence_customer) for group in groups for firm in group.applicants]
+    luck = first_uniforms(seed, replication, [f"general_licence.{firm.name}" for firm, _ in firms])
+    for (firm, odds), u in zip(firms, luck, strict=True):
+        firm.general_customer = bool(u < odds)
 
     shares, dytb_shares = contract_shares(groups, months)
     carry = sc.demand.non_china_carry_months

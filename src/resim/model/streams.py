@@ -82,3 +82,26 @@ def _words(n: int) -> list[int]:
 def event_rng(seed: int, replication: int, component: str) -> np.random.Generator:
     """The random stream of one stochastic component (e.g. 'licensing.approval')."""
     return np.random.Generator(np.random.PCG64(seed_sequence(seed, replication, EVENTS, component)))
+
+
+# numpy's PCG64 (numpy/random/src/pcg64): a 128-bit LCG, its output the XSL-RR of the new state
+_PCG_MULT, _M128, _M64 = 0x2360ED051FC65DA44385DF649FCCF645, (1 << 128) - 1, (1 << 64) - 1
+
+
+def first_uniforms(seed: int, replication: int, components: list[str]) -> list[float]:
+    """`event_rng(seed, replication, c).random()` for each component: the first double of each
+    stream, its PCG64 seeded from `seed_words` in one pass. Bit-identical to numpy (tested); speed:
+    a Generator built to draw once cost ~21 us, for each of a replication's 48 firms (-1.8% instructions,
+    221.3M -> 217.4M)."""
+    crcs = np.array([zlib.crc32(c.encode()) for c in components], dtype=np.uint64)
+    out = []
+    for w in seed_words(seed, (replication, EVENTS), crcs, 8).tolist():
+        # PCG64(SeedSequence) seeds with generate_state(4, np.uint64): the state from the first two
+        # words, the increment from the last two (each word two uint32, low half first)
+        initstate = (w[0] | w[1] << 32) << 64 | w[2] | w[3] << 32
+        inc = ((w[4] | w[5] << 32) << 65 | (w[6] | w[7] << 32) << 1 | 1) & _M128
+        state = ((inc + initstate) * _PCG_MULT + inc) & _M128  # srandom: step from 0, add the seed, step
+        state = (state * _PCG_MULT + inc) & _M128  # the first draw's step
+        mixed, rotation = ((state >> 64) ^ state) & _M64, state >> 122
+        out.append(((((mixed >> rotation) | (mixed << (-rotation & 63))) & _M64) >> 11) * _U53)
+    return out
